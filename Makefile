@@ -1,0 +1,79 @@
+# VoxCliente — every command of the README is a target here.
+# Virtual environments are created on first use: .venv (the project, Python
+# 3.12 like the Lambda runtime) and .venv-sam (aws-sam-cli, which pins its
+# own boto3).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BOOT := $(shell scripts/find-python 3.12 2>/dev/null)
+VENV := .venv
+SAM_VENV := .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+# sam build (no container) looks for python3.12 on PATH: the project venv has it.
+SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
+# Local builds that the tests import use this machine's architecture.
+LOCAL_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/' -e 's/amd64/x86_64/')
+
+.PHONY: help demo test lint typecheck validate build unit migrate invoke bench clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+	@test -n "$(PYTHON_BOOT)" || { scripts/find-python 3.12; exit 1; }
+	@echo "==> creating $(VENV) (Python 3.12) and installing development dependencies"
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	@test -n "$(PYTHON_BOOT)" || { scripts/find-python 3.12; exit 1; }
+	@echo "==> creating $(SAM_VENV) for aws-sam-cli"
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON_BOOT) -m venv $(SAM_VENV)
+	@$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	@$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	@touch $@
+
+venv: $(VENV)/.installed $(SAM_VENV)/.installed
+
+demo: $(VENV)/.installed ## run the whole pipeline on this machine (AUDIO=... EMAIL=... optional)
+	@$(PY) -m voxlocal.demo $(if $(AUDIO),--audio "$(AUDIO)") $(if $(EMAIL),--email "$(EMAIL)")
+
+test: lint typecheck validate build unit ## lint, format check, type check, sam validate, build, pytest
+
+lint: $(VENV)/.installed ## ruff lint and format check
+	@echo "==> ruff"
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed ## apply ruff's fixes and formatting
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+typecheck: $(VENV)/.installed ## mypy (strict) on the layer and the local tools
+	@echo "==> mypy"
+	@$(VENV)/bin/mypy
+
+validate: $(SAM_VENV)/.installed ## sam validate --lint and cfn-lint on template.yaml
+	@echo "==> sam validate --lint"
+	@$(SAM_ENV) $(SAM) validate --lint --region us-east-1
+	@$(SAM_VENV)/bin/cfn-lint template.yaml
+
+build: $(VENV)/.installed $(SAM_VENV)/.installed ## sam build for this machine's architecture (no container)
+	@echo "==> sam build (Architecture=$(LOCAL_ARCH))"
+	@$(SAM_ENV) $(SAM) build --parameter-overrides Architecture=$(LOCAL_ARCH) >.aws-sam-build.log 2>&1 \
+	  || { cat .aws-sam-build.log; exit 1; }
+	@tail -n 3 .aws-sam-build.log
+
+unit: $(VENV)/.installed ## pytest only (PYTEST_ARGS=... to pass options)
+	@echo "==> pytest"
+	@$(PY) -m pytest $(PYTEST_ARGS)
+
+migrate: $(VENV)/.installed ## apply sql/ migrations to DATABASE_URL
+	@$(PY) -m voxlocal.migrate_cli
+
+clean: ## remove build output, virtual environments and demo output
+	rm -rf .aws-sam .aws-sam-build.log $(VENV) $(SAM_VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,109 @@
+"""PostgreSQL access with psycopg 3: one connection per execution environment.
+
+Lambda runs one invocation at a time per execution environment, so a single
+connection, opened on first use and kept across warm invocations, is all a
+function needs (and all the database should have to hold for it). It is
+thread-local so that tests may play two environments from two threads.
+
+* ``prepare_threshold=None``: no server-side prepared statements, which RDS
+  Proxy would otherwise pin the session for.
+* TLS mode (and the RDS CA bundle) and a statement timeout come from settings.
+* A connection the server dropped (idle timeout, failover, proxy recycling) is
+  noticed before use when it has been idle for ``DB_PING_AFTER_S`` and reopened.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+
+from voxcliente.errors import TransientError
+from voxcliente.observability import logger
+from voxcliente.settings import Settings, get_settings
+
+Connection = psycopg.Connection[DictRow]
+
+_local = threading.local()
+
+
+def connect(settings: Settings | None = None) -> Connection:
+    """Open a new autocommit connection configured from settings."""
+    cfg = settings or get_settings()
+    kwargs: dict[str, Any] = {
+        "autocommit": True,
+        "prepare_threshold": None,
+        "row_factory": dict_row,
+        "connect_timeout": cfg.db_connect_timeout_s,
+        "sslmode": cfg.db_sslmode,
+        "options": f"-c statement_timeout={cfg.db_statement_timeout_ms}",
+        "application_name": "voxcliente",
+    }
+    if cfg.db_sslrootcert:
+        kwargs["sslrootcert"] = cfg.db_sslrootcert
+    try:
+        return psycopg.connect(cfg.get_database_conninfo(), **kwargs)
+    except psycopg.OperationalError as exc:
+        logger.exception("database connection failed")
+        raise TransientError("The database could not be reached.") from exc
+
+
+def _alive(conn: Connection) -> bool:
+    if conn.closed or conn.broken:
+        return False
+    try:
+        conn.execute("SELECT 1")
+    except psycopg.Error:
+        return False
+    return True
+
+
+def get_connection() -> Connection:
+    """The connection of this execution environment, opened or reopened as needed."""
+    conn: Connection | None = getattr(_local, "conn", None)
+    last_used: float = getattr(_local, "last_used", 0.0)
+    settings = get_settings()
+    if conn is not None:
+        idle = time.monotonic() - last_used
+        if conn.closed or conn.broken or (idle >= settings.db_ping_after_s and not _alive(conn)):
+            logger.info("database connection lost; reconnecting")
+            close_connection()
+            conn = None
+    if conn is None:
+        conn = connect(settings)
+        _local.conn = conn
+    _local.last_used = time.monotonic()
+    return conn
+
+
+def close_connection() -> None:
+    """Close this environment's connection (tests; the next use reopens it)."""
+    conn: Connection | None = getattr(_local, "conn", None)
+    _local.conn = None
+    if conn is not None and not conn.closed:
+        try:
+            conn.close()
+        except psycopg.Error:  # already gone: nothing to release
+            logger.debug("closing a dead connection failed")
+
+
+@contextmanager
+def transaction() -> Iterator[Connection]:
+    """A transaction on this environment's connection: commit on success, roll back on error.
+
+    A connection failure surfaces as :class:`TransientError` so that callers
+    (the webhook's 5xx, Lambda's retry) treat it as worth retrying.
+    """
+    conn = get_connection()
+    try:
+        with conn.transaction():
+            yield conn
+    except psycopg.OperationalError as exc:
+        logger.exception("database operation failed")
+        close_connection()
+        raise TransientError("The database is unavailable right now.") from exc

@@ -1,0 +1,232 @@
+"""Typed configuration, read once from the environment and validated.
+
+Logic code never reads ``os.environ``: it asks :func:`get_settings`. A missing
+or malformed variable raises :class:`ConfigurationError` naming the variable
+and what it should hold.
+
+Secrets. Locally (``make demo``, tests) the API keys, the webhook secret and
+the database URL may be given directly in the environment. In AWS the template
+passes only the *names* of Secrets Manager secrets (``*_SECRET_ID``) and the
+values are fetched through Powertools Parameters, cached for
+``SECRETS_MAX_AGE_S`` seconds per execution environment, so a rotated key is
+picked up without a redeploy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from voxcliente.errors import ConfigurationError
+
+# Prices in USD, overridable as a whole with PRICE_TABLE (JSON of the same shape).
+# AssemblyAI bills per hour of audio by speech model; OpenAI per million tokens;
+# SES per message sent (USD 0.10 per 1,000).
+DEFAULT_PRICES: dict[str, Any] = {
+    "assemblyai_per_hour": {"universal": "0.15", "slam-1": "0.27", "best": "0.37", "nano": "0.12"},
+    "openai_per_million_tokens": {
+        "gpt-4.1-mini": {"input": "0.40", "output": "1.60"},
+        "gpt-4.1": {"input": "2.00", "output": "8.00"},
+        "gpt-4o-mini": {"input": "0.15", "output": "0.60"},
+        "gpt-4o": {"input": "2.50", "output": "10.00"},
+    },
+    "ses_per_message": "0.0001",
+}
+
+
+class Prices(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    assemblyai_per_hour: dict[str, Decimal]
+    openai_per_million_tokens: dict[str, dict[Literal["input", "output"], Decimal]]
+    ses_per_message: Decimal
+
+
+class Settings(BaseModel):
+    """Every setting of the system. Field ``foo_bar`` is variable ``FOO_BAR``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    # --- database -------------------------------------------------------
+    database_url: str | None = None
+    db_secret_id: str | None = None  # RDS-managed secret: {"username", "password"}
+    db_host: str | None = None
+    db_port: int = 5432
+    db_name: str = "voxcliente"
+    db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
+        "prefer"
+    )
+    db_sslrootcert: str | None = None
+    db_statement_timeout_ms: int = Field(default=15_000, ge=100)
+    db_connect_timeout_s: int = Field(default=5, ge=1)
+    db_ping_after_s: float = Field(default=10.0, ge=0)
+
+    # --- AWS resources ----------------------------------------------------
+    audio_bucket: str | None = None
+    acta_queue_url: str | None = None
+    upload_prefix: str = "uploads/"
+    inbox_prefix: str = "inbox/"
+
+    # --- AssemblyAI -------------------------------------------------------
+    assemblyai_api_key: str | None = None
+    assemblyai_secret_id: str | None = None
+    assemblyai_base_url: str = "https://api.assemblyai.com"
+    # Named explicitly: AssemblyAI's default model has changed before.
+    assemblyai_speech_model: str = "universal"
+    assemblyai_pii_redaction: bool = False
+    assemblyai_timeout_s: float = Field(default=8.0, gt=0)
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_secret_id: str | None = None
+    webhook_auth_header: str = "X-VoxCliente-Webhook-Secret"
+
+    # --- uploads ----------------------------------------------------------
+    # AssemblyAI accepts files up to 5 GB through audio_url.
+    max_upload_bytes: int = Field(default=5 * 1024**3, gt=0)
+    presign_post_ttl_s: int = Field(default=900, ge=60, le=3600)
+    # How long AssemblyAI may take to fetch the audio (its queue). The URL can
+    # never outlive the signing credentials: a Lambda role's last for hours.
+    presign_get_ttl_s: int = Field(default=6 * 3600, ge=300, le=7 * 24 * 3600)
+    web_origins: tuple[str, ...] = ("http://localhost:5173",)
+
+    # --- OpenAI -----------------------------------------------------------
+    openai_api_key: str | None = None
+    openai_secret_id: str | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4.1-mini"
+    openai_timeout_s: float = Field(default=120.0, gt=0)
+    openai_max_retries: int = Field(default=2, ge=0, le=10)
+    # Transcript budget per request, in characters (about 4 per token).
+    acta_max_chars_per_part: int = Field(default=200_000, ge=1_000)
+    acta_max_parallel_parts: int = Field(default=4, ge=1, le=16)
+    acta_language: str = "es"
+    acta_follow_meeting_language: bool = True
+
+    # --- email ------------------------------------------------------------
+    ses_from: str = "VoxCliente <actas@voxcliente.example>"
+    ses_reply_to: str | None = None
+    ses_configuration_set: str | None = None
+
+    # --- timing of the worker and the reconciler ---------------------------
+    acta_claim_timeout_s: int = Field(default=900, ge=30)
+    reconcile_submitted_after_s: int = Field(default=3 * 3600, ge=60)
+
+    # --- costs --------------------------------------------------------------
+    prices: Prices = Field(default_factory=lambda: Prices.model_validate(DEFAULT_PRICES))
+
+    secrets_max_age_s: int = Field(default=300, ge=0)
+
+    @field_validator("web_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _parse_prices(cls, value: object) -> object:
+        if isinstance(value, str):
+            return json.loads(value)
+        return value
+
+    # --- secrets ------------------------------------------------------------
+    def _secret(self, direct: str | None, secret_id: str | None, variable: str) -> str:
+        if direct:
+            return direct
+        if secret_id:
+            from aws_lambda_powertools.utilities import parameters
+
+            value = parameters.get_secret(secret_id, max_age=self.secrets_max_age_s)
+            if not value:
+                raise ConfigurationError(f"The secret {secret_id} ({variable}_SECRET_ID) is empty.")
+            return str(value)
+        raise ConfigurationError(
+            f"{variable} is not set: give it, or {variable.removesuffix('_API_KEY')}"
+            f"_SECRET_ID naming a Secrets Manager secret that holds it."
+        )
+
+    def get_assemblyai_api_key(self) -> str:
+        return self._secret(self.assemblyai_api_key, self.assemblyai_secret_id, "ASSEMBLYAI_API_KEY")
+
+    def get_openai_api_key(self) -> str:
+        return self._secret(self.openai_api_key, self.openai_secret_id, "OPENAI_API_KEY")
+
+    def get_webhook_secret(self) -> str:
+        if self.webhook_secret:
+            return self.webhook_secret
+        if self.webhook_secret_id:
+            return self._secret(None, self.webhook_secret_id, "WEBHOOK_SECRET")
+        raise ConfigurationError(
+            "WEBHOOK_SECRET is not set: give it, or WEBHOOK_SECRET_ID naming a Secrets "
+            "Manager secret that holds it."
+        )
+
+    def get_database_conninfo(self) -> str:
+        """The libpq connection string, with credentials from the secret in AWS."""
+        if self.database_url:
+            return self.database_url
+        if self.db_secret_id and self.db_host:
+            from aws_lambda_powertools.utilities import parameters
+
+            secret = parameters.get_secret(
+                self.db_secret_id, transform="json", max_age=self.secrets_max_age_s
+            )
+            if not isinstance(secret, dict) or "username" not in secret or "password" not in secret:
+                raise ConfigurationError(
+                    f"The database secret {self.db_secret_id} must be JSON with "
+                    "'username' and 'password'."
+                )
+            from psycopg.conninfo import make_conninfo
+
+            return make_conninfo(
+                host=self.db_host,
+                port=self.db_port,
+                dbname=self.db_name,
+                user=secret["username"],
+                password=secret["password"],
+            )
+        raise ConfigurationError(
+            "No database configured: set DATABASE_URL, or DB_HOST with DB_SECRET_ID."
+        )
+
+    def require(self, *names: str) -> None:
+        """Fail early, naming every missing variable a function needs."""
+        missing = [name.upper() for name in names if not getattr(self, name)]
+        if missing:
+            raise ConfigurationError(f"Missing required setting(s): {', '.join(missing)}.")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build settings from an environment mapping (``os.environ`` by default)."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, str] = {}
+    for name in Settings.model_fields:
+        value = env.get(name.upper())
+        if value is not None and value != "":
+            raw[name] = value
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            variable = str(err["loc"][0]).upper() if err["loc"] else "?"
+            problems.append(f"{variable}: {err['msg']} (got {raw.get(variable.lower())!r})")
+        raise ConfigurationError("Invalid configuration: " + "; ".join(problems)) from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this execution environment, read once."""
+    return load_settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the local runner change the environment)."""
+    get_settings.cache_clear()

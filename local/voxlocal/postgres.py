@@ -1,0 +1,67 @@
+"""A real PostgreSQL for tests and the demo when ``DATABASE_URL`` is not set.
+
+The server comes from the ``pgserver`` package (PostgreSQL binaries shipped in
+a wheel), so nothing has to be installed by hand. It listens on a Unix socket
+in a private directory and handles being started as root (it runs the server
+as an unprivileged user itself, since ``initdb`` refuses root).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+
+def given_url() -> str | None:
+    """The server named by ``DATABASE_URL``, if any."""
+    return os.environ.get("DATABASE_URL") or None
+
+
+@contextmanager
+def server_url(data_dir: Path | None = None) -> Iterator[str]:
+    """Yield the URL of a PostgreSQL server: ``DATABASE_URL`` or a throwaway one."""
+    given = given_url()
+    if given:
+        yield given
+        return
+    import pgserver
+
+    # A short path: Unix socket paths are limited to about 100 characters.
+    base = data_dir or Path(tempfile.mkdtemp(prefix="voxpg-"))
+    os.chmod(base, 0o777)  # the server may run as an unprivileged user
+    server: Any = pgserver.get_server(str(base), cleanup_mode="delete" if data_dir is None else None)
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
+
+
+def database_url(server: str, dbname: str) -> str:
+    """The same server, another database."""
+    return str(psycopg.conninfo.make_conninfo(server, dbname=dbname))
+
+
+def recreate_database(server: str, dbname: str) -> str:
+    """Drop and create ``dbname`` on the server; return its URL."""
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(dbname))
+        )
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    return database_url(server, dbname)
+
+
+def ensure_database(server: str, dbname: str) -> str:
+    """Create ``dbname`` if it does not exist; return its URL."""
+    with psycopg.connect(server, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+    return database_url(server, dbname)

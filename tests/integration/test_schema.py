@@ -1,0 +1,141 @@
+"""The schema's rules, checked against a real PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+import pytest
+
+from voxcliente import repository as repo
+from voxcliente.db import transaction
+
+pytestmark = pytest.mark.integration
+
+
+def _meeting(conn: psycopg.Connection[Any], key: str = "inbox/a@b.co/x.mp3") -> Any:
+    with transaction() as tx:
+        user = repo.get_or_create_user(tx, "Ana@Example.com")
+        meeting, created = repo.insert_meeting_once(
+            tx,
+            s3_bucket="b",
+            s3_key=key,
+            s3_version_id="",
+            original_filename="x.mp3",
+            user_id=user.id,
+            recipient_email=user.email,
+        )
+    assert created
+    return meeting
+
+
+def test_unknown_status_is_rejected(db_url: str, conn: psycopg.Connection[Any]) -> None:
+    meeting = _meeting(conn)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute("UPDATE meetings SET status = 'archived' WHERE id = %s", (meeting.id,))
+
+
+def test_transcript_id_is_unique(db_url: str, conn: psycopg.Connection[Any]) -> None:
+    first = _meeting(conn, "inbox/a@b.co/1.mp3")
+    second = _meeting(conn, "inbox/a@b.co/2.mp3")
+    conn.execute(
+        "UPDATE meetings SET assemblyai_transcript_id = 't-1' WHERE id = %s", (first.id,)
+    )
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute(
+            "UPDATE meetings SET assemblyai_transcript_id = 't-1' WHERE id = %s", (second.id,)
+        )
+
+
+def test_email_is_unique_whatever_its_case(db_url: str, conn: psycopg.Connection[Any]) -> None:
+    conn.execute("INSERT INTO users (email) VALUES ('ana@example.com')")
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        conn.execute("INSERT INTO users (email) VALUES ('ANA@Example.COM')")
+    # The repository treats both spellings as the same person.
+    with transaction() as tx:
+        user = repo.get_or_create_user(tx, "ANA@example.com")
+    assert user.email == "ana@example.com"
+
+
+def test_client_name_is_unique_per_user_whatever_its_case(
+    db_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    with transaction() as tx:
+        user = repo.get_or_create_user(tx, "ana@example.com")
+        other = repo.get_or_create_user(tx, "luis@example.com")
+        first = repo.get_or_create_client(tx, user.id, "Textiles Andinos")
+        again = repo.get_or_create_client(tx, user.id, "TEXTILES ANDINOS")
+        someone_elses = repo.get_or_create_client(tx, other.id, "Textiles Andinos")
+    assert first.id == again.id
+    assert someone_elses.id != first.id
+
+
+def test_failed_requires_an_error_code(db_url: str, conn: psycopg.Connection[Any]) -> None:
+    meeting = _meeting(conn)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute("UPDATE meetings SET status = 'failed' WHERE id = %s", (meeting.id,))
+
+
+def test_updated_at_is_maintained_by_trigger(db_url: str, conn: psycopg.Connection[Any]) -> None:
+    meeting = _meeting(conn)
+    conn.execute("UPDATE meetings SET language = 'es' WHERE id = %s", (meeting.id,))
+    row = conn.execute("SELECT updated_at FROM meetings WHERE id = %s", (meeting.id,)).fetchone()
+    assert row is not None and row["updated_at"] > meeting.updated_at
+
+
+def test_transition_is_conditional_and_recorded(
+    db_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    meeting = _meeting(conn)
+    with transaction() as tx:
+        moved = repo.transition(
+            tx,
+            meeting.id,
+            expected=("received",),
+            to="submitted",
+            event="submitted",
+            fields={"assemblyai_transcript_id": "t-9"},
+        )
+        again = repo.transition(
+            tx, meeting.id, expected=("received",), to="submitted", event="submitted"
+        )
+    assert moved is not None and moved.status == "submitted" and moved.submitted_at is not None
+    assert again is None
+    with transaction() as tx:
+        events = repo.list_events(tx, meeting.id)
+    assert [(e.from_status, e.to_status) for e in events] == [
+        (None, "received"),
+        ("received", "submitted"),
+    ]
+
+
+def test_cost_views_add_up(db_url: str, conn: psycopg.Connection[Any]) -> None:
+    meeting = _meeting(conn)
+    with transaction() as tx:
+        repo.add_usage(
+            tx,
+            meeting_id=meeting.id,
+            user_id=meeting.user_id,
+            provider="assemblyai",
+            item="universal",
+            quantity=repo.as_decimal(3600),
+            unit="audio_second",
+            unit_price_usd=repo.as_decimal("0.0000416667"),
+        )
+        repo.add_usage(
+            tx,
+            meeting_id=meeting.id,
+            user_id=meeting.user_id,
+            provider="ses",
+            item="email",
+            quantity=repo.as_decimal(1),
+            unit="message",
+            unit_price_usd=repo.as_decimal("0.0001"),
+        )
+        updated = repo.refresh_costs(tx, meeting.id)
+        assert meeting.user_id is not None
+        summary = repo.user_cost_summary(tx, meeting.user_id)
+        user = repo.get_user(tx, meeting.user_id)
+    assert updated.total_cost_usd == repo.as_decimal("0.150100")
+    assert summary is not None and summary["total_cost_usd"] == updated.total_cost_usd
+    assert user is not None and user.total_cost_usd == updated.total_cost_usd
