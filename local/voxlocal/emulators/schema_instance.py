@@ -1,0 +1,429 @@
+"""A deterministic JSON-schema instance generator fed by a meeting transcript.
+
+The OpenAI emulator uses it to answer Structured Outputs requests with a value
+that is valid for the schema sent (every ``properties`` key present, as strict
+mode requires; ``$defs``/``$ref`` resolved; ``anyOf`` with ``null`` taking the
+non-null branch unless the field is a date or time the transcript never
+mentions) and plausibly filled from the transcript: strings are its sentences,
+speaker names are ``Participante A``/``Participant A``, dates are the dates it
+mentions, a ``title`` names the first topic. Same schema and text, same value.
+
+It does not understand the meeting; it only has to be valid, stable and
+recognisably derived from the input.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_DEPTH = 12
+
+_SPEAKER_LINE = re.compile(
+    r"^\s*(?:\[[^\]]*\]\s*)?(?:(?:speaker|hablante|participante|participant|orador)\s+)?"
+    r"([A-Z])\s*(?:\([^)]*\))?\s*[:\-\u2013]\s*(.+?)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?¿¡…])\s+|\n+")
+_MONTHS_ES = (
+    "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre"
+)
+_MONTHS_EN = "january february march april may june july august september october november december"
+_DATE_ES = re.compile(
+    r"\b(\d{1,2}) de (" + _MONTHS_ES.replace(" ", "|") + "|setiembre" + r")(?: de(?:l)? (\d{4}))?",
+    re.IGNORECASE,
+)
+_DATE_EN = re.compile(
+    r"\b(" + _MONTHS_EN.replace(" ", "|") + r") (\d{1,2})(?:st|nd|rd|th)?(?:,? (\d{4}))?",
+    re.IGNORECASE,
+)
+_DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_TIME = re.compile(r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b")
+_YEAR = re.compile(r"\b(20\d{2})\b")
+_ORG = re.compile(r"\b[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+(?:\s+(?:de\s+)?[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+)+")
+DEFAULT_YEAR = 2026
+
+# Field names (normalised: lower case, no accents) and the pool that fills them.
+_POOL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("decision", re.compile(r"decision|acuerdo|agreement|resolution")),
+    ("action", re.compile(r"action|task|tarea|accion|todo|compromiso")),
+    ("question", re.compile(r"question|pregunta|pendiente|open|issue|duda")),
+)
+_POOL_SENTENCES = {
+    "decision": re.compile(r"acuerd|decid|agree|decide|aprob", re.IGNORECASE),
+    "action": re.compile(
+        r"encarg|enviar|envia|prepar|confirm|revis|will|send|prepare|must|debe|responsable",
+        re.IGNORECASE,
+    ),
+    "question": re.compile(r"\?|pendiente|no (?:está|esta) claro|open question|unclear", re.I),
+}
+
+
+def normalise(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+@dataclass
+class TranscriptFacts:
+    """What the generator takes from the transcript text."""
+
+    sentences: list[str]
+    speakers: list[str]
+    dates: list[tuple[str, str]]  # (as written, ISO)
+    times: list[str]
+    organisations: list[str]
+    language: str
+
+    @classmethod
+    def from_text(cls, text: str) -> TranscriptFacts:
+        lines = [(m.group(1).upper(), m.group(2)) for m in _SPEAKER_LINE.finditer(text)]
+        spoken = "\n".join(line for _, line in lines) if len(lines) >= 2 else text
+        sentences = [
+            s.strip(" \t-\u2013\"'")
+            for s in _SENTENCE_END.split(spoken)
+            if len(s.strip().split()) >= 3
+        ]
+        speakers: list[str] = []
+        for speaker, _ in lines:
+            if speaker not in speakers:
+                speakers.append(speaker)
+        language = detect_language(spoken)
+        return cls(
+            sentences=sentences or ["Sin contenido."],
+            speakers=speakers or ["A"],
+            dates=find_dates(spoken),
+            times=[f"{int(h):02d}:{m}" for h, m in _TIME.findall(spoken)],
+            organisations=_organisations(spoken),
+            language=language,
+        )
+
+    @property
+    def topics(self) -> list[str]:
+        """Sentences long enough to be about something, shortened to a few words."""
+        long = [s for s in self.sentences if len(s.split()) >= 6] or self.sentences
+        return [_shorten(s, 8) for s in long]
+
+
+_SPANISH_WORDS = frozenset(["el", "la", "de", "que", "se", "los", "las", "y", "para", "con"])
+_ENGLISH_WORDS = frozenset(["the", "and", "of", "to", "is", "we", "for", "with", "that"])
+
+
+_SPANISH_WORDS = frozenset(["el", "la", "de", "que", "se", "los", "las", "y", "para", "con"])
+_ENGLISH_WORDS = frozenset(["the", "and", "of", "to", "is", "we", "for", "with", "that"])
+
+
+def detect_language(text: str) -> str:
+    words = re.findall(r"[a-záéíóúñ]+", text.lower())
+    spanish = sum(
+        w in {"el", "la", "de", "que", "se", "los", "las", "y", "para", "con"} for w in words
+    )
+    english = sum(w in {"the", "and", "of", "to", "is", "we", "for", "with", "that"} for w in words)
+    return "en" if english > spanish else "es"
+
+
+def find_dates(text: str) -> list[tuple[str, str]]:
+    years = _YEAR.findall(text)
+    default_year = int(years[0]) if years else DEFAULT_YEAR
+    found: list[tuple[int, str, str]] = []
+    for m in _DATE_ES.finditer(text):
+        month_name = normalise(m.group(2)).replace("setiembre", "septiembre")
+        month = _MONTHS_ES.split().index(month_name) + 1
+        year = int(m.group(3)) if m.group(3) else default_year
+        found.append((m.start(), m.group(0), _iso(year, month, int(m.group(1)))))
+    for m in _DATE_EN.finditer(text):
+        month = _MONTHS_EN.split().index(m.group(1).lower()) + 1
+        year = int(m.group(3)) if m.group(3) else default_year
+        found.append((m.start(), m.group(0), _iso(year, month, int(m.group(2)))))
+    for m in _DATE_ISO.finditer(text):
+        found.append((m.start(), m.group(0), m.group(0)))
+    return [(written, iso) for _, written, iso in sorted(found) if iso]
+
+
+def _iso(year: int, month: int, day: int) -> str:
+    if not 1 <= day <= 31:
+        return ""
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _organisations(text: str) -> list[str]:
+    """Runs of capitalised words that do not open a sentence ("Textiles Andinos")."""
+    found = []
+    for m in _ORG.finditer(text):
+        before = text[: m.start()].rstrip(" \t\"'«")
+        if before and before[-1] not in ".!?¿¡:\n":
+            found.append(m.group(0))
+    return _unique(found)
+
+
+def _unique(items: Any) -> list[str]:
+    seen: list[str] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen
+
+
+def _shorten(sentence: str, words: int) -> str:
+    parts = sentence.rstrip(".!?…").split()
+    text = " ".join(parts[:words])
+    return text[:1].upper() + text[1:]
+
+
+@dataclass
+class _Cursor:
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def take(self, pool: str, items: list[str]) -> str:
+        index = self.counters.get(pool, 0)
+        self.counters[pool] = index + 1
+        return items[index % len(items)]
+
+
+class InstanceGenerator:
+    """``InstanceGenerator(schema, text).generate()`` -> a value valid for ``schema``."""
+
+    def __init__(self, schema: dict[str, Any], text: str) -> None:
+        self.root = schema
+        self.facts = TranscriptFacts.from_text(text)
+        self.cursor = _Cursor()
+
+    def generate(self) -> Any:
+        return self._value(self.root, name="", depth=0)
+
+    # --- schema plumbing ------------------------------------------------------------
+
+    def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        seen = 0
+        while "$ref" in schema and seen < 32:
+            ref = str(schema["$ref"])
+            if not ref.startswith("#"):
+                raise ValueError(f"only local $ref are supported, got {ref!r}")
+            target: Any = self.root
+            for part in ref.lstrip("#").strip("/").split("/") if ref != "#" else []:
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            siblings = {k: v for k, v in schema.items() if k != "$ref"}
+            schema = {**target, **siblings}
+            seen += 1
+        if "allOf" in schema:
+            merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+            for part in schema["allOf"]:
+                resolved = self._resolve(part)
+                for key, value in resolved.items():
+                    if key == "properties":
+                        merged.setdefault("properties", {}).update(value)
+                    elif key == "required":
+                        merged["required"] = _unique([*merged.get("required", []), *value])
+                    else:
+                        merged.setdefault(key, value)
+            schema = merged
+        return schema
+
+    def _value(self, schema: Any, *, name: str, depth: int) -> Any:  # noqa: PLR0911 - one per keyword
+        if schema is True or schema == {}:
+            return self._string({}, name, depth=depth)
+        if not isinstance(schema, dict):
+            return None
+        schema = self._resolve(schema)
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                branches = [self._resolve(b) for b in schema[key]]
+                non_null = [b for b in branches if not _is_null(b)]
+                may_be_null = len(non_null) < len(branches)
+                if not non_null or (may_be_null and self._prefers_null(name, depth)):
+                    return None
+                base = {k: v for k, v in schema.items() if k != key}
+                return self._value({**base, **non_null[0]}, name=name, depth=depth)
+        if "const" in schema:
+            return schema["const"]
+        if schema.get("enum"):
+            return schema["enum"][0]
+        kind = self._kind(schema, name, depth)
+        if kind == "null":
+            return None
+        builders: dict[str, Callable[[], Any]] = {
+            "object": lambda: self._object(schema, depth),
+            "array": lambda: self._array(schema, name, depth),
+            "boolean": lambda: False,
+            "integer": lambda: self._number(schema, "integer"),
+            "number": lambda: self._number(schema, "number"),
+        }
+        builder = builders.get(kind)
+        return builder() if builder else self._string(schema, name, depth=depth)
+
+    def _kind(self, schema: dict[str, Any], name: str, depth: int) -> str:
+        """The JSON type to produce; ``null`` for a nullable field better left empty."""
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            non_null_kinds = [k for k in kind if k != "null"]
+            if not non_null_kinds or ("null" in kind and self._prefers_null(name, depth)):
+                return "null"
+            kind = non_null_kinds[0]
+        if isinstance(kind, str):
+            return kind
+        if "properties" in schema:
+            return "object"
+        return "array" if "items" in schema else "string"
+
+    def _prefers_null(self, name: str, depth: int) -> bool:
+        """Null for what the transcript does not say (dates, times, modality), and when too deep."""
+        if depth >= MAX_DEPTH:
+            return True
+        field_kind = _field_kind(name)
+        facts = self.facts
+        if field_kind == "date":
+            return not facts.dates
+        if field_kind == "time":
+            return not facts.times
+        if field_kind == "organisation":
+            return not facts.organisations
+        return field_kind in ("modality", "role")
+
+    # --- values -------------------------------------------------------------------
+
+    def _object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
+        properties: dict[str, Any] = schema.get("properties") or {}
+        return {key: self._value(sub, name=key, depth=depth + 1) for key, sub in properties.items()}
+
+    def _array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
+        if depth >= MAX_DEPTH:
+            return []
+        items = schema.get("items", {})
+        field_kind = _field_kind(name)
+        if field_kind in ("participants", "name"):
+            count = len(self.facts.speakers)
+        elif field_kind in _POOL_SENTENCES:
+            count = len(self._pool(field_kind))
+        elif field_kind in ("agenda", "title"):
+            count = len(self.facts.topics)
+        else:
+            count = max(1, len(self.facts.sentences) // 4)
+        count = min(3, max(1, count))
+        count = max(int(schema.get("minItems", 0)), count)
+        if "maxItems" in schema:
+            count = min(int(schema["maxItems"]), count)
+        # Array items take their name from the array (decisions -> each decision).
+        return [self._value(items, name=name, depth=depth + 1) for _ in range(count)]
+
+    def _number(self, schema: dict[str, Any], kind: str) -> int | float:
+        value: float = 1
+        if "minimum" in schema:
+            value = max(value, float(schema["minimum"]))
+        if "exclusiveMinimum" in schema:
+            value = max(value, float(schema["exclusiveMinimum"]) + 1)
+        if "maximum" in schema:
+            value = min(value, float(schema["maximum"]))
+        return int(value) if kind == "integer" else float(value)
+
+    def _pool(self, kind: str) -> list[str]:
+        pattern = _POOL_SENTENCES.get(kind)
+        if pattern is None:
+            return self.facts.sentences
+        return [s for s in self.facts.sentences if pattern.search(s)] or self.facts.sentences
+
+    def _string(self, schema: dict[str, Any], name: str, *, depth: int = 0) -> str:
+        field_kind = _field_kind(name)
+        value = self._formatted(schema.get("format"), field_kind)
+        if value is None:
+            value = self._named(field_kind, depth)
+        if "maxLength" in schema:
+            value = value[: int(schema["maxLength"])]
+        if "minLength" in schema and len(value) < int(schema["minLength"]):
+            value = value.ljust(int(schema["minLength"]), ".")
+        return value
+
+    def _formatted(self, fmt: str | None, field_kind: str) -> str | None:
+        """Strings whose shape is fixed by ``format`` or by being a date or time."""
+        facts = self.facts
+        if fmt == "date" or (field_kind == "date" and fmt is None):
+            if not facts.dates:
+                return f"{DEFAULT_YEAR}-01-01" if fmt == "date" else _no_date(facts.language)
+            index = self.cursor.counters.get("date", 0)
+            self.cursor.counters["date"] = index + 1
+            written, iso = facts.dates[index % len(facts.dates)]
+            return iso if fmt == "date" else written
+        if fmt == "date-time":
+            iso = facts.dates[0][1] if facts.dates else f"{DEFAULT_YEAR}-01-01"
+            return f"{iso}T{facts.times[0] if facts.times else '09:00'}:00Z"
+        if fmt == "time" or field_kind == "time":
+            value = self.cursor.take("time", facts.times) if facts.times else "09:00"
+            return value + ":00" if fmt == "time" else value
+        return {
+            "email": "participante@example.com",
+            "uuid": "00000000-0000-4000-8000-000000000000",
+        }.get(fmt or "")
+
+    def _named(self, field_kind: str, depth: int) -> str:  # noqa: PLR0911 - one per field kind
+        """Strings chosen by what the field is called."""
+        facts = self.facts
+        if field_kind == "language":
+            return facts.language
+        if field_kind == "speaker":
+            return self.cursor.take("speaker", facts.speakers)
+        if field_kind in ("name", "participants"):
+            label = self.cursor.take("name", facts.speakers)
+            return f"{'Participant' if facts.language == 'en' else 'Participante'} {label}"
+        if field_kind == "title" and depth <= 1:
+            return facts.topics[0]  # the document's title names the first topic
+        if field_kind in ("title", "agenda"):
+            return self.cursor.take(field_kind, facts.topics)
+        if field_kind == "organisation" and facts.organisations:
+            return facts.organisations[0]
+        if field_kind in ("organisation", "modality", "role"):
+            return "Not stated" if facts.language == "en" else "No indicado"
+        if field_kind == "summary":
+            first = self.cursor.take("summary", facts.sentences)
+            second = self.cursor.take("summary", facts.sentences)
+            return (
+                _sentence(first) if first == second else f"{_sentence(first)} {_sentence(second)}"
+            )
+        pool = field_kind if field_kind in _POOL_SENTENCES else "sentence"
+        return _sentence(self.cursor.take(pool, self._pool(pool)))
+
+
+def _is_null(schema: dict[str, Any]) -> bool:
+    return schema.get("type") == "null" or schema.get("const", 0) is None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if text and text[-1] not in ".!?…":
+        text += "."
+    return text[:1].upper() + text[1:]
+
+
+def _no_date(language: str) -> str:
+    return "No date set" if language == "en" else "Sin fecha definida"
+
+
+_FIELD_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("speaker", re.compile(r"speaker|hablante|label")),
+    ("date", re.compile(r"date|fecha|deadline|due|plazo|\bdia\b|\bday\b|when|cuando")),
+    ("time", re.compile(r"time|hora")),
+    ("language", re.compile(r"^(language|lang|idioma|lengua|language_code|locale)$")),
+    ("participants", re.compile(r"participant|attendee|asistente|participante")),
+    ("name", re.compile(r"name|nombre|owner|responsable|assignee|who|quien")),
+    ("title", re.compile(r"title|titulo|asunto|subject|heading|topic_name")),
+    ("agenda", re.compile(r"agenda|orden|temas|topics")),
+    ("organisation", re.compile(r"organi[sz]ation|organizacion|company|empresa|client|cliente")),
+    ("modality", re.compile(r"modality|modalidad|format|location|lugar")),
+    ("role", re.compile(r"^(role|rol|cargo|position|puesto)$")),
+    ("summary", re.compile(r"summary|resumen|desarrollo|discussion|overview|description")),
+    *_POOL_PATTERNS,
+)
+
+
+def _field_kind(name: str) -> str:
+    key = normalise(name)
+    for kind, pattern in _FIELD_KINDS:
+        if pattern.search(key):
+            return kind
+    return ""
+
+
+def generate_instance(schema: dict[str, Any], text: str) -> Any:
+    """A value valid for ``schema``, derived deterministically from ``text``."""
+    return InstanceGenerator(schema, text).generate()
