@@ -12,18 +12,24 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+# Lambda's environment, as the template's Globals set it, before the layer is imported.
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "voxcliente")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "VoxCliente")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+
 import psycopg
 import pytest
 from psycopg.rows import dict_row
-from voxlocal import postgres
 
 from voxcliente import db
 from voxcliente.migrate import apply_migrations
 from voxcliente.settings import reset_settings
+from voxlocal import postgres
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = ROOT / "sql"
@@ -81,7 +87,9 @@ def load_event() -> Callable[[str], dict[str, Any]]:
 
 
 def load_function(name: str) -> ModuleType:
-    """Import ``functions/<name>/app.py`` under a unique module name (every function has an app.py)."""
+    """Import ``functions/<name>/app.py`` under a unique module name.
+
+    Every function has an ``app.py``: importing them by path avoids name clashes."""
     path = ROOT / "functions" / name / "app.py"
     module_name = f"vox_fn_{name}"
     spec = importlib.util.spec_from_file_location(module_name, path)
@@ -103,4 +111,92 @@ def _aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "VoxCliente")
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "1")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    os.environ.pop("AWS_ENDPOINT_URL", None)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+# --- AWS: moto's server on loopback -----------------------------------------------
+# A real HTTP endpoint (not in-process patching) so that presigned URLs work for
+# anything that fetches them, such as the AssemblyAI emulator.
+
+
+@dataclass
+class AwsEnv:
+    endpoint: str
+    bucket: str
+    queue_url: str
+    s3: Any
+    sqs: Any
+
+    def queue_messages(self) -> list[dict[str, Any]]:
+        """Receive (and delete) what is on the acta queue."""
+        found: list[dict[str, Any]] = []
+        while True:
+            got = self.sqs.receive_message(
+                QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            ).get("Messages", [])
+            if not got:
+                return found
+            for message in got:
+                found.append(json.loads(message["Body"]))
+                self.sqs.delete_message(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
+    """A fresh moto account with the bucket and the acta queue, named in the settings."""
+    import urllib.request
+
+    import boto3
+
+    from voxcliente import aws as vox_aws
+
+    urllib.request.urlopen(
+        urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    ).read()
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
+    sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1")
+    bucket = "voxcliente-audio-test"
+    s3.create_bucket(Bucket=bucket)
+    queue_url = sqs.create_queue(QueueName="voxcliente-acta-test")["QueueUrl"]
+    monkeypatch.setenv("AUDIO_BUCKET", bucket)
+    monkeypatch.setenv("ACTA_QUEUE_URL", queue_url)
+    vox_aws.reset_clients()
+    reset_settings()
+    yield AwsEnv(moto_endpoint, bucket, queue_url, s3, sqs)
+    vox_aws.reset_clients()
+    reset_settings()
+
+
+# --- AssemblyAI and OpenAI: local servers speaking their HTTP APIs ------------------
+WEBHOOK_URL = "https://api.voxcliente.test/webhooks/assemblyai"
+WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+
+
+@pytest.fixture
+def assemblyai(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The AssemblyAI emulator, with the settings pointing at it."""
+    from voxlocal.emulators.assemblyai_server import AssemblyAIEmulator
+
+    with AssemblyAIEmulator(api_key="test-assemblyai-key") as emulator:
+        monkeypatch.setenv("ASSEMBLYAI_BASE_URL", emulator.base_url)
+        monkeypatch.setenv("ASSEMBLYAI_API_KEY", emulator.api_key)
+        monkeypatch.setenv("ASSEMBLYAI_TIMEOUT_S", "5")
+        monkeypatch.setenv("WEBHOOK_URL", WEBHOOK_URL)
+        monkeypatch.setenv("WEBHOOK_SECRET", WEBHOOK_SECRET)
+        reset_settings()
+        yield emulator
+    reset_settings()

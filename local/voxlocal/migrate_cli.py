@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = ROOT / ".local-data" / "postgres"
     data_dir.mkdir(parents=True, exist_ok=True)
     with postgres.server_url(data_dir) as server:
-        url = postgres.ensure_database(server, "voxcliente") if server != postgres.given_url() else server
+        given = postgres.given_url()
+        url = server if given else postgres.ensure_database(server, "voxcliente")
         try:
             with psycopg.connect(url, autocommit=True) as conn:
                 applied = apply_migrations(conn, args.sql_dir)

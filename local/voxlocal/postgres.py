@@ -35,8 +35,10 @@ def server_url(data_dir: Path | None = None) -> Iterator[str]:
 
     # A short path: Unix socket paths are limited to about 100 characters.
     base = data_dir or Path(tempfile.mkdtemp(prefix="voxpg-"))
-    os.chmod(base, 0o777)  # the server may run as an unprivileged user
-    server: Any = pgserver.get_server(str(base), cleanup_mode="delete" if data_dir is None else None)
+    # The server may run as an unprivileged user (pgserver does so under root).
+    os.chmod(base, 0o777)  # noqa: S103 - a private throwaway directory
+    cleanup = "delete" if data_dir is None else None
+    server: Any = pgserver.get_server(str(base), cleanup_mode=cleanup)
     try:
         yield str(server.get_uri())
     finally:

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from voxlocal import postgres
 
 from voxcliente import db
 from voxcliente.migrate import MigrationError, apply_migrations
+from voxlocal import postgres
 
 pytestmark = pytest.mark.integration
 
@@ -50,8 +50,9 @@ def test_an_edited_applied_migration_is_refused(empty_db: str, tmp_path: Path) -
         apply_migrations(conn, tmp_path)
     first = sorted(tmp_path.glob("*.sql"))[0]
     first.write_text(first.read_text() + "\n-- edited\n")
-    with psycopg.connect(empty_db, autocommit=True) as conn, pytest.raises(
-        MigrationError, match="changed after it was applied"
+    with (
+        psycopg.connect(empty_db, autocommit=True) as conn,
+        pytest.raises(MigrationError, match="changed after it was applied"),
     ):
         apply_migrations(conn, tmp_path)
 

@@ -38,9 +38,7 @@ def test_unknown_status_is_rejected(db_url: str, conn: psycopg.Connection[Any]) 
 def test_transcript_id_is_unique(db_url: str, conn: psycopg.Connection[Any]) -> None:
     first = _meeting(conn, "inbox/a@b.co/1.mp3")
     second = _meeting(conn, "inbox/a@b.co/2.mp3")
-    conn.execute(
-        "UPDATE meetings SET assemblyai_transcript_id = 't-1' WHERE id = %s", (first.id,)
-    )
+    conn.execute("UPDATE meetings SET assemblyai_transcript_id = 't-1' WHERE id = %s", (first.id,))
     with pytest.raises(psycopg.errors.UniqueViolation):
         conn.execute(
             "UPDATE meetings SET assemblyai_transcript_id = 't-1' WHERE id = %s", (second.id,)
@@ -83,9 +81,7 @@ def test_updated_at_is_maintained_by_trigger(db_url: str, conn: psycopg.Connecti
     assert row is not None and row["updated_at"] > meeting.updated_at
 
 
-def test_transition_is_conditional_and_recorded(
-    db_url: str, conn: psycopg.Connection[Any]
-) -> None:
+def test_transition_is_conditional_and_recorded(db_url: str, conn: psycopg.Connection[Any]) -> None:
     meeting = _meeting(conn)
     with transaction() as tx:
         moved = repo.transition(

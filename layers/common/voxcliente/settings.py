@@ -29,7 +29,9 @@ from voxcliente.errors import ConfigurationError
 # AssemblyAI bills per hour of audio by speech model; OpenAI per million tokens;
 # SES per message sent (USD 0.10 per 1,000).
 DEFAULT_PRICES: dict[str, Any] = {
-    "assemblyai_per_hour": {"universal": "0.15", "slam-1": "0.27", "best": "0.37", "nano": "0.12"},
+    # Published pay-as-you-go prices at the time of writing; "default" prices a
+    # model missing from the table (and a warning is logged).
+    "assemblyai_per_hour": {"universal-2": "0.15", "universal-3-5-pro": "0.21", "default": "0.21"},
     "openai_per_million_tokens": {
         "gpt-4.1-mini": {"input": "0.40", "output": "1.60"},
         "gpt-4.1": {"input": "2.00", "output": "8.00"},
@@ -77,9 +79,19 @@ class Settings(BaseModel):
     assemblyai_api_key: str | None = None
     assemblyai_secret_id: str | None = None
     assemblyai_base_url: str = "https://api.assemblyai.com"
-    # Named explicitly: AssemblyAI's default model has changed before.
-    assemblyai_speech_model: str = "universal"
+    # Named explicitly, in priority order (AssemblyAI routes to the first one
+    # available for the language): its defaults and accepted model names change.
+    # The API takes ``speech_models`` (plural); the singular form is deprecated.
+    assemblyai_speech_models: tuple[str, ...] = ("universal-2",)
     assemblyai_pii_redaction: bool = False
+    # What redaction removes when enabled. Names are kept on purpose: an acta
+    # names its attendees.
+    assemblyai_pii_policies: tuple[str, ...] = (
+        "phone_number",
+        "email_address",
+        "credit_card_number",
+        "banking_information",
+    )
     assemblyai_timeout_s: float = Field(default=8.0, gt=0)
     webhook_url: str | None = None
     webhook_secret: str | None = None
@@ -122,7 +134,9 @@ class Settings(BaseModel):
 
     secrets_max_age_s: int = Field(default=300, ge=0)
 
-    @field_validator("web_origins", mode="before")
+    @field_validator(
+        "web_origins", "assemblyai_speech_models", "assemblyai_pii_policies", mode="before"
+    )
     @classmethod
     def _split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -153,7 +167,9 @@ class Settings(BaseModel):
         )
 
     def get_assemblyai_api_key(self) -> str:
-        return self._secret(self.assemblyai_api_key, self.assemblyai_secret_id, "ASSEMBLYAI_API_KEY")
+        return self._secret(
+            self.assemblyai_api_key, self.assemblyai_secret_id, "ASSEMBLYAI_API_KEY"
+        )
 
     def get_openai_api_key(self) -> str:
         return self._secret(self.openai_api_key, self.openai_secret_id, "OPENAI_API_KEY")

@@ -1,0 +1,83 @@
+"""UploadApi: POST /uploads (presigned POST) and GET /uploads/{upload_id} (progress)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from voxcliente import uploads
+from voxcliente.errors import NotFound, TransientError
+from voxcliente.observability import logger, metrics, tracer
+from voxcliente.settings import get_settings
+
+_origins = list(get_settings().web_origins) or ["*"]
+app = APIGatewayHttpResolver(
+    cors=CORSConfig(allow_origin=_origins[0], extra_origins=_origins[1:], max_age=600)
+)
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body={"error": {"code": code, "message": message, **extra}},
+    )
+
+
+@app.exception_handler(uploads.BadRequest)
+def _bad_request(exc: uploads.BadRequest) -> Response[dict[str, Any]]:
+    return _error(400, exc.code, exc.message, fields=exc.fields)
+
+
+@app.exception_handler(uploads.TooLarge)
+def _too_large(exc: uploads.TooLarge) -> Response[dict[str, Any]]:
+    return _error(413, exc.code, exc.message)
+
+
+@app.exception_handler(uploads.UnsupportedType)
+def _unsupported(exc: uploads.UnsupportedType) -> Response[dict[str, Any]]:
+    return _error(415, exc.code, exc.message)
+
+
+@app.exception_handler(NotFound)
+def _not_found(exc: NotFound) -> Response[dict[str, Any]]:
+    return _error(404, exc.code, exc.message)
+
+
+@app.exception_handler(TransientError)
+def _unavailable(exc: TransientError) -> Response[dict[str, Any]]:
+    return _error(503, exc.code, "The service is busy; try again in a moment.")
+
+
+@app.post("/uploads")
+@tracer.capture_method
+def create_upload() -> Response[dict[str, Any]]:
+    try:
+        body = app.current_event.json_body
+    except ValueError as exc:
+        raise uploads.BadRequest({"body": "must be valid JSON"}) from exc
+    return Response(
+        status_code=201, content_type="application/json", body=uploads.create_upload(body)
+    )
+
+
+@app.get("/uploads/<upload_id>")
+@tracer.capture_method
+def get_upload(upload_id: str) -> dict[str, Any]:
+    return uploads.upload_status(upload_id)
+
+
+@app.not_found
+def _no_route(exc: NotFoundError) -> Response[dict[str, Any]]:
+    return _error(404, "not_found", "No such route.")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,176 @@
+"""AssemblyAI through its SDK: submit a file by URL, read a transcript back.
+
+Facts relied on (AssemblyAI docs, "Webhooks for pre-recorded audio" and the
+transcript API reference):
+* ``POST /v2/transcript`` with ``audio_url``; the model is chosen with
+  ``speech_models`` (plural, priority order; the singular form is deprecated).
+* ``webhook_url`` gets ``POST {"transcript_id", "status"}`` when the transcript
+  is ``completed`` or ``error``, carrying ``webhook_auth_header_name: value``.
+  The receiver must answer 2xx within 10 s; otherwise AssemblyAI retries, up
+  to 10 attempts in all, and a 4xx answer stops the retries.
+* A failed transcript has ``status: "error"`` and the reason in ``error``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import httpx
+
+from voxcliente.errors import ProviderError, TransientError
+from voxcliente.models import Utterance
+from voxcliente.observability import logger
+from voxcliente.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class TranscriptResult:
+    transcript_id: str
+    status: str  # queued | processing | completed | error
+    error: str | None
+    text: str
+    utterances: list[Utterance]
+    language_code: str | None
+    audio_duration_s: float | None
+    confidence: float | None
+    speech_model: str | None
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("completed", "error")
+
+
+def _client(settings: Settings) -> Any:
+    return _cached_client(
+        settings.get_assemblyai_api_key(),
+        settings.assemblyai_base_url,
+        settings.assemblyai_timeout_s,
+    )
+
+
+@lru_cache(maxsize=4)
+def _cached_client(api_key: str, base_url: str, timeout_s: float) -> Any:
+    """One SDK client (and its connection pool) per key, kept across warm invocations."""
+    import assemblyai as aai
+
+    return aai.Client(
+        settings=aai.Settings(api_key=api_key, base_url=base_url, http_timeout=timeout_s)
+    )
+
+
+def _raise_for(exc: Exception, action: str) -> None:
+    """Map the SDK's and httpx's exceptions to ours: 4xx is final, the rest transient."""
+    import assemblyai as aai
+
+    if isinstance(exc, aai.types.AssemblyAIError):
+        status = exc.status_code or 0
+        if 400 <= status < 500 and status not in (408, 429):
+            raise ProviderError(
+                f"AssemblyAI refused to {action} (HTTP {status}): {exc}",
+                code="assemblyai_rejected",
+            ) from exc
+        raise TransientError(
+            f"AssemblyAI could not {action} right now (HTTP {status or '?'}).",
+            code="assemblyai_unavailable",
+        ) from exc
+    if isinstance(exc, httpx.HTTPError):
+        raise TransientError(
+            f"AssemblyAI could not be reached to {action}: {exc.__class__.__name__}.",
+            code="assemblyai_unavailable",
+        ) from exc
+    raise exc
+
+
+def submit(
+    audio_url: str,
+    *,
+    language_code: str | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """Submit a file for transcription with our webhook; return the transcript id."""
+    from assemblyai import types
+    from assemblyai.prerecorded.v2 import api
+
+    cfg = settings or get_settings()
+    cfg.require("webhook_url")
+    request: dict[str, Any] = {
+        "audio_url": audio_url,
+        "speech_models": list(cfg.assemblyai_speech_models),
+        "speaker_labels": True,
+        "punctuate": True,
+        "format_text": True,
+        "webhook_url": cfg.webhook_url,
+        "webhook_auth_header_name": cfg.webhook_auth_header,
+        "webhook_auth_header_value": cfg.get_webhook_secret(),
+    }
+    if language_code:
+        request["language_code"] = language_code
+    else:
+        request["language_detection"] = True
+    if cfg.assemblyai_pii_redaction:
+        request["redact_pii"] = True
+        request["redact_pii_policies"] = list(cfg.assemblyai_pii_policies)
+    client = _client(cfg)
+    try:
+        response = api.create_transcript(client.http_client, types.TranscriptRequest(**request))
+    except Exception as exc:
+        logger.exception("AssemblyAI submission failed")
+        _raise_for(exc, "accept the file")
+        raise  # pragma: no cover - _raise_for always raises
+    return str(response.id)
+
+
+def fetch(transcript_id: str, *, settings: Settings | None = None) -> TranscriptResult:
+    """Read a transcript (and its utterances) from AssemblyAI."""
+    cfg = settings or get_settings()
+    client = _client(cfg)
+    try:
+        response = client.http_client.get(f"/v2/transcript/{transcript_id}")
+    except httpx.HTTPError as exc:
+        logger.exception("AssemblyAI transcript fetch failed")
+        _raise_for(exc, "return the transcript")
+        raise  # pragma: no cover
+    if response.status_code != 200:
+        import assemblyai as aai
+
+        try:
+            message = response.json().get("error", response.text)
+        except ValueError:
+            message = response.text
+        _raise_for(
+            aai.types.AssemblyAIError(str(message), response.status_code), "return the transcript"
+        )
+    return parse_transcript(response.json())
+
+
+def parse_transcript(data: dict[str, Any]) -> TranscriptResult:
+    """AssemblyAI's transcript JSON to our result (times in milliseconds)."""
+    utterances = [
+        Utterance(
+            speaker=str(u.get("speaker") or "?"),
+            start_ms=int(u.get("start") or 0),
+            end_ms=int(u.get("end") or 0),
+            text=str(u.get("text") or ""),
+            confidence=u.get("confidence"),
+        )
+        for u in (data.get("utterances") or [])
+    ]
+    text = str(data.get("text") or "")
+    if not utterances and text.strip():
+        # No diarisation result (e.g. one speaker): the whole text is one utterance.
+        duration_ms = int(float(data.get("audio_duration") or 0) * 1000)
+        utterances = [Utterance(speaker="A", start_ms=0, end_ms=duration_ms, text=text)]
+    duration = data.get("audio_duration")
+    return TranscriptResult(
+        transcript_id=str(data.get("id")),
+        status=str(data.get("status")),
+        error=data.get("error"),
+        text=text,
+        utterances=utterances,
+        language_code=data.get("language_code"),
+        audio_duration_s=float(duration) if duration is not None else None,
+        confidence=data.get("confidence"),
+        speech_model=data.get("speech_model_used") or data.get("speech_model"),
+    )

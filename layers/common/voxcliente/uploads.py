@@ -1,0 +1,169 @@
+"""UploadApi: hand out presigned POSTs for web uploads, and report progress."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+from voxcliente import aws, media
+from voxcliente import repository as repo
+from voxcliente.db import transaction
+from voxcliente.errors import InputRejected, NotFound
+from voxcliente.settings import Settings, get_settings
+
+
+class BadRequest(InputRejected):
+    """400, naming each bad field."""
+
+    code = "bad_request"
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__("Invalid request: " + "; ".join(f"{k}: {v}" for k, v in fields.items()))
+        self.fields = fields
+
+
+class TooLarge(InputRejected):
+    code = "too_large"
+
+
+class UnsupportedType(InputRejected):
+    code = "unsupported_type"
+
+
+class UploadRequest(BaseModel):
+    email: str
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(min_length=3, max_length=100)
+    size_bytes: int = Field(gt=0)
+    client_name: str | None = Field(default=None, max_length=200)
+    meeting_date: date | None = None
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}(_[a-z]{2})?$")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            return str(validate_email(value.strip(), check_deliverability=False).normalized)
+        except EmailNotValidError as exc:
+            raise ValueError(f"not a valid email address ({exc})") from exc
+
+    @field_validator("client_name")
+    @classmethod
+    def _client(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+
+def parse_request(body: Any) -> UploadRequest:
+    if not isinstance(body, dict):
+        raise BadRequest({"body": "must be a JSON object"})
+    try:
+        return UploadRequest.model_validate(body)
+    except ValidationError as exc:
+        fields: dict[str, str] = {}
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "body"
+            fields[name] = err["msg"].removeprefix("Value error, ")
+        raise BadRequest(fields) from exc
+
+
+def create_upload(body: Any, *, settings: Settings | None = None) -> dict[str, Any]:
+    """Validate, record the upload, and return the presigned POST for the browser."""
+    cfg = settings or get_settings()
+    cfg.require("audio_bucket")
+    request = parse_request(body)
+    content_type = request.content_type.lower().split(";")[0].strip()
+    if content_type not in media.ALLOWED_TYPES:
+        raise UnsupportedType(
+            f"content_type {request.content_type!r} is not an audio or video type we accept; "
+            f"accepted: {', '.join(sorted(media.ALLOWED_TYPES))}."
+        )
+    if not media.type_matches_extension(content_type, request.filename):
+        allowed = ", ".join(media.ALLOWED_TYPES[content_type])
+        raise UnsupportedType(
+            f"filename {request.filename!r} does not match content_type {content_type} "
+            f"(expected {allowed})."
+        )
+    if request.size_bytes > cfg.max_upload_bytes:
+        raise TooLarge(
+            f"size_bytes {request.size_bytes} is over the limit of {cfg.max_upload_bytes} bytes."
+        )
+    upload_id = uuid4()
+    key = f"{cfg.upload_prefix}{upload_id}/{media.sanitise_filename(request.filename)}"
+    expires_at = datetime.now(UTC) + timedelta(seconds=cfg.presign_post_ttl_s)
+    # The policy pins the exact key (boto3 adds {"key": key}), the type, the size
+    # range and the upload id metadata: the browser can upload that file only.
+    presigned = aws.client("s3").generate_presigned_post(
+        Bucket=cfg.audio_bucket,
+        Key=key,
+        Fields={"Content-Type": content_type, "x-amz-meta-upload-id": str(upload_id)},
+        Conditions=[
+            {"Content-Type": content_type},
+            {"x-amz-meta-upload-id": str(upload_id)},
+            ["content-length-range", 1, request.size_bytes],
+        ],
+        ExpiresIn=cfg.presign_post_ttl_s,
+    )
+    with transaction() as tx:
+        repo.create_upload(
+            tx,
+            upload_id=upload_id,
+            email=request.email,
+            s3_key=key,
+            original_filename=request.filename,
+            content_type=content_type,
+            size_bytes=request.size_bytes,
+            expires_at=expires_at,
+            client_name=request.client_name,
+            meeting_date=request.meeting_date,
+            language=request.language,
+        )
+    return {
+        "upload_id": str(upload_id),
+        "url": presigned["url"],
+        "fields": presigned["fields"],
+        "expires_at": expires_at.isoformat(),
+        "max_bytes": request.size_bytes,
+    }
+
+
+def upload_status(upload_id: str) -> dict[str, Any]:
+    """Progress of one upload. Knowing the (random) id is the credential: nothing
+    personal is returned, neither the email nor the acta."""
+    try:
+        uid = UUID(upload_id)
+    except ValueError as exc:
+        raise NotFound("No upload has this id.") from exc
+    with transaction() as tx:
+        upload = repo.get_upload(tx, uid)
+        if upload is None:
+            raise NotFound("No upload has this id.")
+        meeting = repo.get_latest_meeting_for_upload(tx, uid)
+    result: dict[str, Any] = {
+        "upload_id": str(uid),
+        "filename": upload.original_filename,
+        "created_at": upload.created_at.isoformat(),
+        "status": "waiting_for_file",
+        "timestamps": {},
+        "error": None,
+    }
+    if meeting is not None:
+        stamps = {
+            "received": meeting.received_at,
+            "submitted": meeting.submitted_at,
+            "transcribed": meeting.transcribed_at,
+            "generating": meeting.generating_at,
+            "emailed": meeting.emailed_at,
+            "failed": meeting.failed_at,
+        }
+        result["status"] = meeting.status
+        result["timestamps"] = {k: v.isoformat() for k, v in stamps.items() if v is not None}
+        if meeting.status == "failed":
+            result["error"] = {"code": meeting.error_code, "message": meeting.error_message}
+    # While waiting: whether the presigned POST can still be used.
+    result["upload_url_expired"] = meeting is None and upload.expires_at < datetime.now(UTC)
+    return result
