@@ -9,7 +9,6 @@ from typing import Any
 
 import openai
 import pytest
-from voxlocal.emulators.openai_server import OpenAIEmulator, user_text
 
 from voxcliente import generation
 from voxcliente.acta_model import Acta
@@ -23,6 +22,7 @@ from voxcliente.generation import (
 from voxcliente.models import Utterance
 from voxcliente.prompts import PARTIALS_CLOSE, PARTIALS_OPEN, TRANSCRIPT_CLOSE, TRANSCRIPT_OPEN
 from voxcliente.settings import Settings, load_settings
+from voxlocal.emulators.openai_server import OpenAIEmulator, user_text
 
 pytestmark = pytest.mark.integration
 
