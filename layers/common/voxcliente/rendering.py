@@ -586,7 +586,7 @@ def render_acta_docx(acta: Acta, facts: MeetingFacts) -> bytes:
     ``Document.add_heading(text, level)``, ``add_table(rows, cols, style)``,
     ``add_paragraph(text, style)`` (python-docx quickstart).
     """
-    import docx  # noqa: PLC0415 - lazy on purpose (module docstring)
+    import docx
 
     view = _view(acta, facts)
     labels = view.labels
@@ -643,7 +643,7 @@ class _DocxWriter:
         self.document = document
 
     def setup(self, view: _ActaView) -> None:
-        from docx.oxml.ns import qn  # noqa: PLC0415 - lazy on purpose
+        from docx.oxml.ns import qn
 
         # Spell-check language of the whole document (the default template says en-US).
         lang_tag = _WORD_LANGUAGE_TAGS.get(view.lang, view.lang)
@@ -659,7 +659,7 @@ class _DocxWriter:
         props.created = datetime.now(UTC)
 
     def labelled(self, label: str, value: str) -> None:
-        from docx.shared import Pt  # noqa: PLC0415 - lazy on purpose
+        from docx.shared import Pt
 
         paragraph = self.document.add_paragraph()
         paragraph.paragraph_format.space_after = Pt(2)
@@ -677,8 +677,8 @@ class _DocxWriter:
             self.muted(when_empty)
 
     def action_items(self, view: _ActaView) -> None:
-        from docx.enum.table import WD_TABLE_ALIGNMENT  # noqa: PLC0415 - lazy on purpose
-        from docx.oxml.ns import qn  # noqa: PLC0415 - lazy on purpose
+        from docx.enum.table import WD_TABLE_ALIGNMENT
+        from docx.oxml.ns import qn
 
         labels = view.labels
         self.document.add_heading(labels["action_items"], level=2)
@@ -701,7 +701,7 @@ class _DocxWriter:
             cells[2].text = due or labels["no_date"]
 
     def closing(self, view: _ActaView) -> None:
-        from docx.shared import Pt, RGBColor  # noqa: PLC0415 - lazy on purpose
+        from docx.shared import Pt, RGBColor
 
         grey = RGBColor(0x6B, 0x72, 0x80)
         self.document.add_paragraph()
@@ -839,7 +839,7 @@ def render_failure_email(
 
 @lru_cache(maxsize=1)
 def _jinja_env() -> jinja2.Environment:
-    import jinja2  # noqa: PLC0415 - lazy on purpose (module docstring)
+    import jinja2
 
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
