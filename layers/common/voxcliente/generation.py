@@ -349,8 +349,9 @@ class _Generator:
             ]
             wait(futures, return_when=FIRST_EXCEPTION)
             for future in futures:
-                if future.done() and future.exception() is not None:
-                    raise future.exception()  # type: ignore[misc]
+                error = future.exception() if future.done() else None
+                if error is not None:
+                    raise error
             usage = _Usage()
             actas = []
             for future in futures:
@@ -366,7 +367,7 @@ class _Generator:
     # -- one structured request, with the length retry ------------------------------
 
     def _call(self, system: str, user: str, what: str) -> _Outcome:
-        import openai  # noqa: PLC0415 - lazy on purpose (module docstring)
+        import openai  # lazily, on purpose: see the module docstring
 
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": system},
@@ -455,7 +456,7 @@ class _Generator:
         usage: _Usage,
         what: str,
     ) -> ParsedChatCompletion[Acta]:
-        import openai  # noqa: PLC0415 - lazy on purpose (module docstring)
+        import openai  # lazily, on purpose: see the module docstring
 
         attempts = self._settings.openai_max_retries + 1
         last: openai.APIError | None = None
@@ -566,7 +567,7 @@ def generate_acta(
     language = acta_language(settings, transcript.language_code)
     parts = split_transcript(transcript, settings.acta_max_chars_per_part)
 
-    import openai  # noqa: PLC0415 - lazy on purpose (module docstring)
+    import openai  # lazily, on purpose: see the module docstring
 
     owned = client is None
     if client is None:
