@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from voxcliente.errors import InputRejected
 from voxcliente.generation import (
     TranscriptInput,
     _finish,
+    _Generator,
     acta_language,
     generate_acta,
     split_transcript,
@@ -262,3 +264,37 @@ def test_importing_generation_does_not_import_openai() -> None:
         env={"PYTHONPATH": str(ROOT / "layers" / "common"), "POWERTOOLS_SERVICE_NAME": "t"},
     )
     assert result.stdout.strip() == "False"
+
+
+# --- how long to wait before a retry ---------------------------------------------------
+
+
+def rate_limited(headers: dict[str, str]) -> Any:
+    import httpx2
+    import openai
+
+    request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
+    response = httpx2.Response(429, headers=headers, request=request)
+    return openai.RateLimitError("rate limited", response=response, body={"code": "x"})
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"retry-after-ms": "1500"}, 1.5),
+        ({"retry-after": "3"}, 3.0),
+        ({"retry-after": "300"}, None),  # longer than worth waiting inside the function
+        ({"retry-after": "1", "x-should-retry": "false"}, None),
+    ],
+)
+def test_retry_delay_honours_the_server(headers: dict[str, str], expected: float | None) -> None:
+    generator = _Generator(None, load_settings({}), transcript(utterances(1)), "es")
+    assert generator._retry_delay(rate_limited(headers), 0) == expected
+
+
+def test_retry_delay_backs_off_exponentially_with_jitter() -> None:
+    generator = _Generator(None, load_settings({}), transcript(utterances(1)), "es")
+    first = generator._retry_delay(rate_limited({}), 0)
+    third = generator._retry_delay(rate_limited({}), 2)
+    assert first is not None and 0.375 <= first <= 0.5
+    assert third is not None and 1.5 <= third <= 2.0
