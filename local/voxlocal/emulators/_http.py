@@ -94,6 +94,7 @@ class LoopbackServer:
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how long stop() waits for the accept loop
             name=f"{type(self).__name__}-server",
             daemon=True,
         )

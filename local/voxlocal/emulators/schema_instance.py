@@ -44,6 +44,10 @@ _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 _TIME = re.compile(r"\b([01]?\d|2[0-3])[:.h]([0-5]\d)\b")
 _YEAR = re.compile(r"\b(20\d{2})\b")
 _ORG = re.compile(r"\b[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+(?:\s+(?:de\s+)?[A-ZÁÉÍÓÚÑ][\wáéíóúñ]+)+")
+_GREETING = re.compile(
+    r"^(?:buen[oa]s|hola|soy|me llamo|mi nombre|gracias|good|hello|hi|i am|i'm|my name|thank)\b",
+    re.IGNORECASE,
+)
 DEFAULT_YEAR = 2026
 
 # Field names (normalised: lower case, no accents) and the pool that fills them.
@@ -104,7 +108,9 @@ class TranscriptFacts:
     @property
     def topics(self) -> list[str]:
         """Sentences long enough to be about something, shortened to a few words."""
-        long = [s for s in self.sentences if len(s.split()) >= 6] or self.sentences
+        long = [
+            s for s in self.sentences if len(s.split()) >= 6 and not _GREETING.match(s)
+        ] or self.sentences
         return [_shorten(s, 8) for s in long]
 
 
@@ -222,7 +228,7 @@ class InstanceGenerator:
             schema = merged
         return schema
 
-    def _value(self, schema: Any, *, name: str, depth: int) -> Any:  # noqa: PLR0911 - one per keyword
+    def _value(self, schema: Any, *, name: str, depth: int) -> Any:
         if schema is True or schema == {}:
             return self._string({}, name, depth=depth)
         if not isinstance(schema, dict):
@@ -356,7 +362,7 @@ class InstanceGenerator:
             "uuid": "00000000-0000-4000-8000-000000000000",
         }.get(fmt or "")
 
-    def _named(self, field_kind: str, depth: int) -> str:  # noqa: PLR0911 - one per field kind
+    def _named(self, field_kind: str, depth: int) -> str:
         """Strings chosen by what the field is called."""
         facts = self.facts
         if field_kind == "language":

@@ -1,0 +1,484 @@
+"""The AssemblyAI and OpenAI emulators, driven by the real SDKs over loopback HTTP.
+
+The audio AssemblyAI fetches is served by a moto S3 server through a presigned
+URL, as in the pipeline.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import assemblyai as aai
+import boto3
+import httpx
+import openai
+import pytest
+from moto.server import ThreadedMotoServer
+from pydantic import BaseModel, ConfigDict
+
+from voxlocal.emulators import AssemblyAIEmulator, OpenAIEmulator, generate_instance
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = ROOT / "samples" / "reunion-textiles-andinos.mp3"
+SAMPLE_EN = ROOT / "samples" / "client-call-en.mp3"
+BUCKET = "voxcliente-emulator-tests"
+
+
+# --- fixtures -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def put_audio(s3_endpoint: str) -> Any:
+    """Store bytes in (moto) S3 and return a presigned GET URL for them."""
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+
+    def put(key: str, data: bytes | None) -> str:
+        if data is not None:
+            s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+        url: str = s3.generate_presigned_url(
+            "get_object", Params={"Bucket": BUCKET, "Key": key}, ExpiresIn=600
+        )
+        return url
+
+    return put
+
+
+@pytest.fixture
+def assemblyai_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[AssemblyAIEmulator]:
+    with AssemblyAIEmulator() as emu:
+        monkeypatch.setattr(aai.settings, "base_url", emu.base_url)
+        monkeypatch.setattr(aai.settings, "api_key", emu.api_key)
+        monkeypatch.setattr(aai.settings, "polling_interval", 0.05)
+        yield emu
+
+
+@pytest.fixture
+def openai_emulator() -> Iterator[OpenAIEmulator]:
+    with OpenAIEmulator() as emu:
+        yield emu
+
+
+def client_for(emu: OpenAIEmulator, **options: Any) -> openai.OpenAI:
+    return openai.OpenAI(base_url=emu.base_url, api_key=emu.api_key, **options)
+
+
+# --- AssemblyAI -----------------------------------------------------------------------
+
+
+def test_sample_is_transcribed_through_the_sdk(
+    assemblyai_emulator: AssemblyAIEmulator, put_audio: Any
+) -> None:
+    # Given the shipped sample registered and stored in S3
+    assemblyai_emulator.register_audio(SAMPLE)
+    url = put_audio("inbox/ana@example.com/reunion.mp3", SAMPLE.read_bytes())
+    expected = json.loads(
+        SAMPLE.with_name(SAMPLE.name + ".transcript.json").read_text(encoding="utf-8")
+    )
+    config = aai.TranscriptionConfig(
+        speaker_labels=True, language_code="es", speech_model=aai.SpeechModel.universal
+    ).set_webhook("https://hooks.example.com/assemblyai", "X-Vox-Secret", "s3cr3t")
+
+    # When the SDK submits it and then fetches it by id
+    submitted = aai.Transcriber().submit(url, config)
+    fetched = aai.Transcript.get_by_id(submitted.id)
+
+    # Then the submission answered "queued", echoing the config but not the secret
+    assert submitted.status == aai.TranscriptStatus.queued
+    assert submitted.json_response["webhook_auth_header_name"] == "X-Vox-Secret"
+    assert submitted.json_response["webhook_auth"] is True
+    assert submitted.json_response.get("webhook_auth_header_value") is None
+    assert "webhook_auth_header_value" not in assemblyai_emulator.transcript(submitted.id)
+    assert assemblyai_emulator.submissions[0]["webhook_auth_header_value"] == "s3cr3t"
+    assert assemblyai_emulator.requests[0].headers["authorization"] == "test-assemblyai-key"
+    # ...and the transcript is the sample's, with speakers
+    assert fetched.status == aai.TranscriptStatus.completed
+    assert fetched.text == expected["text"]
+    assert fetched.json_response["language_code"] == "es"
+    assert fetched.json_response["audio_duration"] == expected["audio_duration"]
+    assert [u.speaker for u in fetched.utterances or []][:2] == ["A", "B"]
+    assert fetched.words is not None and fetched.words[0].text == "Buenos"
+
+
+def test_bytes_that_are_not_registered_end_in_error(
+    assemblyai_emulator: AssemblyAIEmulator, put_audio: Any
+) -> None:
+    url = put_audio("inbox/ana@example.com/notes.txt", b"just some notes, not audio")
+
+    transcript = aai.Transcriber().submit(url)
+    final = assemblyai_emulator.wait(transcript.id)
+    fetched = aai.Transcript.get_by_id(transcript.id)
+
+    assert final["status"] == "error"
+    assert fetched.status == aai.TranscriptStatus.error
+    assert fetched.error is not None
+    assert fetched.error.startswith("Transcoding failed. File does not appear to contain audio.")
+
+
+def test_an_audio_url_that_cannot_be_downloaded_ends_in_download_error(
+    assemblyai_emulator: AssemblyAIEmulator, put_audio: Any
+) -> None:
+    url = put_audio("inbox/ana@example.com/missing.mp3", None)  # presigned, but no object
+
+    transcript = aai.Transcriber().submit(url)
+    fetched = aai.Transcript.get_by_id(transcript.id)
+
+    assert fetched.status == aai.TranscriptStatus.error
+    assert fetched.error is not None
+    assert fetched.error.startswith("Download error, unable to download")
+
+
+def test_wrong_key_is_refused_with_401(
+    assemblyai_emulator: AssemblyAIEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(aai.settings, "api_key", "not-the-key")
+
+    with pytest.raises(aai.types.TranscriptError) as caught:
+        aai.Transcriber().submit("https://example.com/a.mp3")
+
+    assert caught.value.status_code == 401
+    assert "Authentication error, API token missing/invalid" in str(caught.value)
+    assert assemblyai_emulator.submissions == []
+
+
+def test_scripted_submit_failures_are_consumed_in_order(
+    assemblyai_emulator: AssemblyAIEmulator, put_audio: Any
+) -> None:
+    assemblyai_emulator.register_audio(SAMPLE)
+    url = put_audio("inbox/ana@example.com/reunion.mp3", SAMPLE.read_bytes())
+    assemblyai_emulator.script_submit("server_error", "bad_request")
+
+    codes = []
+    for _ in range(2):
+        with pytest.raises(aai.types.TranscriptError) as caught:
+            aai.Transcriber().submit(url)
+        codes.append(caught.value.status_code)
+    third = aai.Transcriber().submit(url)
+
+    assert codes == [500, 400]
+    assert third.status == aai.TranscriptStatus.queued
+    assert len(assemblyai_emulator.submissions) == 3
+
+
+def test_get_stays_processing_for_the_configured_polls(put_audio: Any) -> None:
+    with AssemblyAIEmulator(complete_after_polls=2) as emu:
+        emu.register_audio(SAMPLE)
+        url = put_audio("inbox/ana@example.com/reunion.mp3", SAMPLE.read_bytes())
+        headers = {"authorization": emu.api_key}
+        submitted = httpx.post(
+            f"{emu.base_url}/v2/transcript", json={"audio_url": url}, headers=headers
+        )
+        transcript_id = submitted.json()["id"]
+        emu.wait(transcript_id)
+
+        statuses = [
+            httpx.get(f"{emu.base_url}/v2/transcript/{transcript_id}", headers=headers).json()[
+                "status"
+            ]
+            for _ in range(3)
+        ]
+        missing = httpx.get(f"{emu.base_url}/v2/transcript/no-such-id", headers=headers)
+
+    assert submitted.json()["status"] == "queued"
+    assert statuses == ["processing", "processing", "completed"]
+    assert missing.status_code == 404
+    assert missing.json() == {"error": "Transcript lookup error, transcript id not found"}
+
+
+def test_webhook_request_is_what_assemblyai_would_post(
+    assemblyai_emulator: AssemblyAIEmulator, put_audio: Any
+) -> None:
+    assemblyai_emulator.register_audio(SAMPLE)
+    url = put_audio("inbox/ana@example.com/reunion.mp3", SAMPLE.read_bytes())
+    config = aai.TranscriptionConfig().set_webhook("http://127.0.0.1:9/hook", "X-Vox-Secret", "k")
+    transcript = aai.Transcriber().submit(url, config)
+
+    webhook_url, headers, body = assemblyai_emulator.webhook_request(transcript.id)
+
+    assert webhook_url == "http://127.0.0.1:9/hook"
+    assert headers["X-Vox-Secret"] == "k"
+    assert body == {"transcript_id": transcript.id, "status": "completed"}
+
+
+def test_deliver_webhook_posts_it(assemblyai_emulator: AssemblyAIEmulator, put_audio: Any) -> None:
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    try:
+        url = put_audio("inbox/ana@example.com/notes.txt", b"not audio")
+        config = aai.TranscriptionConfig().set_webhook(
+            f"http://127.0.0.1:{hook.server_address[1]}/webhooks/assemblyai", "X-Vox-Secret", "k"
+        )
+        transcript = aai.Transcriber().submit(url, config)
+        status = assemblyai_emulator.deliver_webhook(transcript.id)
+    finally:
+        hook.shutdown()
+        hook.server_close()
+
+    assert status == 204
+    headers, body = received[0]
+    assert headers["x-vox-secret"] == "k"
+    assert json.loads(body) == {"transcript_id": transcript.id, "status": "error"}
+    assert assemblyai_emulator.transcript(transcript.id)["webhook_status_code"] == 204
+
+
+def test_register_audio_requires_a_transcript(tmp_path: Path) -> None:
+    audio = tmp_path / "x.mp3"
+    audio.write_bytes(b"ID3")
+    emu = AssemblyAIEmulator()
+
+    with pytest.raises(FileNotFoundError):
+        emu.register_audio(audio)
+    with pytest.raises(ValueError, match="needs the transcript"):
+        emu.register_audio(b"ID3")
+
+
+# --- OpenAI ---------------------------------------------------------------------------
+
+TRANSCRIPT = (
+    "A: Buenos días. Soy Laura Méndez, de Logística Austral. Hoy revisamos el plan de "
+    "entregas de marzo.\n"
+    "B: Buenos días. Soy Carlos Rojas, de Textiles Andinos. Tenemos dos temas para hoy.\n"
+    "A: Se acuerda entregar cada quince días desde el 3 de marzo.\n"
+    "B: Yo confirmaré las cantidades antes del 1 de marzo.\n"
+    "A: Queda pendiente el costo del empaque. ¿Lo asume Textiles Andinos?\n"
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Owner(_Strict):
+    name: str
+    organization: str | None
+
+
+class Task(_Strict):
+    task: str
+    owner: Owner
+    due_date: str | None
+
+
+class Minutes(_Strict):
+    title: str
+    language: Literal["es", "en"]
+    meeting_date: str | None
+    modality: Literal["presencial", "videollamada"] | None
+    decisions: list[str]
+    tasks: list[Task]
+    open_questions: list[str]
+    duration_minutes: int
+    confirmed: bool
+
+
+def _messages(transcript: str = TRANSCRIPT) -> list[Any]:
+    return [
+        {"role": "system", "content": "Redacta el acta de la reunión."},
+        {"role": "user", "content": f"Transcripción:\n{transcript}"},
+    ]
+
+
+def test_parse_returns_a_valid_instance_derived_from_the_transcript(
+    openai_emulator: OpenAIEmulator,
+) -> None:
+    completion = client_for(openai_emulator).chat.completions.parse(
+        model="gpt-4o-mini", messages=_messages(), response_format=Minutes
+    )
+
+    minutes = completion.choices[0].message.parsed
+    assert isinstance(minutes, Minutes)
+    assert minutes.title.startswith("Hoy revisamos el plan de entregas")
+    assert minutes.language == "es"
+    assert minutes.meeting_date == "3 de marzo"
+    assert minutes.modality is None  # never said: the nullable field stays empty
+    assert 1 <= len(minutes.tasks) <= 3
+    assert minutes.decisions[0].startswith("Se acuerda")
+    assert minutes.open_questions[0].startswith("Queda pendiente")
+    assert minutes.tasks[0].owner.name == "Participante A"
+    assert minutes.tasks[0].owner.organization == "Logística Austral"
+    assert completion.choices[0].finish_reason == "stop"
+    assert completion.usage is not None and completion.usage.prompt_tokens > 0
+    sent = openai_emulator.requests[0]["response_format"]
+    assert sent["type"] == "json_schema" and sent["json_schema"]["strict"] is True
+    assert openai_emulator.request_headers[0]["authorization"] == "Bearer test-openai-key"
+
+
+def test_parse_fits_the_project_acta_model(openai_emulator: OpenAIEmulator) -> None:
+    from voxcliente.acta_model import Acta
+
+    transcript = json.loads(
+        SAMPLE_EN.with_name(SAMPLE_EN.name + ".transcript.json").read_text(encoding="utf-8")
+    )
+    lines = "\n".join(f"{u['speaker']}: {u['text']}" for u in transcript["utterances"])
+
+    completion = client_for(openai_emulator).chat.completions.parse(
+        model="gpt-4o-mini", messages=_messages(lines), response_format=Acta
+    )
+
+    acta = completion.choices[0].message.parsed
+    assert isinstance(acta, Acta)
+    assert acta.language == "en"
+    assert acta.participants[0].name == "Participant A"
+    assert len(acta.agenda) == len(acta.topics)
+    assert acta.title == acta.agenda[0] == acta.topics[0].title
+
+
+def test_same_request_same_content(openai_emulator: OpenAIEmulator) -> None:
+    client = client_for(openai_emulator)
+
+    first = client.chat.completions.parse(
+        model="gpt-4o-mini", messages=_messages(), response_format=Minutes
+    )
+    second = client.chat.completions.parse(
+        model="gpt-4o-mini", messages=_messages(), response_format=Minutes
+    )
+
+    assert first.choices[0].message.content == second.choices[0].message.content
+    assert first.id == second.id
+
+
+def test_refusal(openai_emulator: OpenAIEmulator) -> None:
+    openai_emulator.script("refusal")
+
+    completion = client_for(openai_emulator).chat.completions.parse(
+        model="gpt-4o-mini", messages=_messages(), response_format=Minutes
+    )
+
+    message = completion.choices[0].message
+    assert message.refusal
+    assert message.content is None
+    assert message.parsed is None
+
+
+def test_length_cut_off_raises(openai_emulator: OpenAIEmulator) -> None:
+    openai_emulator.script("length")
+
+    with pytest.raises(openai.LengthFinishReasonError):
+        client_for(openai_emulator).chat.completions.parse(
+            model="gpt-4o-mini", messages=_messages(), response_format=Minutes
+        )
+
+
+@pytest.mark.parametrize(
+    ("outcome", "code", "error_type"),
+    [
+        ("rate_limit", "rate_limit_exceeded", "tokens"),
+        ("insufficient_quota", "insufficient_quota", "insufficient_quota"),
+    ],
+)
+def test_429s_carry_their_code(
+    openai_emulator: OpenAIEmulator, outcome: str, code: str, error_type: str
+) -> None:
+    openai_emulator.script(outcome)
+
+    with pytest.raises(openai.RateLimitError) as caught:
+        client_for(openai_emulator, max_retries=0).chat.completions.parse(
+            model="gpt-4o-mini", messages=_messages(), response_format=Minutes
+        )
+
+    assert caught.value.status_code == 429
+    assert caught.value.code == code
+    assert caught.value.type == error_type
+
+
+def test_server_error_then_the_sdk_retry_succeeds(openai_emulator: OpenAIEmulator) -> None:
+    openai_emulator.script("server_error")
+
+    with pytest.raises(openai.InternalServerError):
+        client_for(openai_emulator, max_retries=0).chat.completions.parse(
+            model="gpt-4o-mini", messages=_messages(), response_format=Minutes
+        )
+    openai_emulator.script("server_error")
+    completion = client_for(openai_emulator, max_retries=1).chat.completions.parse(
+        model="gpt-4o-mini", messages=_messages(), response_format=Minutes
+    )
+
+    assert isinstance(completion.choices[0].message.parsed, Minutes)
+    assert len(openai_emulator.requests) == 3
+
+
+def test_delay_lets_a_client_time_out(openai_emulator: OpenAIEmulator) -> None:
+    openai_emulator.script(("delay", 2.0))
+
+    with pytest.raises(openai.APITimeoutError):
+        client_for(openai_emulator, max_retries=0, timeout=0.2).chat.completions.parse(
+            model="gpt-4o-mini", messages=_messages(), response_format=Minutes
+        )
+
+
+def test_wrong_key_is_refused(openai_emulator: OpenAIEmulator) -> None:
+    client = openai.OpenAI(base_url=openai_emulator.base_url, api_key="sk-wrong", max_retries=0)
+
+    with pytest.raises(openai.AuthenticationError) as caught:
+        client.chat.completions.create(model="gpt-4o-mini", messages=_messages())
+
+    assert caught.value.code == "invalid_api_key"
+
+
+def test_unknown_outcome_is_rejected(openai_emulator: OpenAIEmulator) -> None:
+    with pytest.raises(ValueError, match="unknown outcome"):
+        openai_emulator.script("explode")
+
+
+# --- the schema instance generator --------------------------------------------------------
+
+
+def test_generator_handles_refs_allof_type_lists_and_bounds() -> None:
+    schema = {
+        "$defs": {
+            "Node": {
+                "type": "object",
+                "properties": {
+                    "label": {"type": "string", "maxLength": 5},
+                    "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}},
+                },
+            }
+        },
+        "type": "object",
+        "properties": {
+            "tree": {"allOf": [{"$ref": "#/$defs/Node"}]},
+            "when": {"type": "string", "format": "date"},
+            "count": {"type": "integer", "minimum": 4},
+            "ratio": {"type": ["number", "null"]},
+            "kind": {"const": "acta"},
+            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 4, "maxItems": 4},
+        },
+    }
+
+    value = generate_instance(schema, "A: El 5 de mayo de 2027 revisamos todo el plan anual.")
+
+    assert value["when"] == "2027-05-05"
+    assert value["count"] == 4
+    assert value["ratio"] == 1.0
+    assert value["kind"] == "acta"
+    assert len(value["tags"]) == 4
+    assert len(value["tree"]["label"]) <= 5
+    assert isinstance(value["tree"]["children"], list)  # recursion stops
