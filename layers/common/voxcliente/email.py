@@ -1,0 +1,283 @@
+"""Turn a :class:`~voxcliente.rendering.RenderedEmail` into a MIME message and send it with SES.
+
+The message is ``multipart/mixed``: first a ``multipart/alternative`` with the
+plain text and the HTML, then the attachments. It is built with the standard
+library's ``EmailMessage`` under ``policy.SMTP`` (7-bit), which writes CRLF line
+endings, RFC 2047 encoded-words for non-ASCII headers and RFC 2231 parameters
+for non-ASCII file names, and keeps every body line under SMTP's 998
+characters (SES v2 ``RawMessage``: lines of at most 1,000 characters).
+
+Header injection is ruled out by construction: the sender, recipient and
+reply-to are each parsed as exactly one address (a CR, LF, comma-separated
+list or a second address is a ``ValueError``) and the subject, which comes
+from model text, is reduced to a single line of printable characters.
+
+Sending uses SES v2 ``SendEmail`` with ``Content={"Raw": {"Data": ...}}``:
+the SDK base64-encodes the bytes. SES replaces any ``Date`` and
+``Message-ID`` header with its own (SES developer guide, "Amazon SES header
+fields"), so the ones written here matter only locally.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import UTC, datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, make_msgid
+from typing import TYPE_CHECKING, Any
+
+from voxcliente.errors import ProviderError, TransientError
+from voxcliente.observability import logger
+from voxcliente.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from voxcliente.rendering import RenderedEmail
+
+# SES v2 accepts messages up to 40 MB including attachments (SES developer
+# guide, "Working with email attachments in SES"; v1 SendRawEmail stays at 10 MB).
+SES_MAX_MESSAGE_BYTES = 40 * 1024 * 1024
+MAX_SUBJECT_CHARS = 200
+
+# SMTP line endings and 7-bit output: SES asks that content outside 7-bit ASCII
+# be encoded (SES v2 API reference, RawMessage). Text parts use quoted-printable,
+# which keeps Spanish readable in the source and lines under 76 characters.
+_POLICY = policy.SMTP.clone(cte_type="7bit")
+_TEXT_CTE = "quoted-printable"
+
+# An addr-spec without anything that could start a second address or a header.
+_ADDR_SPEC_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$"
+)
+
+# SES errors that retrying will not fix (SES v2 SendEmail error shapes).
+_REJECTED = frozenset(
+    {
+        "MessageRejected",
+        "MailFromDomainNotVerifiedException",
+        "MailFromDomainNotVerified",
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "AccountSendingPausedException",
+        "ConfigurationSetSendingPausedException",
+        "NotFoundException",
+        "BadRequestException",
+        "InvalidParameterValue",
+    }
+)
+# SES errors worth retrying later: throttling and sending-quota limits.
+_RETRYABLE = frozenset(
+    {
+        "TooManyRequestsException",
+        "Throttling",
+        "ThrottlingException",
+        "LimitExceededException",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "RequestTimeout",
+    }
+)
+
+
+def parse_single_address(value: str, *, field: str) -> Address:
+    """Exactly one mailbox (``a@b.example`` or ``Name <a@b.example>``), or ValueError.
+
+    Rejects CR, LF and every other control character, lists (``a@x, b@y``),
+    groups and anything that is not a plain ASCII addr-spec; an internationalised
+    domain is converted to its IDNA (punycode) form.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{field}: an email address is required.")
+    if any(unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} for ch in value):
+        raise ValueError(f"{field}: control characters are not allowed in an address.")
+    parsed = getaddresses([value])
+    if len(parsed) != 1:
+        raise ValueError(f"{field}: exactly one address is allowed, got {len(parsed)}.")
+    display_name, addr_spec = parsed[0]
+    if not display_name and "<" not in value and value.strip() != addr_spec:
+        # getaddresses() is lenient: "a@b c@d" must not quietly become one address.
+        raise ValueError(f"{field}: {value!r} is not a single plain email address.")
+    local, at, domain = addr_spec.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError(f"{field}: {value!r} is not an email address.")
+    try:
+        domain = domain.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise ValueError(f"{field}: the domain of {value!r} is not valid.") from exc
+    addr_spec = f"{local}@{domain}"
+    if not _ADDR_SPEC_RE.match(addr_spec) or ".." in addr_spec:
+        raise ValueError(f"{field}: {value!r} is not a single plain email address.")
+    return Address(display_name=display_name, addr_spec=addr_spec)
+
+
+def clean_subject(subject: str, *, limit: int = MAX_SUBJECT_CHARS) -> str:
+    """One line of printable text: CR, LF, tabs and control/format characters become spaces."""
+    cleaned = "".join(
+        " " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} else ch for ch in subject
+    )
+    cleaned = " ".join(cleaned.split())
+    if len(cleaned) > limit:
+        cleaned = cleaned[: limit - 1].rstrip() + "…"
+    return cleaned or "VoxCliente"
+
+
+def build_mime(
+    rendered: RenderedEmail,
+    *,
+    sender: str,
+    recipient: str,
+    reply_to: str | None,
+    message_id_domain: str | None = None,
+) -> bytes:
+    """The raw message: ``multipart/mixed(multipart/alternative(text, html), attachments...)``.
+
+    ``sender`` may carry a display name (``VoxCliente <actas@x.example>``);
+    ``recipient`` and ``reply_to`` must each be one address. Raises ValueError
+    for anything else.
+    """
+    from_address = parse_single_address(sender, field="sender")
+    to_address = parse_single_address(recipient, field="recipient")
+    reply_address = parse_single_address(reply_to, field="reply_to") if reply_to else None
+
+    message = EmailMessage(policy=_POLICY)
+    message["From"] = from_address
+    message["To"] = to_address
+    if reply_address is not None:
+        message["Reply-To"] = reply_address
+    message["Subject"] = clean_subject(rendered.subject)
+    message["Date"] = format_datetime(datetime.now(UTC))
+    # make_msgid() without a domain asks the resolver for this host's FQDN: slow in Lambda.
+    message["Message-ID"] = make_msgid(domain=message_id_domain or from_address.domain)
+    # RFC 3834: automatic messages; asks auto-responders (out of office) not to answer.
+    message["Auto-Submitted"] = "auto-generated"
+
+    message.set_content(
+        _normalise_newlines(rendered.text), subtype="plain", charset="utf-8", cte=_TEXT_CTE
+    )
+    message.add_alternative(
+        _normalise_newlines(rendered.html), subtype="html", charset="utf-8", cte=_TEXT_CTE
+    )
+    for filename, mime_type, data in rendered.attachments:
+        _attach(message, filename, mime_type, data)
+    return message.as_bytes(policy=_POLICY)
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _attach(message: EmailMessage, filename: str, mime_type: str, data: bytes) -> None:
+    maintype, _, subtype = mime_type.partition("/")
+    if not maintype or not subtype or any(ch in mime_type for ch in "\r\n;"):
+        raise ValueError(f"Attachment {filename!r}: invalid MIME type {mime_type!r}.")
+    safe_name = clean_subject(filename, limit=150).replace("/", "-").replace("\\", "-")
+    if maintype == "text":
+        # Text stays text (charset=utf-8) so that mail clients preview it correctly.
+        message.add_attachment(
+            _normalise_newlines(data.decode("utf-8")),
+            subtype=subtype,
+            charset="utf-8",
+            cte=_TEXT_CTE,
+            filename=safe_name,
+        )
+    else:
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=safe_name)
+
+
+# --------------------------------------------------------------------------- SES
+
+
+def send_raw_email(
+    raw: bytes,
+    *,
+    sender: str,
+    recipient: str,
+    configuration_set: str | None,
+    ses_client: Any | None = None,
+) -> str:
+    """Send a message built by :func:`build_mime` through SES v2; return SES's MessageId.
+
+    Raises ValueError for a message over :data:`SES_MAX_MESSAGE_BYTES` or a bad
+    address; :class:`ProviderError` (``ses_rejected``) when SES refuses it for
+    good; :class:`TransientError` (``ses_unavailable``) when trying again later
+    may work (throttling, 5xx, network).
+    """
+    if len(raw) > SES_MAX_MESSAGE_BYTES:
+        raise ValueError(
+            f"The message is {len(raw):,} bytes; SES accepts at most {SES_MAX_MESSAGE_BYTES:,}."
+        )
+    from_address = parse_single_address(sender, field="sender")
+    to_address = parse_single_address(recipient, field="recipient")
+    client = ses_client if ses_client is not None else get_ses_client()
+
+    request: dict[str, Any] = {
+        # The bare addresses: the headers inside the raw message carry the display names.
+        "FromEmailAddress": from_address.addr_spec,
+        "Destination": {"ToAddresses": [to_address.addr_spec]},
+        "Content": {"Raw": {"Data": raw}},
+    }
+    if configuration_set:
+        request["ConfigurationSetName"] = configuration_set
+
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionClosedError,
+        EndpointConnectionError,
+        HTTPClientError,
+    )
+
+    try:
+        response = client.send_email(**request)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        logger.exception("SES refused the message", extra={"ses_error": code, "status": status})
+        detail = f"SES {code or 'error'}: {error.get('Message', '')}".strip()
+        if code in _RETRYABLE or status >= 500 or status == 429:
+            raise TransientError(detail, code="ses_unavailable") from exc
+        if code in _REJECTED or 400 <= status < 500:
+            raise ProviderError(detail, code="ses_rejected") from exc
+        raise TransientError(detail, code="ses_unavailable") from exc
+    except (EndpointConnectionError, ConnectionClosedError, HTTPClientError) as exc:
+        logger.exception("SES could not be reached")
+        raise TransientError(f"SES could not be reached: {exc}", code="ses_unavailable") from exc
+    return str(response["MessageId"])
+
+
+def get_ses_client() -> Any:
+    """The SES v2 client of this execution environment (``AWS_ENDPOINT_URL`` honoured by boto3)."""
+    from voxcliente import aws
+
+    return aws.client("sesv2")
+
+
+def send_rendered_email(
+    rendered: RenderedEmail,
+    *,
+    recipient: str,
+    settings: Settings | None = None,
+    ses_client: Any | None = None,
+) -> str:
+    """Build and send with the configured sender, reply-to and configuration set.
+
+    Convenience for the functions: ``SES_FROM``, ``SES_REPLY_TO`` and
+    ``SES_CONFIGURATION_SET`` come from the settings. Returns the SES MessageId.
+    """
+    if settings is None:
+        settings = get_settings()
+    raw = build_mime(
+        rendered,
+        sender=settings.ses_from,
+        recipient=recipient,
+        reply_to=settings.ses_reply_to,
+    )
+    return send_raw_email(
+        raw,
+        sender=settings.ses_from,
+        recipient=recipient,
+        configuration_set=settings.ses_configuration_set,
+        ses_client=ses_client,
+    )
