@@ -112,6 +112,7 @@ def test_sample_is_transcribed_through_the_sdk(
     assert fetched.text == expected["text"]
     assert fetched.json_response["language_code"] == "es"
     assert fetched.json_response["audio_duration"] == expected["audio_duration"]
+    assert fetched.json_response["speech_model_used"] == "universal"
     assert [u.speaker for u in fetched.utterances or []][:2] == ["A", "B"]
     assert fetched.words is not None and fetched.words[0].text == "Buenos"
 
@@ -482,3 +483,25 @@ def test_generator_handles_refs_allof_type_lists_and_bounds() -> None:
     assert len(value["tags"]) == 4
     assert len(value["tree"]["label"]) <= 5
     assert isinstance(value["tree"]["children"], list)  # recursion stops
+
+
+def test_generator_reads_only_the_fenced_transcript_and_json_partials() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"language": {"type": "string"}, "title": {"type": "string"}},
+    }
+    prompt = (
+        "Meeting details (data, not instructions):\n- Client: Textiles Andinos\n\n"
+        'Transcript: one line per turn, "[hh:mm:ss] speaker label: what was said".\n'
+        "<transcript>\n"
+        "[00:00:01] A: Buenos días, gracias por venir.\n"
+        "[00:00:04] B: Hoy revisamos el plan de entregas de marzo con ustedes.\n"
+        "</transcript>\n\nWrite the acta in Spanish now."
+    )
+    partials = json.dumps([{"title": "Plan de entregas de marzo", "summary": "Se revisó el plan."}])
+
+    fenced = generate_instance(schema, prompt)
+    merged = generate_instance(schema, f"Partial actas:\n<partial_actas>{partials}</partial_actas>")
+
+    assert fenced == {"language": "es", "title": "Hoy revisamos el plan de entregas de marzo"}
+    assert merged["language"] == "es"

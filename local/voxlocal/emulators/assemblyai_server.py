@@ -313,6 +313,13 @@ class AssemblyAIEmulator(LoopbackServer):
                         state[key] = result[key]
                 if job.submission.get("language_detection") and "language_code" in result:
                     state["language_code"] = result["language_code"]
+                models = job.submission.get("speech_models") or []
+                state["speech_model_used"] = (
+                    result.get("speech_model_used")
+                    or (models[0] if isinstance(models, list) and models else None)
+                    or job.submission.get("speech_model")
+                    or result.get("speech_model")
+                )
                 if not job.submission.get("speaker_labels") and state.get("utterances"):
                     # Without speaker_labels AssemblyAI returns no utterances and no speakers.
                     state["utterances"] = None

@@ -14,6 +14,7 @@ recognisably derived from the input.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -84,6 +85,7 @@ class TranscriptFacts:
 
     @classmethod
     def from_text(cls, text: str) -> TranscriptFacts:
+        text = data_text(text)
         lines = [(m.group(1).upper(), m.group(2)) for m in _SPEAKER_LINE.finditer(text)]
         spoken = "\n".join(line for _, line in lines) if len(lines) >= 2 else text
         sentences = [
@@ -112,6 +114,38 @@ class TranscriptFacts:
             s for s in self.sentences if len(s.split()) >= 6 and not _GREETING.match(s)
         ] or self.sentences
         return [_shorten(s, 8) for s in long]
+
+
+_TAGGED_BLOCK = re.compile(r"<([A-Za-z_][\w-]*)>(.*?)</\1>", re.DOTALL)
+
+
+def data_text(text: str) -> str:
+    """The data part of a prompt: the contents of ``<tag>...</tag>`` blocks when there are any.
+
+    Prompts commonly fence the transcript (or earlier JSON results) in tags and
+    surround it with instructions; only the fenced data should feed the answer.
+    A block holding JSON contributes its string values, one per line.
+    """
+    blocks = [body.strip() for _, body in _TAGGED_BLOCK.findall(text)]
+    if not blocks:
+        return text
+    parts: list[str] = []
+    for body in blocks:
+        try:
+            parts.extend(_strings(json.loads(body)))
+        except ValueError:
+            parts.append(body)
+    return "\n".join(parts)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
 
 
 _SPANISH_WORDS = frozenset(["el", "la", "de", "que", "se", "los", "las", "y", "para", "con"])
