@@ -105,6 +105,7 @@ CREATE INDEX meetings_upload_id_idx ON meetings (upload_id);
 CREATE INDEX meetings_submitted_sweep_idx ON meetings (submitted_at) WHERE status = 'submitted';
 CREATE INDEX meetings_generating_sweep_idx ON meetings (generating_at) WHERE status = 'generating';
 CREATE INDEX meetings_transcribed_sweep_idx ON meetings (transcribed_at) WHERE status = 'transcribed';
+CREATE INDEX meetings_failed_sweep_idx ON meetings (failed_at) WHERE status = 'failed';
 
 CREATE TABLE transcripts (
     id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -141,8 +142,10 @@ CREATE TABLE email_deliveries (
     recipient        text NOT NULL,
     kind             text NOT NULL CHECK (kind IN ('acta', 'failure')),
     ses_message_id   text UNIQUE,
-    status           text NOT NULL DEFAULT 'sent'
-                     CHECK (status IN ('sent', 'delivered', 'bounced', 'complained', 'rejected', 'suppressed')),
+    -- pending: reserved, not yet accepted by SES (a retry may send it);
+    -- sent: SES accepted it; then what the SES events report.
+    status           text NOT NULL DEFAULT 'pending'
+                     CHECK (status IN ('pending', 'sent', 'delivered', 'bounced', 'complained', 'rejected', 'suppressed')),
     bounce_type      text,
     bounce_subtype   text,
     complaint_type   text,

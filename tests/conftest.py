@@ -143,6 +143,17 @@ class AwsEnv:
                 )
 
 
+SENDER = "actas@voxcliente.test"
+
+
+def sent_emails() -> list[Any]:
+    """What SES accepted, as moto's SES backend stores it (moto runs in this process)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
@@ -172,6 +183,11 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]
     bucket = "voxcliente-audio-test"
     s3.create_bucket(Bucket=bucket)
     queue_url = sqs.create_queue(QueueName="voxcliente-acta-test")["QueueUrl"]
+    # SES only sends from a verified identity (moto enforces it too).
+    boto3.client("ses", endpoint_url=moto_endpoint, region_name="us-east-1").verify_email_identity(
+        EmailAddress=SENDER
+    )
+    monkeypatch.setenv("SES_FROM", f"VoxCliente <{SENDER}>")
     monkeypatch.setenv("AUDIO_BUCKET", bucket)
     monkeypatch.setenv("ACTA_QUEUE_URL", queue_url)
     vox_aws.reset_clients()
@@ -197,6 +213,21 @@ def assemblyai(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv("ASSEMBLYAI_TIMEOUT_S", "5")
         monkeypatch.setenv("WEBHOOK_URL", WEBHOOK_URL)
         monkeypatch.setenv("WEBHOOK_SECRET", WEBHOOK_SECRET)
+        reset_settings()
+        yield emulator
+    reset_settings()
+
+
+@pytest.fixture
+def openai_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The OpenAI emulator, with the settings pointing at it."""
+    from voxlocal.emulators.openai_server import OpenAIEmulator
+
+    with OpenAIEmulator(api_key="test-openai-key") as emulator:
+        monkeypatch.setenv("OPENAI_BASE_URL", emulator.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", emulator.api_key)
+        monkeypatch.setenv("OPENAI_TIMEOUT_S", "10")
+        monkeypatch.setenv("OPENAI_MAX_RETRIES", "2")
         reset_settings()
         yield emulator
     reset_settings()

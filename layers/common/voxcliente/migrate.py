@@ -102,4 +102,3 @@ def apply_migrations(conn: psycopg.Connection[Any], directory: Path) -> list[str
                 )
             applied_now.append(migration.name)
     return applied_now
-

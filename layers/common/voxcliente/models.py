@@ -20,7 +20,9 @@ MEETING_STATUSES: tuple[MeetingStatus, ...] = (
 )
 ACTIVE_STATUSES: tuple[MeetingStatus, ...] = ("received", "submitted", "transcribed", "generating")
 EmailKind = Literal["acta", "failure"]
-DeliveryStatus = Literal["sent", "delivered", "bounced", "complained", "rejected", "suppressed"]
+DeliveryStatus = Literal[
+    "pending", "sent", "delivered", "bounced", "complained", "rejected", "suppressed"
+]
 Provider = Literal["assemblyai", "openai", "ses"]
 UsageUnit = Literal["audio_second", "input_token", "output_token", "message"]
 

@@ -492,12 +492,19 @@ def reserve_delivery(
     recipient: str,
     kind: EmailKind,
 ) -> EmailDelivery | None:
-    """Reserve the one email of this kind for this meeting; None if already reserved."""
+    """Reserve the one email of this kind for this meeting.
+
+    Returns the reservation, or None when that email was already accepted by
+    SES (or suppressed). A reservation still ``pending`` (an earlier attempt
+    failed before SES accepted the message) is returned again, so a retry sends.
+    """
     row = conn.execute(
         """
         INSERT INTO email_deliveries (meeting_id, user_id, recipient, kind, status)
-        VALUES (%s, %s, %s, %s, 'sent')
-        ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL DO NOTHING
+        VALUES (%s, %s, %s, %s, 'pending')
+        ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL
+        DO UPDATE SET updated_at = now()
+        WHERE email_deliveries.status = 'pending'
         RETURNING *
         """,
         (meeting_id, user_id, recipient, kind),
@@ -641,3 +648,25 @@ def client_cost_summary(conn: Connection, client_id: UUID) -> dict[str, Any] | N
 
 def as_decimal(value: float | int | str) -> Decimal:
     return Decimal(str(value))
+
+
+def find_failed_without_notice(conn: Connection, limit: int = 100) -> list[Meeting]:
+    """Failed meetings in the last week with a recipient who was never told."""
+    rows = conn.execute(
+        """
+        SELECT m.* FROM meetings m
+        WHERE m.status = 'failed'
+          AND m.failed_at > now() - interval '7 days'
+          AND m.recipient_email IS NOT NULL
+          AND m.error_code NOT IN ('email_missing', 'email_invalid', 'upload_unknown',
+                                   'recipient_suppressed')
+          AND NOT EXISTS (SELECT 1 FROM email_deliveries d
+                          WHERE d.meeting_id = m.id AND d.kind = 'failure'
+                            AND d.status <> 'pending')
+          AND m.failed_at < now() - interval '10 minutes'
+        ORDER BY m.failed_at
+        LIMIT %s
+        """,
+        (limit,),
+    ).fetchall()
+    return [Meeting.model_validate(r) for r in rows]

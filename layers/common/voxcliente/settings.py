@@ -127,6 +127,10 @@ class Settings(BaseModel):
 
     # --- timing of the worker and the reconciler ---------------------------
     acta_claim_timeout_s: int = Field(default=900, ge=30)
+    # Receives of one queue message after which a transient failure is final
+    # (keep it below the queue's maxReceiveCount, so the person is told before
+    # the message goes to the dead-letter queue).
+    acta_max_receives: int = Field(default=3, ge=1)
     reconcile_submitted_after_s: int = Field(default=3 * 3600, ge=60)
 
     # --- costs --------------------------------------------------------------

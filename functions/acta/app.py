@@ -1,0 +1,38 @@
+"""Acta: SQS worker — transcript, acta, email and costs; partial batch failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from voxcliente import worker
+from voxcliente.observability import logger, metrics, tracer
+from voxcliente.queue import WorkMessage
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@tracer.capture_method
+def record_handler(record: SQSRecord) -> str:
+    message = WorkMessage.model_validate_json(record.body)
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    result = worker.process(message, receive_count=receive_count)
+    return result.outcome
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # A failed record returns to the queue (and, after maxReceiveCount, to the
+    # dead-letter queue); the others are deleted.
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,17 @@
+"""EmailEvents: SES delivery, bounce, complaint and reject events (via SNS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from voxcliente import email_events
+from voxcliente.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return {"results": email_events.handle_sns_event(event)}

@@ -1,0 +1,23 @@
+"""Reconciler: scheduled; continues meetings whose webhook never came and stuck work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from voxcliente import reconcile
+from voxcliente.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    report = reconcile.run()
+    return {
+        "submitted_checked": report.submitted_checked,
+        "continued": report.continued,
+        "requeued": report.requeued,
+        "notices": report.notices,
+    }

@@ -1,0 +1,28 @@
+"""Webhook: POST /webhooks/assemblyai — verify the secret header, record, enqueue. Fast."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from voxcliente import webhook
+from voxcliente.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    body = event.get("body")
+    if body is not None and event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", errors="replace")
+    reply = webhook.handle(event.get("headers"), body)
+    return {
+        "statusCode": reply.status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(reply.body),
+    }

@@ -1,0 +1,91 @@
+"""What a meeting cost: one usage line per provider and item, priced from settings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from uuid import UUID
+
+from voxcliente import repository as repo
+from voxcliente.db import Connection
+from voxcliente.observability import logger
+from voxcliente.settings import Settings
+
+_HOUR = Decimal(3600)
+_MILLION = Decimal(1_000_000)
+
+
+def record_transcription(
+    conn: Connection,
+    settings: Settings,
+    *,
+    meeting_id: UUID,
+    user_id: UUID | None,
+    audio_seconds: float,
+    model: str,
+) -> None:
+    table = settings.prices.assemblyai_per_hour
+    per_hour = table.get(model)
+    if per_hour is None:
+        logger.warning("no AssemblyAI price for model; using the default", extra={"model": model})
+        per_hour = table.get("default", Decimal(0))
+    repo.add_usage(
+        conn,
+        meeting_id=meeting_id,
+        user_id=user_id,
+        provider="assemblyai",
+        item=model,
+        quantity=Decimal(str(round(audio_seconds, 3))),
+        unit="audio_second",
+        unit_price_usd=per_hour / _HOUR,
+    )
+
+
+def record_generation(
+    conn: Connection,
+    settings: Settings,
+    *,
+    meeting_id: UUID,
+    user_id: UUID | None,
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+) -> None:
+    table = settings.prices.openai_per_million_tokens
+    prices = table.get(model) or table.get("default")
+    if prices is None:
+        logger.warning("no OpenAI price for model; recorded at zero", extra={"model": model})
+        prices = {"input": Decimal(0), "output": Decimal(0)}
+    for unit, direction, tokens in (
+        ("input_token", "input", input_tokens),
+        ("output_token", "output", output_tokens),
+    ):
+        repo.add_usage(
+            conn,
+            meeting_id=meeting_id,
+            user_id=user_id,
+            provider="openai",
+            item=model,
+            quantity=Decimal(tokens),
+            unit=unit,  # type: ignore[arg-type]
+            unit_price_usd=prices[direction] / _MILLION,  # type: ignore[index]
+        )
+
+
+def record_email(
+    conn: Connection,
+    settings: Settings,
+    *,
+    meeting_id: UUID,
+    user_id: UUID | None,
+    kind: str,
+) -> None:
+    repo.add_usage(
+        conn,
+        meeting_id=meeting_id,
+        user_id=user_id,
+        provider="ses",
+        item=f"email:{kind}",
+        quantity=Decimal(1),
+        unit="message",
+        unit_price_usd=settings.prices.ses_per_message,
+    )

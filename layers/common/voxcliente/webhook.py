@@ -1,0 +1,132 @@
+"""Webhook: AssemblyAI says a transcript is ready (or failed). Verify, record, enqueue.
+
+AssemblyAI expects a 2xx within 10 seconds and retries otherwise, up to 10
+attempts; a 4xx stops its retries for good. So: a bad or missing secret, a
+malformed body or an unknown transcript answer 4xx; anything transient (the
+database or the queue unavailable) answers 5xx so that AssemblyAI tries again.
+Nothing slow happens here: the acta is written by the worker behind the queue.
+This module must not import openai, jinja2 or docx (cold start).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from voxcliente import queue, transcription
+from voxcliente import repository as repo
+from voxcliente.db import transaction
+from voxcliente.errors import ProviderError, TransientError
+from voxcliente.models import Meeting
+from voxcliente.observability import logger, metrics
+from voxcliente.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: dict[str, Any]
+
+
+def _header(headers: dict[str, str] | None, name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in (headers or {}).items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def authorised(headers: dict[str, str] | None, settings: Settings) -> bool:
+    """Constant-time comparison of the secret header."""
+    given = _header(headers, settings.webhook_auth_header)
+    if not given:
+        return False
+    return hmac.compare_digest(given.encode("utf-8"), settings.get_webhook_secret().encode("utf-8"))
+
+
+def apply_transcript_status(meeting: Meeting, status: str, *, settings: Settings) -> str:
+    """Move a submitted meeting on, as AssemblyAI's news about its transcript says.
+
+    Returns what happened: ``queued``, ``failed`` or ``unchanged`` (a repeat).
+    Shared by the webhook and the reconciler (when the webhook never came).
+    """
+    if status == "completed":
+        with transaction() as tx:
+            moved = repo.transition(
+                tx,
+                meeting.id,
+                expected=("submitted",),
+                to="transcribed",
+                event="transcript_completed",
+                details={"transcript_id": meeting.assemblyai_transcript_id},
+            )
+            if moved is None:
+                return "unchanged"
+            # Enqueued before the commit: if sending fails, nothing is recorded and
+            # AssemblyAI's retry (after our 5xx) does it all again.
+            queue.enqueue(meeting.id, "acta", settings=settings)
+        metrics.add_metric(name="TranscriptsCompleted", unit="Count", value=1)
+        return "queued"
+    if status == "error":
+        if meeting.status != "submitted":
+            return "unchanged"
+        result = transcription.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
+        reason = result.error or "AssemblyAI gave no reason."
+        with transaction() as tx:
+            failed = repo.fail_meeting(
+                tx,
+                meeting.id,
+                code="transcription_failed",
+                message=f"AssemblyAI could not transcribe the file: {reason}",
+                expected=("submitted",),
+                details={"assemblyai_error": reason},
+            )
+            if failed is None:
+                return "unchanged"
+            if failed.recipient_email:
+                queue.enqueue(meeting.id, "failure", settings=settings)
+        metrics.add_metric(name="TranscriptionsFailed", unit="Count", value=1)
+        return "failed"
+    return "unchanged"
+
+
+def handle(
+    headers: dict[str, str] | None, body: str | None, *, settings: Settings | None = None
+) -> Reply:
+    cfg = settings or get_settings()
+    if not authorised(headers, cfg):
+        logger.warning("webhook with a missing or wrong secret header")
+        return Reply(401, {"error": "unauthorised"})
+    try:
+        payload = json.loads(body or "")
+    except ValueError:
+        payload = None
+    transcript_id = payload.get("transcript_id") if isinstance(payload, dict) else None
+    status = payload.get("status") if isinstance(payload, dict) else None
+    if not isinstance(transcript_id, str) or not transcript_id or not isinstance(status, str):
+        return Reply(400, {"error": "expected a JSON body {transcript_id, status} of strings"})
+    if status not in ("completed", "error"):
+        return Reply(400, {"error": f"unexpected status {status!r}"})
+    try:
+        with transaction() as tx:
+            meeting = repo.get_meeting_by_transcript_id(tx, transcript_id)
+        if meeting is None:
+            logger.warning(
+                "webhook for an unknown transcript", extra={"transcript_id": transcript_id}
+            )
+            return Reply(404, {"error": "unknown transcript_id"})
+        outcome = apply_transcript_status(meeting, status, settings=cfg)
+    except (TransientError, ProviderError) as exc:
+        # Worth AssemblyAI's retry: the database, the queue or its own API hiccuped.
+        logger.exception("webhook could not be recorded; asking AssemblyAI to retry")
+        return Reply(503, {"error": "temporarily unavailable", "code": exc.code})
+    except Exception as exc:  # noqa: BLE001 - any failure to enqueue (botocore) is transient too
+        logger.exception("webhook could not be recorded; asking AssemblyAI to retry")
+        return Reply(503, {"error": "temporarily unavailable", "code": type(exc).__name__})
+    logger.info(
+        "webhook handled",
+        extra={"meeting_id": str(meeting.id), "transcript_status": status, "outcome": outcome},
+    )
+    return Reply(200, {"meeting_id": str(meeting.id), "outcome": outcome})

@@ -1,0 +1,176 @@
+"""Lambda events with the shapes AWS sends, for the tests and the local runner.
+
+The files in ``events/`` are the samples for ``sam local invoke``; these
+builders make the same shapes for any bucket, key, body or message.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+from urllib.parse import quote_plus
+
+
+def s3_put(bucket: str, *keys: str, size: int = 0, version_id: str | None = None) -> dict[str, Any]:
+    """An S3 ObjectCreated notification; keys URL-encoded as S3 does ('+' for spaces)."""
+    records = []
+    for key in keys:
+        obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "size": size, "sequencer": "0"}
+        if version_id:
+            obj["versionId"] = version_id
+        records.append(
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "us-east-1",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "bucket": {"name": bucket, "arn": f"arn:aws:s3:::{bucket}"},
+                    "object": obj,
+                },
+            }
+        )
+    return {"Records": records}
+
+
+def http_api(
+    method: str,
+    path: str,
+    *,
+    route: str | None = None,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An HTTP API (payload format 2.0) request; header names lower-cased as API Gateway does."""
+    route_key = f"{method} {route or path}"
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {k.lower(): v for k, v in (headers or {}).items()},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "voxlocal",
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": route_key,
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+    if body is not None:
+        event["body"] = body
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    return event
+
+
+def sqs(
+    messages: list[dict[str, Any]], queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:acta"
+) -> dict[str, Any]:
+    """An SQS batch from messages as ``receive_message`` returns them."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {
+                    "ApproximateReceiveCount": str(
+                        (m.get("Attributes") or {}).get("ApproximateReceiveCount", "1")
+                    ),
+                    "SentTimestamp": "0",
+                    "SenderId": "local",
+                    "ApproximateFirstReceiveTimestamp": "0",
+                },
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }
+
+
+def sns(
+    notification: dict[str, Any], topic_arn: str = "arn:aws:sns:us-east-1:123456789012:ses-events"
+) -> dict[str, Any]:
+    """An SNS delivery to Lambda carrying one JSON message."""
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{topic_arn}:{uuid.uuid4()}",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": str(uuid.uuid4()),
+                    "TopicArn": topic_arn,
+                    "Subject": None,
+                    "Message": json.dumps(notification),
+                    "Timestamp": "2026-11-26T10:00:00.000Z",
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+
+
+def ses_event(event_type: str, message_id: str, recipient: str, **extra: Any) -> dict[str, Any]:
+    """An SES event-publishing notification (Delivery, Bounce, Complaint, Reject)."""
+    body: dict[str, Any] = {
+        "eventType": event_type,
+        "mail": {
+            "timestamp": "2026-11-26T10:00:00.000Z",
+            "messageId": message_id,
+            "destination": [recipient],
+        },
+    }
+    if event_type == "Delivery":
+        body["delivery"] = {"recipients": [recipient], "smtpResponse": "250 2.0.0 OK"}
+    if event_type == "Bounce":
+        body["bounce"] = {
+            "bounceType": extra.get("bounce_type", "Permanent"),
+            "bounceSubType": extra.get("bounce_subtype", "General"),
+            "bouncedRecipients": [{"emailAddress": recipient}],
+        }
+    if event_type == "Complaint":
+        body["complaint"] = {
+            "complainedRecipients": [{"emailAddress": recipient}],
+            "complaintFeedbackType": "abuse",
+        }
+    if event_type == "Reject":
+        body["reject"] = {"reason": "Bad content"}
+    return body
+
+
+class LambdaContext:
+    """Just enough of Lambda's context object for Powertools."""
+
+    def __init__(self, function_name: str = "local", timeout_s: int = 900) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 512
+        self.invoked_function_arn = (
+            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        )
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._timeout_ms = timeout_s * 1000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._timeout_ms
