@@ -7,6 +7,11 @@ Contract (``Custom::Migrations`` in template.yaml):
   ``Data = {"Applied": "<comma-separated file names>", "AppliedCount": "<n>"}``.
   Any error answers FAILED with the reason, so the deploy fails (and rolls
   back) instead of leaving code running on an old schema.
+* Update that goes back to an older ``MigrationsVersion`` (the ARN of the
+  function version whose ``sql/`` is meant, ``...:function:name:N``): that is
+  CloudFormation rolling back, while this function still runs the newer code.
+  Migrations only go forward, so it answers SUCCESS without touching the
+  schema (running the newer files again would fail the rollback too).
 * Delete: SUCCESS, nothing dropped (the data outlives the stack; the database
   has its own deletion policy).
 * The physical resource id is stable, so an Update never makes CloudFormation
@@ -51,6 +56,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> None:
     if request_type == "Delete":
         responder.send("SUCCESS", reason="Nothing to undo: the schema stays with the data.")
         return
+    if request_type == "Update" and _is_rollback(event):
+        responder.send("SUCCESS", reason="Rollback: migrations only go forward; schema kept.")
+        return
 
     timer = threading.Timer(
         max(context.get_remaining_time_in_millis() / 1000 - _TIMEOUT_MARGIN_S, 1.0),
@@ -64,7 +72,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> None:
         applied = _migrate()
     except Exception as exc:  # noqa: BLE001 - every failure must reach CloudFormation
         logger.exception("migrations failed")
-        responder.send("FAILED", reason=f"Migrations failed: {type(exc).__name__}: {exc}")
+        cause = f" Cause: {exc.__cause__}" if exc.__cause__ else ""
+        responder.send("FAILED", reason=f"Migrations failed: {type(exc).__name__}: {exc}{cause}")
         return
     finally:
         timer.cancel()
@@ -74,6 +83,18 @@ def lambda_handler(event: dict[str, Any], context: Any) -> None:
         data={"Applied": ",".join(applied), "AppliedCount": str(len(applied))},
         reason=f"{len(applied)} migration(s) applied.",
     )
+
+
+def _version_number(properties: dict[str, Any] | None) -> int | None:
+    arn = str((properties or {}).get("MigrationsVersion", ""))
+    tail = arn.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def _is_rollback(event: dict[str, Any]) -> bool:
+    new = _version_number(event.get("ResourceProperties"))
+    old = _version_number(event.get("OldResourceProperties"))
+    return new is not None and old is not None and new < old
 
 
 def _migrate() -> list[str]:
