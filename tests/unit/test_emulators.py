@@ -323,8 +323,11 @@ def test_parse_returns_a_valid_instance_derived_from_the_transcript(
     assert 1 <= len(minutes.tasks) <= 3
     assert minutes.decisions[0].startswith("Se acuerda")
     assert minutes.open_questions[0].startswith("Queda pendiente")
-    assert minutes.tasks[0].owner.name == "Participante A"
-    assert minutes.tasks[0].owner.organization == "Logística Austral"
+    # the task sentence said by B, its owner is B, its due date the one it mentions
+    assert minutes.tasks[0].task == "Yo confirmaré las cantidades antes del 1 de marzo."
+    assert minutes.tasks[0].owner.name == "Participante B"
+    assert minutes.tasks[0].due_date == "1 de marzo"
+    assert minutes.tasks[0].owner.organization == "Textiles Andinos"  # the most mentioned
     assert completion.choices[0].finish_reason == "stop"
     assert completion.usage is not None and completion.usage.prompt_tokens > 0
     sent = openai_emulator.requests[0]["response_format"]
@@ -503,5 +506,8 @@ def test_generator_reads_only_the_fenced_transcript_and_json_partials() -> None:
     fenced = generate_instance(schema, prompt)
     merged = generate_instance(schema, f"Partial actas:\n<partial_actas>{partials}</partial_actas>")
 
-    assert fenced == {"language": "es", "title": "Hoy revisamos el plan de entregas de marzo"}
+    assert fenced == {
+        "language": "es",
+        "title": "Hoy revisamos el plan de entregas de marzo con ustedes",
+    }
     assert merged["language"] == "es"

@@ -60,7 +60,7 @@ _POOL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _POOL_SENTENCES = {
     "decision": re.compile(r"acuerd|decid|agree|decide|aprob", re.IGNORECASE),
     "action": re.compile(
-        r"encarg|enviar|envia|prepar|confirm|revis|will|send|prepare|must|debe|responsable",
+        r"encarg|envi[aoé]|prepar|confirm|will|send|must|debe|responsable",
         re.IGNORECASE,
     ),
     "question": re.compile(r"\?|pendiente|no (?:está|esta) claro|open question|unclear", re.I),
@@ -80,22 +80,29 @@ class TranscriptFacts:
     speakers: list[str]
     dates: list[tuple[str, str]]  # (as written, ISO)
     times: list[str]
-    organisations: list[str]
+    organisations: list[str]  # most mentioned first
     language: str
+    sentence_speakers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_text(cls, text: str) -> TranscriptFacts:
         text = data_text(text)
         lines = [(m.group(1).upper(), m.group(2)) for m in _SPEAKER_LINE.finditer(text)]
-        spoken = "\n".join(line for _, line in lines) if len(lines) >= 2 else text
-        sentences = [
-            s.strip(" \t-\u2013\"'")
-            for s in _SENTENCE_END.split(spoken)
-            if len(s.strip().split()) >= 3
-        ]
+        if len(lines) < 2:
+            lines = [("", text)]
+        spoken = "\n".join(line for _, line in lines)
+        sentences: list[str] = []
+        sentence_speakers: dict[str, str] = {}
+        for speaker, line in lines:
+            for piece in _SENTENCE_END.split(line):
+                sentence = piece.strip(" \t-\u2013\"'")
+                if len(sentence.split()) >= 3:
+                    sentences.append(sentence)
+                    if speaker:
+                        sentence_speakers.setdefault(sentence, speaker)
         speakers: list[str] = []
         for speaker, _ in lines:
-            if speaker not in speakers:
+            if speaker and speaker not in speakers:
                 speakers.append(speaker)
         language = detect_language(spoken)
         return cls(
@@ -105,6 +112,7 @@ class TranscriptFacts:
             times=[f"{int(h):02d}:{m}" for h, m in _TIME.findall(spoken)],
             organisations=_organisations(spoken),
             language=language,
+            sentence_speakers=sentence_speakers,
         )
 
     @property
@@ -113,7 +121,7 @@ class TranscriptFacts:
         long = [
             s for s in self.sentences if len(s.split()) >= 6 and not _GREETING.match(s)
         ] or self.sentences
-        return [_shorten(s, 8) for s in long]
+        return [_shorten(s, 12) for s in long]
 
 
 _TAGGED_BLOCK = re.compile(r"<([A-Za-z_][\w-]*)>(.*?)</\1>", re.DOTALL)
@@ -190,13 +198,16 @@ def _iso(year: int, month: int, day: int) -> str:
 
 
 def _organisations(text: str) -> list[str]:
-    """Runs of capitalised words that do not open a sentence ("Textiles Andinos")."""
+    """Runs of capitalised words that do not open a sentence ("Textiles Andinos").
+
+    The most mentioned come first (the client is usually named more than once).
+    """
     found = []
     for m in _ORG.finditer(text):
         before = text[: m.start()].rstrip(" \t\"'«")
         if before and before[-1] not in ".!?¿¡:\n":
             found.append(m.group(0))
-    return _unique(found)
+    return sorted(_unique(found), key=lambda name: (-found.count(name), found.index(name)))
 
 
 def _unique(items: Any) -> list[str]:
@@ -207,9 +218,16 @@ def _unique(items: Any) -> list[str]:
     return seen
 
 
+_TRAILING_WORDS = frozenset(
+    ["el", "la", "los", "las", "de", "del", "y", "a", "en", "con", "the", "of", "and", "to"]
+)
+
+
 def _shorten(sentence: str, words: int) -> str:
-    parts = sentence.rstrip(".!?…").split()
-    text = " ".join(parts[:words])
+    parts = sentence.rstrip(".!?…").split()[:words]
+    while len(parts) > 1 and parts[-1].lower().strip(",;:") in _TRAILING_WORDS:
+        parts.pop()
+    text = " ".join(parts).rstrip(",;:")
     return text[:1].upper() + text[1:]
 
 
@@ -230,6 +248,9 @@ class InstanceGenerator:
         self.root = schema
         self.facts = TranscriptFacts.from_text(text)
         self.cursor = _Cursor()
+        # The sentence last put in this object: an owner or a due date next to a
+        # task comes from it (who said it, the date it mentions).
+        self._context: str | None = None
 
     def generate(self) -> Any:
         return self._value(self.root, name="", depth=0)
@@ -326,7 +347,12 @@ class InstanceGenerator:
 
     def _object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
         properties: dict[str, Any] = schema.get("properties") or {}
-        return {key: self._value(sub, name=key, depth=depth + 1) for key, sub in properties.items()}
+        outer = self._context  # seen by the fields (and nested objects), restored after
+        value = {
+            key: self._value(sub, name=key, depth=depth + 1) for key, sub in properties.items()
+        }
+        self._context = outer
+        return value
 
     def _array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
         if depth >= MAX_DEPTH:
@@ -346,7 +372,12 @@ class InstanceGenerator:
         if "maxItems" in schema:
             count = min(int(schema["maxItems"]), count)
         # Array items take their name from the array (decisions -> each decision).
-        return [self._value(items, name=name, depth=depth + 1) for _ in range(count)]
+        outer, values = self._context, []
+        for _ in range(count):
+            self._context = outer  # each item starts afresh: no context from its sibling
+            values.append(self._value(items, name=name, depth=depth + 1))
+        self._context = outer
+        return values
 
     def _number(self, schema: dict[str, Any], kind: str) -> int | float:
         value: float = 1
@@ -381,6 +412,10 @@ class InstanceGenerator:
         if fmt == "date" or (field_kind == "date" and fmt is None):
             if not facts.dates:
                 return f"{DEFAULT_YEAR}-01-01" if fmt == "date" else _no_date(facts.language)
+            in_context = [d for d in facts.dates if self._context and d[0] in self._context]
+            if in_context:
+                written, iso = in_context[0]
+                return iso if fmt == "date" else written
             index = self.cursor.counters.get("date", 0)
             self.cursor.counters["date"] = index + 1
             written, iso = facts.dates[index % len(facts.dates)]
@@ -404,7 +439,8 @@ class InstanceGenerator:
         if field_kind == "speaker":
             return self.cursor.take("speaker", facts.speakers)
         if field_kind in ("name", "participants"):
-            label = self.cursor.take("name", facts.speakers)
+            said_by = facts.sentence_speakers.get(self._context or "")
+            label = said_by or self.cursor.take("name", facts.speakers)
             return f"{'Participant' if facts.language == 'en' else 'Participante'} {label}"
         if field_kind == "title" and depth <= 1:
             return facts.topics[0]  # the document's title names the first topic
@@ -421,7 +457,8 @@ class InstanceGenerator:
                 _sentence(first) if first == second else f"{_sentence(first)} {_sentence(second)}"
             )
         pool = field_kind if field_kind in _POOL_SENTENCES else "sentence"
-        return _sentence(self.cursor.take(pool, self._pool(pool)))
+        self._context = self.cursor.take(pool, self._pool(pool))
+        return _sentence(self._context)
 
 
 def _is_null(schema: dict[str, Any]) -> bool:
