@@ -40,7 +40,7 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 venv: $(VENV)/.installed $(SAM_VENV)/.installed
 
 demo: $(VENV)/.installed ## run the whole pipeline on this machine (AUDIO=... EMAIL=... optional)
-	@$(PY) -m voxlocal.demo $(if $(AUDIO),--audio "$(AUDIO)") $(if $(EMAIL),--email "$(EMAIL)")
+	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.demo $(if $(AUDIO),--audio "$(AUDIO)") $(if $(EMAIL),--email "$(EMAIL)")
 
 test: lint typecheck validate build unit ## lint, format check, type check, sam validate, build, pytest
 
@@ -73,7 +73,7 @@ unit: $(VENV)/.installed ## pytest only (PYTEST_ARGS=... to pass options)
 	@$(PY) -m pytest $(PYTEST_ARGS)
 
 migrate: $(VENV)/.installed ## apply sql/ migrations to DATABASE_URL
-	@$(PY) -m voxlocal.migrate_cli
+	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.migrate_cli
 
 clean: ## remove build output, virtual environments and demo output
 	rm -rf .aws-sam .aws-sam-build.log $(VENV) $(SAM_VENV) out .pytest_cache .mypy_cache .ruff_cache

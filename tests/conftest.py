@@ -7,14 +7,11 @@ session starts from the ``pgserver`` wheel and stops at the end.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 # Lambda's environment, as the template's Globals set it, before the layer is imported.
@@ -84,20 +81,6 @@ def load_event() -> Callable[[str], dict[str, Any]]:
         return data
 
     return load
-
-
-def load_function(name: str) -> ModuleType:
-    """Import ``functions/<name>/app.py`` under a unique module name.
-
-    Every function has an ``app.py``: importing them by path avoids name clashes."""
-    path = ROOT / "functions" / name / "app.py"
-    module_name = f"vox_fn_{name}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(autouse=True)

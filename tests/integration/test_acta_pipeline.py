@@ -18,8 +18,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import WEBHOOK_SECRET, AwsEnv, load_function, sent_emails
+from conftest import WEBHOOK_SECRET, AwsEnv, sent_emails
 from voxlocal import events
+from voxlocal.functions import load_function
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,8 @@ from urllib.parse import quote_plus
 import psycopg
 import pytest
 
-from conftest import WEBHOOK_SECRET, WEBHOOK_URL, AwsEnv, load_function
+from conftest import WEBHOOK_SECRET, WEBHOOK_URL, AwsEnv
+from voxlocal.functions import load_function
 
 pytestmark = pytest.mark.integration
 

@@ -228,10 +228,13 @@ def process_object(ref: ObjectRef, *, settings: Settings | None = None) -> Outco
         logger.info("another run is submitting this meeting", extra=log)
         return Outcome(ref.key, meeting.id, "duplicate")
 
-    audio_url = s3.generate_presigned_url(
-        "get_object", Params=head_args, ExpiresIn=cfg.presign_get_ttl_s
-    )
     try:
+        if cfg.assemblyai_upload_audio:
+            audio_url = transcription.upload(s3.get_object(**head_args)["Body"].read(), settings=cfg)
+        else:
+            audio_url = s3.generate_presigned_url(
+                "get_object", Params=head_args, ExpiresIn=cfg.presign_get_ttl_s
+            )
         transcript_id = transcription.submit(
             audio_url, language_code=meeting.language, settings=cfg
         )

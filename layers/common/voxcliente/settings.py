@@ -93,6 +93,9 @@ class Settings(BaseModel):
         "banking_information",
     )
     assemblyai_timeout_s: float = Field(default=8.0, gt=0)
+    # Send the file's bytes to AssemblyAI's upload endpoint instead of a
+    # presigned URL: for a bucket AssemblyAI cannot reach (a local run).
+    assemblyai_upload_audio: bool = False
     webhook_url: str | None = None
     webhook_secret: str | None = None
     webhook_secret_id: str | None = None

@@ -122,6 +122,19 @@ def submit(
     return str(response.id)
 
 
+def upload(data: bytes, *, settings: Settings | None = None) -> str:
+    """Upload audio bytes to AssemblyAI; return the URL to transcribe them from."""
+    from assemblyai import api
+
+    cfg = settings or get_settings()
+    try:
+        return str(api.upload_file(_client(cfg).http_client, data))
+    except Exception as exc:
+        logger.exception("AssemblyAI upload failed")
+        _raise_for(exc, "accept the upload")
+        raise  # pragma: no cover
+
+
 def fetch(transcript_id: str, *, settings: Settings | None = None) -> TranscriptResult:
     """Read a transcript (and its utterances) from AssemblyAI."""
     cfg = settings or get_settings()
