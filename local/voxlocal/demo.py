@@ -209,121 +209,175 @@ def _write_outputs(out_dir: Path, meeting_id: str, raw: bytes | None) -> Path:
     return target
 
 
+def _start_database(stack: contextlib.ExitStack, progress: Progress) -> str:
+    """DATABASE_URL, or the embedded server; migrated either way."""
+    import psycopg
+
+    from voxcliente.migrate import apply_migrations
+
+    with progress.stage("PostgreSQL"):
+        data_dir = ROOT / ".local-data" / "postgres"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        server = stack.enter_context(postgres.server_url(data_dir))
+        given = postgres.given_url()
+        database_url = server if given else postgres.ensure_database(server, "voxcliente")
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            applied = apply_migrations(conn, ROOT / "sql")
+    progress.note(
+        ("DATABASE_URL" if given else "embedded server (.local-data/postgres)")
+        + (f"; applied {len(applied)} migration(s)" if applied else "; schema up to date")
+    )
+    return database_url
+
+
+def _start_aws(stack: contextlib.ExitStack, progress: Progress) -> dict[str, str]:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    with progress.stage("AWS emulated by moto (S3, SQS, SES, SNS) from template.yaml"):
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        stack.callback(moto.stop)
+        host, port = moto.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        aws = {**_aws_resources(endpoint), "endpoint": endpoint}
+    progress.note(f"moto server at {endpoint}: bucket {aws['bucket']}, acta queue + DLQ")
+    return aws
+
+
+def _start_providers(
+    stack: contextlib.ExitStack, progress: Progress, audio: Path, env: dict[str, str]
+) -> Any:
+    """Real AssemblyAI/OpenAI when their keys are set, emulators otherwise.
+
+    Returns the AssemblyAI emulator, or None for the real service.
+    """
+    sidecar = Path(f"{audio}.transcript.json")
+    emulator = None
+    with progress.stage("AssemblyAI and OpenAI"):
+        if os.environ.get("ASSEMBLYAI_API_KEY"):
+            # moto's bucket is not reachable from AssemblyAI: send the bytes instead.
+            env["ASSEMBLYAI_UPLOAD_AUDIO"] = "true"
+            asr = "the real service (ASSEMBLYAI_API_KEY)"
+        else:
+            from voxlocal.emulators.assemblyai_server import AssemblyAIEmulator
+
+            emulator = stack.enter_context(AssemblyAIEmulator(api_key="local-assemblyai-key"))
+            # Without a sidecar the emulator answers as AssemblyAI does for a file it
+            # cannot transcribe.
+            if sidecar.is_file():
+                emulator.register_audio(audio, sidecar)
+                asr = f"local EMULATOR (a test double) answering with {sidecar.name}"
+            else:
+                asr = (
+                    "local EMULATOR (a test double); no .transcript.json beside the audio, "
+                    "so it answers AssemblyAI's error for a file it cannot transcribe"
+                )
+            env["ASSEMBLYAI_BASE_URL"] = emulator.base_url
+            env["ASSEMBLYAI_API_KEY"] = emulator.api_key
+        if os.environ.get("OPENAI_API_KEY"):
+            llm = "the real service (OPENAI_API_KEY)"
+        else:
+            from voxlocal.emulators.openai_server import OpenAIEmulator
+
+            oai = stack.enter_context(OpenAIEmulator(api_key="local-openai-key"))
+            env["OPENAI_BASE_URL"] = oai.base_url
+            env["OPENAI_API_KEY"] = oai.api_key
+            llm = "local EMULATOR (a test double): a structured acta derived from the transcript"
+    progress.note(f"AssemblyAI: {asr}")
+    progress.note(f"OpenAI: {llm}")
+    return emulator
+
+
+def _transcribe_and_call_back(meeting_id: str, emulator: Any, progress: Progress) -> None:
+    """Wait for AssemblyAI, then deliver the webhook request it would send."""
+    from uuid import UUID
+
+    from voxcliente import repository as repo
+    from voxcliente.db import transaction
+    from voxcliente.settings import get_settings
+    from voxlocal.functions import load_function
+
+    settings = get_settings()
+    with transaction() as tx:
+        meeting = repo.get_meeting(tx, UUID(meeting_id))
+    transcript_id = str(meeting.assemblyai_transcript_id) if meeting else ""
+    with progress.stage("AssemblyAI transcription"):
+        status = _wait_for_transcript(transcript_id, emulator, progress)
+    progress.note(f"transcript {transcript_id}: {status}")
+    with progress.stage("Webhook (the request AssemblyAI sends)"):
+        reply = load_function("webhook").lambda_handler(
+            events.http_api(
+                "POST",
+                "/webhooks/assemblyai",
+                headers={settings.webhook_auth_header: settings.get_webhook_secret()},
+                body=json.dumps({"transcript_id": transcript_id, "status": status}),
+            ),
+            events.LambdaContext("Webhook"),
+        )
+    progress.note(f"HTTP {reply['statusCode']} {reply['body']}")
+
+
+def _notify_delivery(meeting_id: str, recipient: str, progress: Progress) -> None:
+    """What SES's configuration set would publish once the email is delivered."""
+    from uuid import UUID
+
+    from voxcliente.db import transaction
+    from voxlocal.functions import load_function
+
+    with progress.stage("EmailEvents (SES delivery notification)"):
+        with transaction() as tx:
+            row = tx.execute(
+                "SELECT ses_message_id FROM email_deliveries WHERE meeting_id = %s "
+                "AND ses_message_id IS NOT NULL ORDER BY created_at DESC LIMIT 1",
+                (UUID(meeting_id),),
+            ).fetchone()
+        if row:
+            load_function("email_events").lambda_handler(
+                events.sns(events.ses_event("Delivery", row["ses_message_id"], recipient)),
+                events.LambdaContext("EmailEvents"),
+            )
+
+
 def run(audio: Path, recipient: str, out_dir: Path) -> int:
     progress = Progress()
     if not audio.is_file():
         raise DemoError(f"No such audio file: {audio}")
-    real_assemblyai = bool(os.environ.get("ASSEMBLYAI_API_KEY"))
-    real_openai = bool(os.environ.get("OPENAI_API_KEY"))
     _quiet_lambda_environment({})  # fake credentials first: nothing may reach a real account
 
     with contextlib.ExitStack() as stack:
-        with progress.stage("PostgreSQL"):
-            data_dir = ROOT / ".local-data" / "postgres"
-            data_dir.mkdir(parents=True, exist_ok=True)
-            server = stack.enter_context(postgres.server_url(data_dir))
-            given = postgres.given_url()
-            database_url = server if given else postgres.ensure_database(server, "voxcliente")
-            import psycopg
-
-            from voxcliente.migrate import apply_migrations
-
-            with psycopg.connect(database_url, autocommit=True) as conn:
-                applied = apply_migrations(conn, ROOT / "sql")
-        progress.note(
-            ("DATABASE_URL" if given else "embedded server (.local-data/postgres)")
-            + (f"; applied {len(applied)} migration(s)" if applied else "; schema up to date")
-        )
-
-        with progress.stage("AWS emulated by moto (S3, SQS, SES, SNS) from template.yaml"):
-            import logging
-
-            from moto.server import ThreadedMotoServer
-
-            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
-
-            moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-            moto.start()
-            stack.callback(moto.stop)
-            host, port = moto.get_host_and_port()
-            endpoint = f"http://{host}:{port}"
-            aws = _aws_resources(endpoint)
-        progress.note(f"moto server at {endpoint}: bucket {aws['bucket']}, acta queue + DLQ")
-
+        database_url = _start_database(stack, progress)
+        aws = _start_aws(stack, progress)
         env = {
             "DATABASE_URL": database_url,
-            "DB_SSLMODE": "disable"
-            if "host=/" in database_url or "@/" in database_url
-            else "prefer",
-            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ENDPOINT_URL": aws["endpoint"],
             "AUDIO_BUCKET": aws["bucket"],
             "ACTA_QUEUE_URL": aws["queue_url"],
             "WEBHOOK_URL": LOCAL_WEBHOOK_URL,
             "WEBHOOK_SECRET": secrets.token_urlsafe(24),
             "SES_FROM": f"VoxCliente <{aws['sender']}>",
         }
-        env.pop("SES_CONFIGURATION_SET", None)
-        sidecar = Path(f"{audio}.transcript.json")
-        with progress.stage("AssemblyAI and OpenAI"):
-            emulator = None
-            if real_assemblyai:
-                env["ASSEMBLYAI_UPLOAD_AUDIO"] = (
-                    "true"  # moto's bucket is not reachable from AssemblyAI
-                )
-            else:
-                from voxlocal.emulators.assemblyai_server import AssemblyAIEmulator
-
-                emulator = stack.enter_context(AssemblyAIEmulator(api_key="local-assemblyai-key"))
-                emulator.register_audio(audio, sidecar if sidecar.is_file() else None)
-                env.update(
-                    {
-                        "ASSEMBLYAI_BASE_URL": emulator.base_url,
-                        "ASSEMBLYAI_API_KEY": emulator.api_key,
-                    }
-                )
-            if not real_openai:
-                from voxlocal.emulators.openai_server import OpenAIEmulator
-
-                oai = stack.enter_context(OpenAIEmulator(api_key="local-openai-key"))
-                env.update({"OPENAI_BASE_URL": oai.base_url, "OPENAI_API_KEY": oai.api_key})
-        progress.note(
-            "AssemblyAI: "
-            + (
-                "the real service (ASSEMBLYAI_API_KEY)"
-                if real_assemblyai
-                else "local EMULATOR, a test double: "
-                + (
-                    "answers with " + sidecar.name
-                    if sidecar.is_file()
-                    else "no .transcript.json beside the audio, so it answers AssemblyAI's error"
-                )
-            )
-        )
-        progress.note(
-            "OpenAI: "
-            + (
-                "the real service (OPENAI_API_KEY)"
-                if real_openai
-                else "local EMULATOR, a test double: a structured acta derived from the transcript"
-            )
-        )
+        if "host=/" in database_url or "@/" in database_url:
+            env["DB_SSLMODE"] = "disable"  # a Unix socket: no TLS to negotiate
+        emulator = _start_providers(stack, progress, audio, env)
         _quiet_lambda_environment(env)
+        os.environ.pop("SES_CONFIGURATION_SET", None)
+
         from voxcliente import aws as vox_aws
-        from voxlocal.functions import load_function
         from voxcliente.settings import get_settings, reset_settings
+        from voxlocal.functions import load_function
 
         reset_settings()
         vox_aws.reset_clients()
-        settings = get_settings()
-        s3 = vox_aws.client("s3")
-        sqs = vox_aws.client("sqs")
-
-        key = f"{settings.inbox_prefix}{recipient}/{audio.name}"
+        key = f"{get_settings().inbox_prefix}{recipient}/{audio.name}"
         with progress.stage(f"S3 put s3://{aws['bucket']}/{key}"):
             content_type = mimetypes.guess_type(audio.name)[0] or "application/octet-stream"
             data = audio.read_bytes()
-            s3.put_object(Bucket=aws["bucket"], Key=key, Body=data, ContentType=content_type)
-
+            vox_aws.client("s3").put_object(
+                Bucket=aws["bucket"], Key=key, Body=data, ContentType=content_type
+            )
         with progress.stage("Submit (S3 event)"):
             out = load_function("submit").lambda_handler(
                 events.s3_put(aws["bucket"], key, size=len(data)), events.LambdaContext("Submit")
@@ -331,58 +385,18 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
             [result] = out["results"]
         meeting_id = result["meeting_id"]
         progress.note(f"meeting {meeting_id}: {result['result']}")
-
         if result["result"] == "submitted":
-            from voxcliente import repository as repo
-            from voxcliente import transcription
-            from voxcliente.db import transaction
-            from uuid import UUID
-
-            with transaction() as tx:
-                meeting = repo.get_meeting(tx, UUID(meeting_id))
-            transcript_id = str(meeting.assemblyai_transcript_id) if meeting else ""
-            with progress.stage("AssemblyAI transcription"):
-                status = _wait_for_transcript(transcript_id, emulator, progress)
-            progress.note(f"transcript {transcript_id}: {status}")
-            with progress.stage("Webhook (the request AssemblyAI sends)"):
-                reply = load_function("webhook").lambda_handler(
-                    events.http_api(
-                        "POST",
-                        "/webhooks/assemblyai",
-                        headers={settings.webhook_auth_header: settings.get_webhook_secret()},
-                        body=json.dumps({"transcript_id": transcript_id, "status": status}),
-                    ),
-                    events.LambdaContext("Webhook"),
-                )
-            progress.note(f"HTTP {reply['statusCode']} {reply['body']}")
-
+            _transcribe_and_call_back(meeting_id, emulator, progress)
         with progress.stage("Acta worker (SQS)"):
-            handled = _drain_queue(sqs, aws["queue_url"], load_function("acta"))
+            handled = _drain_queue(vox_aws.client("sqs"), aws["queue_url"], load_function("acta"))
         progress.note(f"{handled} message(s) processed")
 
         sent = [m for m in _sent_messages() if recipient.lower() in str(m.destinations).lower()]
-        raw = (
-            sent[-1].raw_data.encode()
-            if sent and isinstance(sent[-1].raw_data, str)
-            else (sent[-1].raw_data if sent else None)
-        )
+        raw: bytes | None = None
         if sent:
-            with progress.stage("EmailEvents (SES delivery notification)"):
-                from voxcliente import repository as repo
-                from voxcliente.db import transaction
-                from uuid import UUID
-
-                with transaction() as tx:
-                    row = tx.execute(
-                        "SELECT ses_message_id FROM email_deliveries WHERE meeting_id = %s "
-                        "AND ses_message_id IS NOT NULL ORDER BY created_at DESC LIMIT 1",
-                        (UUID(meeting_id),),
-                    ).fetchone()
-                if row:
-                    load_function("email_events").lambda_handler(
-                        events.sns(events.ses_event("Delivery", row["ses_message_id"], recipient)),
-                        events.LambdaContext("EmailEvents"),
-                    )
+            data_sent = sent[-1].raw_data
+            raw = data_sent.encode() if isinstance(data_sent, str) else data_sent
+            _notify_delivery(meeting_id, recipient, progress)
         with progress.stage("Writing out/"):
             target = _write_outputs(out_dir, meeting_id, raw)
         return _summary(target, meeting_id, raw, progress)

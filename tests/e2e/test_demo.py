@@ -1,0 +1,106 @@
+"""``make demo`` end to end: the runner in its own process, as a person runs it."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from voxlocal import postgres
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_demo(pg_server: str, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "ASSEMBLYAI_", "OPENAI_", "POWERTOOLS_", "DATABASE_URL"))
+    }
+    env["DATABASE_URL"] = postgres.recreate_database(pg_server, "voxcliente_demo_test")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT / "local")])
+    return subprocess.run(  # noqa: S603 - our own runner
+        [sys.executable, "-m", "voxlocal.demo", "--out", str(out), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def only_meeting(out: Path) -> Path:
+    [meeting_dir] = [p for p in out.iterdir() if p.is_dir()]
+    return meeting_dir
+
+
+def test_the_demo_turns_the_sample_into_an_acta_email(pg_server: str, tmp_path: Path) -> None:
+    import docx
+
+    # When a newcomer runs the demo on the shipped sample
+    result = run_demo(pg_server, tmp_path)
+    # Then it succeeds, names the emulators and prints a line per stage
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "EMULATOR" in result.stdout
+    for stage in ("Submit", "Webhook", "Acta worker", "EmailEvents"):
+        assert stage in result.stdout
+    assert "Acta:" in result.stdout
+    # and out/<meeting id>/ holds the email as SES received it, with both attachments
+    meeting_dir = only_meeting(tmp_path)
+    names = {p.name for p in meeting_dir.iterdir()}
+    assert {"message.eml", "acta.html", "acta.docx", "transcript.txt", "meeting.json"} <= names
+    message = message_from_bytes((meeting_dir / "message.eml").read_bytes())
+    attached = [part.get_filename() for part in message.walk() if part.get_filename()]
+    assert any(n.endswith(".docx") for n in attached) and any(n.endswith(".txt") for n in attached)
+    document = docx.Document(io.BytesIO((meeting_dir / "acta.docx").read_bytes()))
+    headings = [
+        p.text
+        for p in document.paragraphs
+        if p.style is not None and p.style.name.startswith("Heading")
+    ]
+    assert "Acuerdos" in headings and "Asistentes" in headings
+    # and meeting.json shows every stage, the cost and the Spanish acta
+    meeting = json.loads((meeting_dir / "meeting.json").read_text(encoding="utf-8"))
+    stages = [e["to_status"] for e in meeting["timeline"]]
+    for status in ("received", "submitted", "transcribed", "generating", "emailed"):
+        assert status in stages
+    assert meeting["meeting"]["status"] == "emailed"
+    assert float(meeting["total_cost_usd"]) > 0
+    assert meeting["acta"]["language"] == "es"
+    assert {u["provider"] for u in meeting["usage"]} == {"assemblyai", "openai", "ses"}
+
+
+def test_a_file_that_is_not_audio_ends_with_a_failure_notice(
+    pg_server: str, tmp_path: Path
+) -> None:
+    fake = tmp_path / "input" / "reunion.mp3"
+    fake.parent.mkdir()
+    fake.write_text("Esto es un documento de texto, no una grabación.\n" * 40, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_demo(pg_server, out, "--audio", str(fake), "--email", "luis@example.com")
+    assert result.returncode == 0, result.stderr[-3000:]
+    meeting_dir = only_meeting(out)
+    meeting = json.loads((meeting_dir / "meeting.json").read_text(encoding="utf-8"))
+    assert meeting["meeting"]["status"] == "failed"
+    assert meeting["meeting"]["error_code"] == "not_audio"
+    assert meeting["meeting"]["error_message"]
+    assert [d["kind"] for d in meeting["email_deliveries"]] == ["failure"]
+    message = message_from_bytes((meeting_dir / "message.eml").read_bytes())
+    assert message["To"] == "luis@example.com"
+    assert not (meeting_dir / "acta.docx").exists()
+    assert "not_audio" in result.stdout
+
+
+def test_a_missing_audio_file_is_a_clear_error(pg_server: str, tmp_path: Path) -> None:
+    result = run_demo(pg_server, tmp_path, "--audio", str(tmp_path / "nope.mp3"))
+    assert result.returncode == 2
+    assert "No such audio file" in result.stderr
