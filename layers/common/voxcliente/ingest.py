@@ -230,7 +230,9 @@ def process_object(ref: ObjectRef, *, settings: Settings | None = None) -> Outco
 
     try:
         if cfg.assemblyai_upload_audio:
-            audio_url = transcription.upload(s3.get_object(**head_args)["Body"].read(), settings=cfg)
+            audio_url = transcription.upload(
+                s3.get_object(**head_args)["Body"].read(), settings=cfg
+            )
         else:
             audio_url = s3.generate_presigned_url(
                 "get_object", Params=head_args, ExpiresIn=cfg.presign_get_ttl_s
