@@ -56,6 +56,8 @@ format: $(VENV)/.installed ## apply ruff's fixes and formatting
 typecheck: $(VENV)/.installed ## mypy (strict) on the layer and the local tools
 	@echo "==> mypy"
 	@$(VENV)/bin/mypy
+	@# Every function is an app.py: checked one at a time (same module name).
+	@for f in functions/*/app.py; do $(VENV)/bin/mypy --no-error-summary "$$f" || exit 1; done
 
 validate: $(SAM_VENV)/.installed ## sam validate --lint and cfn-lint on template.yaml
 	@echo "==> sam validate --lint"
@@ -74,6 +76,29 @@ unit: $(VENV)/.installed ## pytest only (PYTEST_ARGS=... to pass options)
 
 migrate: $(VENV)/.installed ## apply sql/ migrations to DATABASE_URL
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.migrate_cli
+
+# Friendly function names (FN=...) -> logical ids in template.yaml.
+FUNCTIONS := submit:SubmitFunction webhook:WebhookFunction acta:ActaFunction \
+  upload_api:UploadApiFunction email_events:EmailEventsFunction \
+  reconciler:ReconcilerFunction migrate:MigrateFunction
+FN_ID = $(or $(word 2,$(subst :, ,$(filter $(subst -,_,$(FN)):%,$(FUNCTIONS)))),$(filter $(FN),$(foreach f,$(FUNCTIONS),$(word 2,$(subst :, ,$(f))))))
+# Linux's Docker engine has no host.docker.internal unless it is mapped.
+ADD_HOST := $(if $(filter Linux,$(shell uname -s)),--add-host host.docker.internal:host-gateway)
+
+invoke: $(SAM_VENV)/.installed ## sam local invoke (Docker): FN=webhook EVENT=events/api-webhook-assemblyai.json
+	@test -n "$(FN_ID)" || { echo "usage: make invoke FN=<name> EVENT=events/<file>.json"; \
+	  echo "  names: $(foreach f,$(FUNCTIONS),$(word 1,$(subst :, ,$(f))))  (or the logical id)"; exit 2; }
+	@test -f "$(EVENT)" || { echo "EVENT=$(EVENT): no such event file (see events/)"; exit 2; }
+	@docker info >/dev/null 2>&1 || { \
+	  echo "sam local invoke needs a running Docker engine; none was found."; \
+	  echo "Use \`make demo\` to run the whole pipeline without Docker, or \`make unit PYTEST_ARGS='-m artifacts'\`"; \
+	  echo "to run every built function in an isolated interpreter against local services."; exit 1; } >&2
+	@$(MAKE) --no-print-directory build
+	$(SAM_ENV) $(SAM) local invoke $(FN_ID) --event "$(EVENT)" --env-vars events/env.local.json $(ADD_HOST)
+
+bench: $(VENV)/.installed ## cold-start figures of the built functions (RUNS=7)
+	@test -f .aws-sam/build/template.yaml || $(MAKE) --no-print-directory build
+	@$(PY) scripts/bench.py $(if $(RUNS),--runs $(RUNS))
 
 clean: ## remove build output, virtual environments and demo output
 	rm -rf .aws-sam .aws-sam-build.log $(VENV) $(SAM_VENV) out .pytest_cache .mypy_cache .ruff_cache

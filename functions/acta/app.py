@@ -33,6 +33,9 @@ def record_handler(record: SQSRecord) -> str:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A failed record returns to the queue (and, after maxReceiveCount, to the
     # dead-letter queue); the others are deleted.
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+    response: dict[str, Any] = dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
     )
+    return response
