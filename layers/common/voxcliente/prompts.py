@@ -38,16 +38,13 @@ class LanguageStyle:
     unknown_date: str
     no_deadline_note: str
     past_examples: str
-    months: tuple[str, ...] | None = None  # for the long date format
-    date_pattern: str = "{day} {month} {year}"
+    code: str = ""  # ISO 639-1 code when the style is hand-written
 
     def format_date(self, value: date) -> str:
         """The long date format of the language ('3 de marzo de 2027'); ISO otherwise."""
-        if self.months is None:
-            return value.isoformat()
-        return self.date_pattern.format(
-            day=value.day, month=self.months[value.month - 1], year=value.year
-        )
+        from voxcliente.rendering import format_date
+
+        return format_date(value, self.code) if self.code else value.isoformat()
 
 
 _SPANISH = LanguageStyle(
@@ -57,21 +54,7 @@ _SPANISH = LanguageStyle(
     unknown_date="fecha no precisada",
     no_deadline_note="null (the document then shows 'Sin fecha definida')",
     past_examples="'Se revisó el calendario de entregas.', 'La Sra. Méndez indicó que ...'",
-    months=(
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ),
-    date_pattern="{day} de {month} de {year}",
+    code="es",
 )
 
 _ENGLISH = LanguageStyle(
@@ -81,21 +64,7 @@ _ENGLISH = LanguageStyle(
     unknown_date="date not specified",
     no_deadline_note="null (the document then shows 'No date set')",
     past_examples="'The delivery schedule was reviewed.', 'Ms. Méndez stated that ...'",
-    months=(
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-    date_pattern="{month} {day}, {year}",
+    code="en",
 )
 
 # Languages without a hand-written style get the instructions in general terms.
