@@ -23,7 +23,7 @@ def record_transcription(
     audio_seconds: float,
     model: str,
 ) -> None:
-    table = settings.prices.assemblyai_per_hour
+    table = settings.price_table.assemblyai_per_hour
     per_hour = table.get(model)
     if per_hour is None:
         logger.warning("no AssemblyAI price for model; using the default", extra={"model": model})
@@ -50,7 +50,7 @@ def record_generation(
     input_tokens: int,
     output_tokens: int,
 ) -> None:
-    table = settings.prices.openai_per_million_tokens
+    table = settings.price_table.openai_per_million_tokens
     prices = table.get(model) or table.get("default")
     if prices is None:
         logger.warning("no OpenAI price for model; recorded at zero", extra={"model": model})
@@ -87,5 +87,5 @@ def record_email(
         item=f"email:{kind}",
         quantity=Decimal(1),
         unit="message",
-        unit_price_usd=settings.prices.ses_per_message,
+        unit_price_usd=settings.price_table.ses_per_message,
     )

@@ -47,7 +47,14 @@ def connect(settings: Settings | None = None) -> Connection:
     if cfg.db_sslrootcert:
         kwargs["sslrootcert"] = cfg.db_sslrootcert
     try:
-        return psycopg.connect(cfg.get_database_conninfo(), **kwargs)
+        try:
+            return psycopg.connect(cfg.get_database_conninfo(), **kwargs)
+        except psycopg.OperationalError as exc:
+            if not cfg.db_secret_id or "password authentication failed" not in str(exc):
+                raise
+            # RDS rotated the password since the secret was cached: read it again once.
+            logger.info("database password refused; re-reading the secret")
+            return psycopg.connect(cfg.get_database_conninfo(refresh=True), **kwargs)
     except psycopg.OperationalError as exc:
         logger.exception("database connection failed")
         raise TransientError("The database could not be reached.") from exc

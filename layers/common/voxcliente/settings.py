@@ -137,7 +137,7 @@ class Settings(BaseModel):
     reconcile_submitted_after_s: int = Field(default=3 * 3600, ge=60)
 
     # --- costs --------------------------------------------------------------
-    prices: Prices = Field(default_factory=lambda: Prices.model_validate(DEFAULT_PRICES))
+    price_table: Prices = Field(default_factory=lambda: Prices.model_validate(DEFAULT_PRICES))
 
     secrets_max_age_s: int = Field(default=300, ge=0)
 
@@ -150,7 +150,7 @@ class Settings(BaseModel):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("prices", mode="before")
+    @field_validator("price_table", mode="before")
     @classmethod
     def _parse_prices(cls, value: object) -> object:
         if isinstance(value, str):
@@ -191,15 +191,22 @@ class Settings(BaseModel):
             "Manager secret that holds it."
         )
 
-    def get_database_conninfo(self) -> str:
-        """The libpq connection string, with credentials from the secret in AWS."""
+    def get_database_conninfo(self, *, refresh: bool = False) -> str:
+        """The libpq connection string, with credentials from the secret in AWS.
+
+        ``refresh`` skips the cache: after a password rotation the cached
+        password fails until it expires.
+        """
         if self.database_url:
             return self.database_url
         if self.db_secret_id and self.db_host:
             from aws_lambda_powertools.utilities import parameters
 
             secret = parameters.get_secret(
-                self.db_secret_id, transform="json", max_age=self.secrets_max_age_s
+                self.db_secret_id,
+                transform="json",
+                max_age=self.secrets_max_age_s,
+                force_fetch=refresh,
             )
             if not isinstance(secret, dict) or "username" not in secret or "password" not in secret:
                 raise ConfigurationError(
