@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,14 +32,17 @@ def server_url(data_dir: Path | None = None) -> Iterator[str]:
     if given:
         yield given
         return
-    import pgserver
-
     # A short path: Unix socket paths are limited to about 100 characters.
     base = data_dir or Path(tempfile.mkdtemp(prefix="voxpg-"))
     # The server may run as an unprivileged user (pgserver does so under root).
     os.chmod(base, 0o777)  # noqa: S103 - a private throwaway directory
     cleanup = "delete" if data_dir is None else None
-    server: Any = pgserver.get_server(str(base), cleanup_mode=cleanup)
+    with warnings.catch_warnings():
+        # pgserver asks platformdirs for a runtime directory it does not need here.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pgserver
+
+        server: Any = pgserver.get_server(str(base), cleanup_mode=cleanup)
     try:
         yield str(server.get_uri())
     finally:
