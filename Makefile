@@ -16,7 +16,7 @@ SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 # Local builds that the tests import use this machine's architecture.
 LOCAL_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/' -e 's/amd64/x86_64/')
 
-.PHONY: help demo test lint typecheck validate build unit migrate invoke bench clean
+.PHONY: help demo test lint format typecheck validate build unit migrate services invoke bench clean venv
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -95,6 +95,9 @@ invoke: $(SAM_VENV)/.installed ## sam local invoke (Docker): FN=webhook EVENT=ev
 	  echo "to run every built function in an isolated interpreter against local services."; exit 1; } >&2
 	@$(MAKE) --no-print-directory build
 	$(SAM_ENV) $(SAM) local invoke $(FN_ID) --event "$(EVENT)" --env-vars events/env.local.json $(ADD_HOST)
+
+services: $(VENV)/.installed ## the local services `make invoke` uses, until Ctrl-C (BIND=0.0.0.0 on Linux)
+	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.services $(if $(BIND),--bind $(BIND))
 
 bench: $(VENV)/.installed ## cold-start figures of the built functions (RUNS=7)
 	@test -f .aws-sam/build/template.yaml || $(MAKE) --no-print-directory build

@@ -45,6 +45,11 @@ class Response:
 class LoopbackServer:
     """Base class: ``with Emulator() as emu:`` serves on ``emu.origin`` until the block ends."""
 
+    # Where to listen: loopback on a free port unless told otherwise (``make
+    # services`` sets a fixed port, and all interfaces for Docker on Linux).
+    bind_host = "127.0.0.1"
+    bind_port = 0
+
     def __init__(self) -> None:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -90,7 +95,7 @@ class LoopbackServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((self.bind_host, self.bind_port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever,
