@@ -55,7 +55,9 @@ class UploadRequest(BaseModel):
     @field_validator("client_name")
     @classmethod
     def _client(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
+        if value is None:
+            return None
+        return value.strip() or None
 
 
 def parse_request(body: Any) -> UploadRequest:
