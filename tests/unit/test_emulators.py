@@ -316,18 +316,18 @@ def test_parse_returns_a_valid_instance_derived_from_the_transcript(
 
     minutes = completion.choices[0].message.parsed
     assert isinstance(minutes, Minutes)
-    assert minutes.title.startswith("Hoy revisamos el plan de entregas")
+    assert minutes.title == "Plan de entregas de marzo"  # greeting, "hoy" and verb dropped
     assert minutes.language == "es"
     assert minutes.meeting_date == "3 de marzo"
     assert minutes.modality is None  # never said: the nullable field stays empty
     assert 1 <= len(minutes.tasks) <= 3
     assert minutes.decisions[0].startswith("Se acuerda")
     assert minutes.open_questions[0].startswith("Queda pendiente")
-    # the task sentence said by B, its owner is B, its due date the one it mentions
+    # the task sentence said by B, its owner is B as introduced, its due date the one it mentions
     assert minutes.tasks[0].task == "Yo confirmaré las cantidades antes del 1 de marzo."
-    assert minutes.tasks[0].owner.name == "Participante B"
+    assert minutes.tasks[0].owner.name == "Carlos Rojas"
     assert minutes.tasks[0].due_date == "1 de marzo"
-    assert minutes.tasks[0].owner.organization == "Textiles Andinos"  # the most mentioned
+    assert minutes.tasks[0].owner.organization == "Textiles Andinos"  # as B stated
     assert completion.choices[0].finish_reason == "stop"
     assert completion.usage is not None and completion.usage.prompt_tokens > 0
     sent = openai_emulator.requests[0]["response_format"]
@@ -350,9 +350,20 @@ def test_parse_fits_the_project_acta_model(openai_emulator: OpenAIEmulator) -> N
     acta = completion.choices[0].message.parsed
     assert isinstance(acta, Acta)
     assert acta.language == "en"
-    assert acta.participants[0].name == "Participant A"
-    assert len(acta.agenda) == len(acta.topics)
-    assert acta.title == acta.agenda[0] == acta.topics[0].title
+    assert [(p.speaker_label, p.name, p.role, p.organization) for p in acta.participants] == [
+        ("A", "Laura Mendez", "account manager", "Austral Logistics"),
+        ("B", "Carl Ross", "purchasing lead", "Andean Textiles"),
+    ]
+    assert acta.agenda == [t.title for t in acta.topics] == ["Delivery schedule", "Packaging"]
+    assert acta.title == "Delivery schedule and packaging"
+    assert acta.summary == (
+        "The meeting reviewed the delivery schedule and the packaging. "
+        "It was agreed to deliver every two weeks from March 3."
+    )
+    assert acta.client == "Andean Textiles"  # not the first speaker's own organisation
+    assert acta.next_meeting is not None
+    assert acta.next_meeting.date == "March 10"  # not the "March 1" of another sentence
+    assert acta.next_meeting.purpose == "Close the cost of the reinforced packaging."
 
 
 def test_same_request_same_content(openai_emulator: OpenAIEmulator) -> None:
@@ -508,6 +519,147 @@ def test_generator_reads_only_the_fenced_transcript_and_json_partials() -> None:
 
     assert fenced == {
         "language": "es",
-        "title": "Hoy revisamos el plan de entregas de marzo con ustedes",
+        "title": "Plan de entregas de marzo con ustedes",
     }
     assert merged["language"] == "es"
+
+
+def _sample_prompt(sample: Path) -> str:
+    """The shipped sample's transcript, fenced and timed as the pipeline's prompt has it."""
+    transcript = json.loads(sample.with_name(sample.name + ".transcript.json").read_text("utf-8"))
+    lines = "\n".join(
+        f"[00:00:{i:02d}] {u['speaker']}: {u['text']}"
+        for i, u in enumerate(transcript["utterances"])
+    )
+    return f"Client: Someone Else\n<transcript>\n{lines}\n</transcript>\nWrite the acta now."
+
+
+def test_spanish_sample_gives_a_plausible_acta() -> None:
+    from voxcliente.acta_model import Acta
+
+    acta = Acta.model_validate(generate_instance(Acta.model_json_schema(), _sample_prompt(SAMPLE)))
+
+    assert acta.title == "Calendario de entregas y empaque"  # from "Tenemos dos temas: X y Y"
+    assert acta.summary.startswith(
+        "Se revisaron el calendario de entregas y el empaque. Se acordó "
+    )
+    assert [(p.speaker_label, p.name, p.role, p.organization) for p in acta.participants] == [
+        ("A", "Laura Méndez", "jefa de cuentas", "Logística Austral"),
+        ("B", "Carlos Rojas", "jefe de compras", "Textiles Andinos"),
+    ]
+    assert acta.client == "Textiles Andinos"
+    assert acta.agenda == [t.title for t in acta.topics] == ["Calendario de entregas", "Empaque"]
+    assert "calendario" in acta.topics[0].summary and "empaque" in acta.topics[1].summary
+    assert [a.owner for a in acta.action_items] == ["Laura Méndez", "Carlos Rojas"]
+    assert acta.next_meeting is not None
+    assert acta.next_meeting.date == "10 de marzo"
+    assert acta.next_meeting.purpose == "Cerrar el costo del empaque reforzado."
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "role", "organization"),
+    [
+        (
+            "Soy Ana Gil, gerente de ventas de Minera Sur.",
+            "Ana Gil",
+            "gerente de ventas",
+            "Minera Sur",
+        ),
+        ("Hola, me llamo Pedro Soto, de Banco Norte.", "Pedro Soto", None, "Banco Norte"),
+        (
+            "Hi, I'm Jane Doe, head of finance at Acme Corp.",
+            "Jane Doe",
+            "head of finance",
+            "Acme Corp",
+        ),
+        ("Hello, my name is John Smith.", "John Smith", None, None),
+    ],
+)
+def test_self_introductions_name_the_speakers_participant(
+    line: str, name: str, role: str | None, organization: str | None
+) -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "participants": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "speaker_label": {"type": "string"},
+                        "name": {"type": "string"},
+                        "role": {"type": ["string", "null"]},
+                        "organization": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                    },
+                },
+            }
+        },
+    }
+    text = f"A: Buenos días a todos los presentes hoy.\nB: {line}\nA: Bien, empecemos con el plan."
+
+    value = generate_instance(schema, text)
+
+    assert value["participants"] == [
+        {"speaker_label": "A", "name": "Participante A", "role": None, "organization": None},
+        {"speaker_label": "B", "name": name, "role": role, "organization": organization},
+    ]
+
+
+def test_title_and_agenda_from_the_enumerated_topics() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "agenda": {"type": "array", "items": {"type": "string"}},
+            "summary": {"type": "string"},
+        },
+    }
+    text = (
+        "A: Buenos días. Hoy tenemos tres puntos: el presupuesto, los plazos y la auditoría.\n"
+        "B: Sobre el presupuesto, decidimos mantenerlo sin cambios este año.\n"
+    )
+
+    value = generate_instance(schema, text)
+
+    assert value == {
+        "title": "Presupuesto, plazos y auditoría",
+        "agenda": ["Presupuesto", "Plazos", "Auditoría"],
+        "summary": "Se revisaron el presupuesto, los plazos y la auditoría. "
+        "Se acordó mantenerlo sin cambios este año.",
+    }
+
+
+def test_without_agenda_the_title_is_the_first_subject_and_no_next_meeting_is_null() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "title": {"type": "string"},
+            "next_meeting": {
+                "anyOf": [
+                    {"type": "object", "properties": {"date": {"type": ["string", "null"]}}},
+                    {"type": "null"},
+                ]
+            },
+        },
+    }
+    text = (
+        "A: Good morning everyone.\n"
+        "B: Today, March 4, 2027, we review the new onboarding process for the Lima office.\n"
+    )
+
+    value = generate_instance(schema, text)
+
+    assert value == {
+        "title": "New onboarding process for the Lima office",
+        "next_meeting": None,
+    }
+
+
+def test_the_heuristics_are_deterministic() -> None:
+    from voxcliente.acta_model import Acta
+
+    schema, prompt = Acta.model_json_schema(), _sample_prompt(SAMPLE_EN)
+
+    assert json.dumps(generate_instance(schema, prompt)) == json.dumps(
+        generate_instance(schema, prompt)
+    )

@@ -5,8 +5,12 @@ that is valid for the schema sent (every ``properties`` key present, as strict
 mode requires; ``$defs``/``$ref`` resolved; ``anyOf`` with ``null`` taking the
 non-null branch unless the field is a date or time the transcript never
 mentions) and plausibly filled from the transcript: strings are its sentences,
-speaker names are ``Participante A``/``Participant A``, dates are the dates it
-mentions, a ``title`` names the first topic. Same schema and text, same value.
+speakers are named as they introduce themselves ("Soy <Name>, <role> de <Org>",
+"I'm <Name>, <role> at <Org>") or else ``Participante A``/``Participant A``,
+dates are the dates it mentions, the agenda is the enumerated topics ("Tenemos
+dos temas: X y Y"), the ``title`` joins them (or names the first substantive
+sentence's subject), the summary says what was reviewed and agreed. Same schema
+and text, same value.
 
 It does not understand the meeting; it only has to be valid, stable and
 recognisably derived from the input.
@@ -51,6 +55,102 @@ _GREETING = re.compile(
 )
 DEFAULT_YEAR = 2026
 
+_CAP_WORD = r"[A-ZÁÉÍÓÚÑ][\wáéíóúñ'-]+"
+_INTRO = re.compile(
+    r"\b(?i:soy|me llamo|mi nombre es|i am|i'm|my name is|this is)\s+"
+    rf"(?P<name>{_CAP_WORD}(?:\s+{_CAP_WORD}){{0,2}})"
+    r"(?:,\s*(?:(?i:the\s+)?(?P<role>[^,.;]+?)\s+)?(?i:de|del|en|at|of|from|with)\s+"
+    rf"(?P<org>{_CAP_WORD}(?:\s+(?:de\s+)?{_CAP_WORD})*))?"
+)
+_AGENDA = re.compile(
+    r"\b(?:temas?|puntos?|asuntos?|topics?|items?|points?|agenda|orden del d[ií]a)\b"
+    r"[^:.?]*:\s*(.+)",
+    re.IGNORECASE,
+)
+_ITEM_SPLIT = re.compile(r"\s*(?:[,;]|\by\b|\be\b|\band\b)\s*", re.IGNORECASE)
+_ARTICLE = re.compile(r"^(?:el|la|los|las|un|una|the|a|an)\s+", re.IGNORECASE)
+_LEADING = re.compile(
+    rf"^(?:(?:hoy|today|ahora|now|bueno|well|so|entonces|ok|okay)\b|{_DATE_ES.pattern}"
+    rf"|{_DATE_EN.pattern}|[,\s])+",
+    re.IGNORECASE,
+)
+_FIRST_VERB = re.compile(
+    r"^(?:\w+(?:amos|emos|imos)\b|(?:we|i)(?:'ll| will| are going to| want to)?\s+\w+)\s+",
+    re.IGNORECASE,
+)
+_NEXT_MEETING = re.compile(
+    r"reun\w* (?:de nuevo|otra vez|nuevamente)|volve\w* a reunir|pr[oó]xima reuni[oó]n"
+    r"|meet again|next meeting|follow-up meeting",
+    re.IGNORECASE,
+)
+_AGREED = re.compile(
+    r"(?:^|[,;]\s*)(?:se acuerda|acordamos|se decide|decidimos|quedamos en"
+    r"|we (?:agree|agreed|decide|decided)|it is agreed)(?:\s+(?:to|that))?\s+(?P<rest>.+)",
+    re.IGNORECASE,
+)
+_PENDING = re.compile(
+    r"^(?:quedan? pendientes?|sigue pendiente|falta definir|still open:?|pending:?)\s+(?P<a>.+)"
+    r"|^(?P<b>.+?)\s+(?:queda pendiente|sigue pendiente|(?:is|are) still (?:open|pending))\b",
+    re.IGNORECASE,
+)
+_PURPOSE = re.compile(r"\b(?:para|to)\s+(?P<verb>\w+?)(?P<pron>l[oa]s?)?(?P<rest>(?:\s.*)?)$")
+_STOPWORDS = frozenset(["para", "sobre", "desde", "with", "from", "about"])  # > 3 letters
+
+
+@dataclass(frozen=True)
+class Intro:
+    """What a speaker said of themselves: name, and role and organisation when stated."""
+
+    name: str
+    role: str | None
+    organisation: str | None
+
+
+def find_intros(lines: list[tuple[str, str]]) -> dict[str, Intro]:
+    """The first self-introduction of each speaker label."""
+    intros: dict[str, Intro] = {}
+    for speaker, line in lines:
+        match = _INTRO.search(line)
+        if speaker and speaker not in intros and match:
+            role = (match.group("role") or "").strip() or None
+            intros[speaker] = Intro(match.group("name"), role, match.group("org"))
+    return intros
+
+
+def find_agenda(sentences: list[str]) -> tuple[list[str], str | None]:
+    """Enumerated topics ("two topics: X and Y"), with their articles, and the sentence."""
+    for sentence in sentences:
+        match = _AGENDA.search(sentence)
+        if match:
+            items = [i.strip(" .!?") for i in _ITEM_SPLIT.split(match.group(1))]
+            if items := [i for i in items if i]:
+                return items, sentence
+    return [], None
+
+
+def _subject(sentence: str) -> str:
+    """The noun phrase a sentence is about: leading greetings, dates and verb removed."""
+    rest = _LEADING.sub("", sentence.rstrip(".!?…"))
+    rest = _FIRST_VERB.sub("", rest) or rest
+    return rest.split(",")[0].strip()
+
+
+def _join(items: list[str], language: str) -> str:
+    """ "a, b y c" / "a, b and c"."""
+    last = f"{' and ' if language == 'en' else ' y '}{items[-1]}" if len(items) > 1 else items[-1]
+    return ", ".join(items[:-1]) + last
+
+
+def _bare(phrase: str) -> str:
+    text = _ARTICLE.sub("", phrase)
+    return text[:1].upper() + text[1:]
+
+
+def _stems(text: str) -> set[str]:
+    words = re.findall(r"\w+", normalise(text))
+    return {w[:6] for w in words if len(w) > 3 and w not in _STOPWORDS}
+
+
 # Field names (normalised: lower case, no accents) and the pool that fills them.
 _POOL_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("decision", re.compile(r"decision|acuerdo|agreement|resolution")),
@@ -63,7 +163,9 @@ _POOL_SENTENCES = {
         r"encarg|envi[aoé]|prepar|confirm|will|send|must|debe|responsable",
         re.IGNORECASE,
     ),
-    "question": re.compile(r"\?|pendiente|no (?:está|esta) claro|open question|unclear", re.I),
+    "question": re.compile(
+        r"\?|pendiente|no (?:está|esta) claro|open question|still open|unclear", re.I
+    ),
 }
 
 
@@ -83,6 +185,9 @@ class TranscriptFacts:
     organisations: list[str]  # most mentioned first
     language: str
     sentence_speakers: dict[str, str] = field(default_factory=dict)
+    intros: dict[str, Intro] = field(default_factory=dict)
+    agenda: list[str] = field(default_factory=list)  # enumerated topics, as said
+    agenda_sentence: str | None = None
 
     @classmethod
     def from_text(cls, text: str) -> TranscriptFacts:
@@ -105,23 +210,57 @@ class TranscriptFacts:
             if speaker and speaker not in speakers:
                 speakers.append(speaker)
         language = detect_language(spoken)
+        agenda, agenda_sentence = find_agenda(sentences)
+        intros = find_intros(lines)
+        names = {intro.name for intro in intros.values()}
+        host = intros[lines[0][0]].organisation if lines[0][0] in intros else None
         return cls(
             sentences=sentences or ["Sin contenido."],
             speakers=speakers or ["A"],
             dates=find_dates(spoken),
             times=[f"{int(h):02d}:{m}" for h, m in _TIME.findall(spoken)],
-            organisations=_organisations(spoken),
+            organisations=_organisations(spoken, names, host),
             language=language,
             sentence_speakers=sentence_speakers,
+            intros=intros,
+            agenda=agenda,
+            agenda_sentence=agenda_sentence,
         )
 
     @property
     def topics(self) -> list[str]:
-        """Sentences long enough to be about something, shortened to a few words."""
-        long = [
-            s for s in self.sentences if len(s.split()) >= 6 and not _GREETING.match(s)
-        ] or self.sentences
+        """The enumerated topics, or else sentences long enough to be about something."""
+        if self.agenda:
+            return [_bare(item) for item in self.agenda]
+        long = [s for s in self.substantive if len(s.split()) >= 6] or self.sentences
         return [_shorten(s, 12) for s in long]
+
+    @property
+    def substantive(self) -> list[str]:
+        """Sentences that are neither greetings nor introductions."""
+        return [s for s in self.sentences if not _GREETING.match(s) and not _INTRO.search(s)]
+
+    @property
+    def title(self) -> str:
+        """The enumerated topics joined, or the subject of the first substantive sentence."""
+        if self.agenda:
+            return _bare(_join([_ARTICLE.sub("", item) for item in self.agenda], self.language))
+        sentence = next((s for s in self.substantive if len(s.split()) >= 4), self.sentences[0])
+        return _shorten(_bare(_subject(sentence)) or sentence, 8)
+
+    def about(self, topic: str) -> list[str]:
+        """Sentences mentioning ``topic`` (those after the agenda sentence first)."""
+        stems = _stems(topic)
+        start = self.sentences.index(self.agenda_sentence) + 1 if self.agenda_sentence else 0
+        for pool in (self.sentences[start:], self.sentences):
+            found = [s for s in pool if s != self.agenda_sentence and stems & _stems(s)]
+            if found:
+                return found
+        return []
+
+    @property
+    def next_meeting(self) -> str | None:
+        return next((s for s in self.sentences if _NEXT_MEETING.search(s)), None)
 
 
 _TAGGED_BLOCK = re.compile(r"<([A-Za-z_][\w-]*)>(.*?)</\1>", re.DOTALL)
@@ -197,17 +336,21 @@ def _iso(year: int, month: int, day: int) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
-def _organisations(text: str) -> list[str]:
+def _organisations(text: str, people: set[str], host: str | None) -> list[str]:
     """Runs of capitalised words that do not open a sentence ("Textiles Andinos").
 
-    The most mentioned come first (the client is usually named more than once).
+    The most mentioned come first (the client is usually named more than once),
+    then those not of the first speaker (who records the meeting with the client).
+    People who introduce themselves are not organisations.
     """
     found = []
     for m in _ORG.finditer(text):
         before = text[: m.start()].rstrip(" \t\"'«")
-        if before and before[-1] not in ".!?¿¡:\n":
+        if before and before[-1] not in ".!?¿¡:\n" and m.group(0) not in people:
             found.append(m.group(0))
-    return sorted(_unique(found), key=lambda name: (-found.count(name), found.index(name)))
+    return sorted(
+        _unique(found), key=lambda name: (-found.count(name), name == host, found.index(name))
+    )
 
 
 def _unique(items: Any) -> list[str]:
@@ -251,6 +394,10 @@ class InstanceGenerator:
         # The sentence last put in this object: an owner or a due date next to a
         # task comes from it (who said it, the date it mentions).
         self._context: str | None = None
+        # The speaker label of the person the current object describes (a
+        # participant, a task's owner): its name, role and organisation agree.
+        self._who: str | None = None
+        self._in_person = False
 
     def generate(self) -> Any:
         return self._value(self.root, name="", depth=0)
@@ -306,7 +453,7 @@ class InstanceGenerator:
         if kind == "null":
             return None
         builders: dict[str, Callable[[], Any]] = {
-            "object": lambda: self._object(schema, depth),
+            "object": lambda: self._object(schema, name, depth),
             "array": lambda: self._array(schema, name, depth),
             "boolean": lambda: False,
             "integer": lambda: self._number(schema, "integer"),
@@ -339,19 +486,35 @@ class InstanceGenerator:
             return not facts.dates
         if field_kind == "time":
             return not facts.times
+        if field_kind in ("organisation", "role") and self._in_person:
+            intro = facts.intros.get(self._person())
+            return not (intro and getattr(intro, field_kind))
         if field_kind == "organisation":
             return not facts.organisations
+        if field_kind in ("next", "purpose"):
+            return facts.next_meeting is None
         return field_kind in ("modality", "role")
+
+    def _person(self) -> str:
+        """The current person's speaker label: who said the sentence in context, else the next."""
+        if self._who is None:
+            said_by = self.facts.sentence_speakers.get(self._context or "")
+            self._who = said_by or self.cursor.take("name", self.facts.speakers)
+        return self._who
 
     # --- values -------------------------------------------------------------------
 
-    def _object(self, schema: dict[str, Any], depth: int) -> dict[str, Any]:
+    def _object(self, schema: dict[str, Any], name: str, depth: int) -> dict[str, Any]:
         properties: dict[str, Any] = schema.get("properties") or {}
-        outer = self._context  # seen by the fields (and nested objects), restored after
+        outer = self._context, self._who, self._in_person  # restored after
+        if any(_field_kind(key) in ("name", "speaker") for key in properties):
+            self._who, self._in_person = None, True  # a person: decided by its first field
+        if _field_kind(name) == "next":
+            self._context = self.facts.next_meeting  # its date and purpose come from there
         value = {
             key: self._value(sub, name=key, depth=depth + 1) for key, sub in properties.items()
         }
-        self._context = outer
+        self._context, self._who, self._in_person = outer
         return value
 
     def _array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
@@ -372,11 +535,11 @@ class InstanceGenerator:
         if "maxItems" in schema:
             count = min(int(schema["maxItems"]), count)
         # Array items take their name from the array (decisions -> each decision).
-        outer, values = self._context, []
+        outer, values = (self._context, self._who), []
         for _ in range(count):
-            self._context = outer  # each item starts afresh: no context from its sibling
+            self._context, self._who = outer  # each item starts afresh, not from its sibling
             values.append(self._value(items, name=name, depth=depth + 1))
-        self._context = outer
+        self._context, self._who = outer
         return values
 
     def _number(self, schema: dict[str, Any], kind: str) -> int | float:
@@ -412,7 +575,7 @@ class InstanceGenerator:
         if fmt == "date" or (field_kind == "date" and fmt is None):
             if not facts.dates:
                 return f"{DEFAULT_YEAR}-01-01" if fmt == "date" else _no_date(facts.language)
-            in_context = [d for d in facts.dates if self._context and d[0] in self._context]
+            in_context = [d for d in facts.dates if _mentions(self._context, d[0])]
             if in_context:
                 written, iso = in_context[0]
                 return iso if fmt == "date" else written
@@ -437,19 +600,33 @@ class InstanceGenerator:
         if field_kind == "language":
             return facts.language
         if field_kind == "speaker":
-            return self.cursor.take("speaker", facts.speakers)
+            return self._person()
         if field_kind in ("name", "participants"):
-            said_by = facts.sentence_speakers.get(self._context or "")
-            label = said_by or self.cursor.take("name", facts.speakers)
+            label = self._person()
+            intro = facts.intros.get(label)
+            if intro:
+                return intro.name
             return f"{'Participant' if facts.language == 'en' else 'Participante'} {label}"
         if field_kind == "title" and depth <= 1:
-            return facts.topics[0]  # the document's title names the first topic
+            return facts.title
         if field_kind in ("title", "agenda"):
-            return self.cursor.take(field_kind, facts.topics)
+            self._context = self.cursor.take(field_kind, facts.topics)  # a topic's summary
+            return self._context
+        if field_kind in ("organisation", "role") and self._in_person:
+            intro = facts.intros.get(self._person())
+            if intro and getattr(intro, field_kind):
+                return str(getattr(intro, field_kind))
         if field_kind == "organisation" and facts.organisations:
             return facts.organisations[0]
         if field_kind in ("organisation", "modality", "role"):
             return "Not stated" if facts.language == "en" else "No indicado"
+        if field_kind == "purpose" and facts.next_meeting:
+            return self._purpose(facts.next_meeting)
+        if field_kind == "summary" and depth <= 1:
+            return self._meeting_summary()
+        about = facts.about(self._context) if self._context in facts.topics else []
+        if field_kind == "summary" and about:
+            return " ".join(_sentence(s) for s in about[:2])
         if field_kind == "summary":
             first = self.cursor.take("summary", facts.sentences)
             second = self.cursor.take("summary", facts.sentences)
@@ -459,6 +636,40 @@ class InstanceGenerator:
         pool = field_kind if field_kind in _POOL_SENTENCES else "sentence"
         self._context = self.cursor.take(pool, self._pool(pool))
         return _sentence(self._context)
+
+    def _meeting_summary(self) -> str:
+        """What was reviewed (the agenda, or the title) and the first agreement."""
+        facts, english = self.facts, self.facts.language == "en"
+        subject = _join(facts.agenda, facts.language) if facts.agenda else facts.title
+        if english:
+            parts = [f"The meeting reviewed {subject[:1].lower()}{subject[1:]}."]
+        else:
+            verb = "Se revisaron" if len(facts.agenda) > 1 else "Se revisó"
+            parts = [f"{verb} {subject[:1].lower()}{subject[1:]}."]
+        agreed = [m for s in facts.sentences if (m := _AGREED.search(s))]
+        if agreed:
+            rest = agreed[0].group("rest").rstrip(".!")
+            parts.append(f"It was agreed to {rest}." if english else f"Se acordó {rest}.")
+        return " ".join(parts)
+
+    def _purpose(self, sentence: str) -> str:
+        """The "para ..."/"to ..." of the next-meeting sentence ("lo"/"it": the first pending)."""
+        match = _PURPOSE.search(sentence.rstrip(".!"))
+        if not match:
+            return _sentence(_LEADING.sub("", sentence))
+        facts = self.facts
+        pending = [
+            m.group("a") or m.group("b") for s in facts.sentences if (m := _PENDING.match(s))
+        ]
+        if (match.group("pron") or match.group("rest").strip() in ("it", "them")) and pending:
+            thing = pending[0].rstrip(".!?")
+            return _sentence(f"{match.group('verb')} {thing[:1].lower()}{thing[1:]}")
+        return _sentence(sentence.rstrip(".!")[match.start("verb") :])
+
+
+def _mentions(text: str | None, written: str) -> bool:
+    """``written`` (a date) occurs in ``text`` as a whole ("March 1" is not in "March 10")."""
+    return bool(text and re.search(rf"(?<!\d){re.escape(written)}(?!\d)", text))
 
 
 def _is_null(schema: dict[str, Any]) -> bool:
@@ -480,6 +691,7 @@ _FIELD_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("speaker", re.compile(r"speaker|hablante|label")),
     ("date", re.compile(r"date|fecha|deadline|due|plazo|\bdia\b|\bday\b|when|cuando")),
     ("time", re.compile(r"time|hora")),
+    ("next", re.compile(r"^(next|proxima|siguiente)")),
     ("language", re.compile(r"^(language|lang|idioma|lengua|language_code|locale)$")),
     ("participants", re.compile(r"participant|attendee|asistente|participante")),
     ("name", re.compile(r"name|nombre|owner|responsable|assignee|who|quien")),
@@ -488,6 +700,7 @@ _FIELD_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("organisation", re.compile(r"organi[sz]ation|organizacion|company|empresa|client|cliente")),
     ("modality", re.compile(r"modality|modalidad|format|location|lugar")),
     ("role", re.compile(r"^(role|rol|cargo|position|puesto)$")),
+    ("purpose", re.compile(r"purpose|objetivo|proposito|motivo|^goal|^aim$")),
     ("summary", re.compile(r"summary|resumen|desarrollo|discussion|overview|description")),
     *_POOL_PATTERNS,
 )
