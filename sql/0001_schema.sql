@@ -65,7 +65,8 @@ CREATE TABLE meetings (
     recipient_email    text,
     s3_bucket          text NOT NULL,
     s3_key             text NOT NULL,
-    -- '' when the bucket is not versioned: one object version, one meeting.
+    -- The object's version id; in an unversioned bucket 'etag:<ETag>', so that the
+    -- same name uploaded again with other content is another meeting.
     s3_version_id      text NOT NULL DEFAULT '',
     s3_etag            text,
     size_bytes         bigint CHECK (size_bytes >= 0),

@@ -110,6 +110,9 @@ def _aws_resources(endpoint: str) -> dict[str, str]:
         raise DemoError("template.yaml declares no AudioBucket.")
     bucket = "voxcliente-audio-local"
     s3.create_bucket(Bucket=bucket)
+    # Versioned: every run of the demo is a new upload, hence a new meeting,
+    # even with the same file (the database persists between runs).
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
 
     queues = cfn.resources_of_type(template, "AWS::SQS::Queue")
     if "ActaQueue" not in queues or "ActaDeadLetterQueue" not in queues:
@@ -375,13 +378,14 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
         with progress.stage(f"S3 put s3://{aws['bucket']}/{key}"):
             content_type = mimetypes.guess_type(audio.name)[0] or "application/octet-stream"
             data = audio.read_bytes()
-            vox_aws.client("s3").put_object(
+            put = vox_aws.client("s3").put_object(
                 Bucket=aws["bucket"], Key=key, Body=data, ContentType=content_type
             )
         with progress.stage("Submit (S3 event)"):
-            out = load_function("submit").lambda_handler(
-                events.s3_put(aws["bucket"], key, size=len(data)), events.LambdaContext("Submit")
+            event = events.s3_put(
+                aws["bucket"], key, size=len(data), version_id=put.get("VersionId")
             )
+            out = load_function("submit").lambda_handler(event, events.LambdaContext("Submit"))
             [result] = out["results"]
         meeting_id = result["meeting_id"]
         progress.note(f"meeting {meeting_id}: {result['result']}")

@@ -19,13 +19,19 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_demo(pg_server: str, out: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_demo(
+    pg_server: str, out: Path, *args: str, fresh: bool = True
+) -> subprocess.CompletedProcess[str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("AWS_", "ASSEMBLYAI_", "OPENAI_", "POWERTOOLS_", "DATABASE_URL"))
     }
-    env["DATABASE_URL"] = postgres.recreate_database(pg_server, "voxcliente_demo_test")
+    env["DATABASE_URL"] = (
+        postgres.recreate_database(pg_server, "voxcliente_demo_test")
+        if fresh
+        else postgres.database_url(pg_server, "voxcliente_demo_test")
+    )
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT / "local")])
     return subprocess.run(  # noqa: S603 - our own runner
         [sys.executable, "-m", "voxlocal.demo", "--out", str(out), *args],
@@ -104,3 +110,13 @@ def test_a_missing_audio_file_is_a_clear_error(pg_server: str, tmp_path: Path) -
     result = run_demo(pg_server, tmp_path, "--audio", str(tmp_path / "nope.mp3"))
     assert result.returncode == 2
     assert "No such audio file" in result.stderr
+
+
+def test_running_the_demo_again_makes_a_new_meeting(pg_server: str, tmp_path: Path) -> None:
+    # The database outlives a run (as the embedded one in .local-data does).
+    first = run_demo(pg_server, tmp_path)
+    second = run_demo(pg_server, tmp_path, fresh=False)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr[-3000:]
+    meetings = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert len(meetings) == 2
+    assert all((m / "message.eml").is_file() for m in meetings)

@@ -438,3 +438,21 @@ def test_cors_preflight_allows_the_configured_origin(
     fn = load_function("upload_api")
     response = fn.lambda_handler(event, _Context())
     assert response["headers"]["Access-Control-Allow-Origin"] == "http://localhost:5173"
+
+
+def test_the_same_name_with_new_content_is_a_new_meeting(
+    db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
+) -> None:
+    # Given an unversioned bucket and a file name people reuse ("reunion.mp3")
+    key = "inbox/ana@example.com/reunion.mp3"
+    put(aws, key)
+    first_etag = aws.s3.head_object(Bucket=aws.bucket, Key=key)["ETag"]
+    submit(s3_event(aws.bucket, key))
+    # When next week's meeting is dropped under the same name
+    put(aws, key, AUDIO + b"next week")
+    second = submit(s3_event(aws.bucket, key))
+    # Then it is a new meeting, submitted too; a repeat of either event is not
+    assert second["results"][0]["result"] == "submitted"
+    assert len(meeting_rows(conn)) == 2
+    assert len(assemblyai.submissions) == 2
+    assert first_etag.strip('"') in meeting_rows(conn)[0]["s3_version_id"]

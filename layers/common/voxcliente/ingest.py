@@ -71,6 +71,15 @@ def object_refs(event: dict[str, Any]) -> list[ObjectRef]:
     return refs
 
 
+def object_identity(ref: ObjectRef, etag: str) -> str:
+    """What makes one upload one meeting: the version id, or (unversioned bucket) the ETag.
+
+    Without versioning, the same name uploaded again with other content is a
+    new meeting, while a redelivered event for the same upload is not.
+    """
+    return ref.version_id or (f"etag:{etag}" if etag else "")
+
+
 def valid_email(value: str | None) -> str | None:
     if not value:
         return None
@@ -180,6 +189,7 @@ def process_object(ref: ObjectRef, *, settings: Settings | None = None) -> Outco
     metadata = {k.lower(): v for k, v in (head.get("Metadata") or {}).items()}
     size = int(head.get("ContentLength", ref.size or 0))
     who = resolve_recipient(ref, metadata, cfg)
+    etag = str(ref.etag or head.get("ETag") or "").strip('"')
     filename = ref.key.rsplit("/", 1)[-1]
 
     with transaction() as tx:
@@ -193,8 +203,8 @@ def process_object(ref: ObjectRef, *, settings: Settings | None = None) -> Outco
             tx,
             s3_bucket=ref.bucket,
             s3_key=ref.key,
-            s3_version_id=ref.version_id,
-            s3_etag=str(head.get("ETag") or ref.etag or "").strip('"') or None,
+            s3_version_id=object_identity(ref, etag),
+            s3_etag=etag or None,
             size_bytes=size,
             content_type=head.get("ContentType"),
             original_filename=filename,
