@@ -400,13 +400,16 @@ def test_duration_formatting() -> None:
     ],
 )
 def test_failure_email_says_what_happened_and_what_to_do(code: str, headline: str) -> None:
-    email = render_failure_email(code, "Detalle técnico.", sample_facts())
+    email = render_failure_email(code, "AssemblyAI said: upstream error 42.", sample_facts())
 
     assert email.subject == f"{headline}: Reunión Textiles Andinos.m4a"
     assert headline in email.html
     assert headline in email.text
     assert "Qué puede hacer" in email.text
-    assert "Detalle técnico." in email.text
+    # The stored (English, for support) message is shown only where the Spanish
+    # explanation does not already say everything.
+    self_explanatory = code in {"not_audio", "empty_file", "too_large", "no_speech"}
+    assert ("upstream error 42" in email.text) is not self_explanatory
     assert "7b1e0c52-0000-4000-8000-000000000001" in email.text
     assert email.attachments == []
     # Never an acta.
@@ -414,13 +417,21 @@ def test_failure_email_says_what_happened_and_what_to_do(code: str, headline: st
     assert "Tareas y responsables" not in email.html
 
 
-def test_no_speech_notice_in_english_and_escaped() -> None:
+def test_no_speech_notice_in_english() -> None:
     email = render_failure_email(
-        "no_speech", f"Nothing heard {SCRIPT}", sample_facts(original_filename="a.mp3"), "en"
+        "no_speech", "Nothing heard", sample_facts(original_filename="a.mp3"), "en"
     )
 
     assert email.subject == "No speech was found in the recording: a.mp3"
     assert "no minutes were produced" in email.text
+
+
+def test_a_failure_detail_is_escaped() -> None:
+    email = render_failure_email(
+        "transcription_failed", f"Upstream said {SCRIPT}", sample_facts(), "en"
+    )
+
+    assert "Technical detail" in email.text
     assert "<script" not in email.html.lower()
     assert "&lt;script&gt;" in email.html
 

@@ -86,7 +86,7 @@ LABELS: dict[str, dict[str, str]] = {
         "default_title": "reunión",
         "what_happened": "Qué ocurrió",
         "what_to_do": "Qué puede hacer",
-        "detail": "Detalle",
+        "detail": "Detalle técnico",
         "automatic_notice": "Este mensaje se envió automáticamente.",
         "failure_kicker": "Aviso sobre su grabación",
     },
@@ -137,7 +137,7 @@ LABELS: dict[str, dict[str, str]] = {
         "default_title": "meeting",
         "what_happened": "What happened",
         "what_to_do": "What you can do",
-        "detail": "Detail",
+        "detail": "Technical detail",
         "automatic_notice": "This message was sent automatically.",
         "failure_kicker": "About your recording",
     },
@@ -176,6 +176,8 @@ _MONTHS: dict[str, tuple[str, ...]] = {
 
 # Failure notices: (headline, what happened, what to do). "{filename}" is the
 # recording's name. The headline is also the subject.
+_SELF_EXPLANATORY = frozenset({"not_audio", "empty_file", "too_large", "no_speech"})
+
 _FAILURES: dict[str, dict[str, tuple[str, str, str]]] = {
     "es": {
         "input_rejected": (
@@ -781,6 +783,10 @@ def render_failure_email(
     filename = one_line(facts.original_filename)
     happened = happened.format(filename=filename)
     detail = one_line(reason_message)
+    # Codes whose explanation above says it all: the stored message (written for
+    # support, in English) would only repeat it in another language.
+    if reason_code in _SELF_EXPLANATORY:
+        detail = ""
     if detail and detail.rstrip(".").lower() in {
         headline.rstrip(".").lower(),
         happened.rstrip(".").lower(),
