@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -42,7 +43,7 @@ class Response:
         return cls(status, data, all_headers)
 
 
-class LoopbackServer:
+class LoopbackServer(ABC):
     """Base class: ``with Emulator() as emu:`` serves on ``emu.origin`` until the block ends."""
 
     # Where to listen: loopback on a free port unless told otherwise (``make
@@ -138,7 +139,8 @@ class LoopbackServer:
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    # --- to implement ---------------------------------------------------------
+    # --- what each emulator answers -----------------------------------------
 
+    @abstractmethod
     def _handle(self, request: RecordedRequest) -> Response:
-        raise NotImplementedError
+        """Answer one request."""
