@@ -14,6 +14,8 @@ SAM := $(SAM_VENV)/bin/sam
 # sam build (no container) looks for python3.12 on PATH: the project venv has it.
 SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 # Local builds that the tests import use this machine's architecture.
+# pip warns about every extra index location that lacks a package: not news.
+PIP_NOISE := ^WARNING: Location .* is ignored
 LOCAL_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/' -e 's/amd64/x86_64/')
 
 .PHONY: help demo test lint format typecheck validate build package precompile unit migrate services invoke bench clean venv
@@ -25,16 +27,16 @@ $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 	@test -n "$(PYTHON_BOOT)" || { scripts/find-python 3.12; exit 1; }
 	@echo "==> creating $(VENV) (Python 3.12) and installing development dependencies"
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip install --quiet -r requirements-dev.txt
+	@set -o pipefail; $(PY) -m pip install --quiet --upgrade pip 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	@set -o pipefail; $(PY) -m pip install --quiet -r requirements-dev.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	@touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt
 	@test -n "$(PYTHON_BOOT)" || { scripts/find-python 3.12; exit 1; }
 	@echo "==> creating $(SAM_VENV) for aws-sam-cli"
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON_BOOT) -m venv $(SAM_VENV)
-	@$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	@$(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt
+	@set -o pipefail; $(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	@set -o pipefail; $(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	@touch $@
 
 venv: $(VENV)/.installed $(SAM_VENV)/.installed

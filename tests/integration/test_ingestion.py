@@ -456,3 +456,26 @@ def test_the_same_name_with_new_content_is_a_new_meeting(
     assert len(meeting_rows(conn)) == 2
     assert len(assemblyai.submissions) == 2
     assert first_etag.strip('"') in meeting_rows(conn)[0]["s3_version_id"]
+
+
+def test_a_bucket_assemblyai_cannot_reach_sends_the_bytes_instead(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A local run with the real AssemblyAI: moto's URL is not reachable from it.
+    monkeypatch.setenv("ASSEMBLYAI_UPLOAD_AUDIO", "true")
+    from voxcliente.settings import reset_settings
+
+    reset_settings()
+    assemblyai.register_audio(AUDIO, {"text": "Hola.", "audio_duration": 1})
+    key = "inbox/ana@example.com/local.mp3"
+    put(aws, key)
+    submit(s3_event(aws.bucket, key))
+    [body] = assemblyai.submissions
+    assert not body["audio_url"].startswith(aws.endpoint)
+    assert any(r.path == "/v2/upload" and r.body == AUDIO for r in assemblyai.requests)
+    [meeting] = meeting_rows(conn)
+    assert assemblyai.wait(meeting["assemblyai_transcript_id"])["status"] == "completed"
