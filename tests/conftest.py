@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,3 +215,32 @@ def openai_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         reset_settings()
         yield emulator
     reset_settings()
+
+
+def run_concurrently(call: Callable[[], Any], copies: int) -> list[Any]:
+    """Run ``call`` in ``copies`` threads released at the same instant, like as many
+    Lambda execution environments (each with its own database connection).
+
+    Returns the results; re-raises the first exception any copy raised.
+    """
+    barrier = threading.Barrier(copies)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            barrier.wait()
+            results.append(call())
+        except BaseException as exc:  # re-raised below, in the test's thread
+            errors.append(exc)
+        finally:
+            db.close_connection()
+
+    threads = [threading.Thread(target=one) for _ in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results

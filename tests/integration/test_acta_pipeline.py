@@ -10,7 +10,6 @@ from __future__ import annotations
 import email
 import io
 import json
-import threading
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import WEBHOOK_SECRET, AwsEnv, sent_emails
+from conftest import WEBHOOK_SECRET, AwsEnv, run_concurrently, sent_emails
 from voxlocal import events
 from voxlocal.functions import load_function
 
@@ -301,31 +300,14 @@ def test_an_english_meeting_becomes_an_english_acta(
 def test_three_concurrent_redeliveries_send_exactly_one_email(
     chain: Chain, conn: psycopg.Connection[Any]
 ) -> None:
-    from voxcliente import db
-
     transcript_id = chain.drop(SPANISH)
     assert chain.webhook(transcript_id)[0] == 200
     [message] = chain.receive()
-    barrier = threading.Barrier(3)
-    errors: list[BaseException] = []
-
-    def redelivery() -> None:
-        try:
-            barrier.wait()
-            load_function("acta").lambda_handler(
-                events.sqs([message]), events.LambdaContext("Acta")
-            )
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            db.close_connection()
-
-    threads = [threading.Thread(target=redelivery) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    acta = load_function("acta")
+    run_concurrently(
+        lambda: acta.lambda_handler(events.sqs([message]), events.LambdaContext("Acta")),
+        copies=3,
+    )
     assert len(sent_emails()) == 1
     assert meeting(conn)["status"] == "emailed"
     assert conn.execute("SELECT count(*) AS n FROM email_deliveries").fetchone() == {"n": 1}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from urllib.parse import quote_plus
 import psycopg
 import pytest
 
-from conftest import WEBHOOK_SECRET, WEBHOOK_URL, AwsEnv
+from conftest import WEBHOOK_SECRET, WEBHOOK_URL, AwsEnv, run_concurrently
 from voxlocal.functions import load_function
 
 pytestmark = pytest.mark.integration
@@ -164,29 +163,10 @@ def test_the_same_event_twice_at_once_submits_once(
     key = "inbox/ana@example.com/a.mp3"
     put(aws, key)
     event = s3_event(aws.bucket, key)
-    barrier = threading.Barrier(2)
-    results: list[str] = []
-    errors: list[BaseException] = []
     fn = load_function("submit")
-
-    def run() -> None:
-        from voxcliente import db
-
-        try:
-            barrier.wait()
-            out = fn.lambda_handler(event, _Context())
-            results.append(out["results"][0]["result"])
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            db.close_connection()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    results = run_concurrently(
+        lambda: fn.lambda_handler(event, _Context())["results"][0]["result"], copies=2
+    )
     assert sorted(results) == ["duplicate", "submitted"]
     assert len(assemblyai.submissions) == 1
     assert len(meeting_rows(conn)) == 1

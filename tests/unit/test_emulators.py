@@ -18,7 +18,6 @@ import boto3
 import httpx
 import openai
 import pytest
-from moto.server import ThreadedMotoServer
 from pydantic import BaseModel, ConfigDict
 
 from voxlocal.emulators import AssemblyAIEmulator, OpenAIEmulator, generate_instance
@@ -34,19 +33,10 @@ BUCKET = "voxcliente-emulator-tests"
 # --- fixtures -----------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def put_audio(s3_endpoint: str) -> Any:
+def put_audio(moto_endpoint: str) -> Any:
     """Store bytes in (moto) S3 and return a presigned GET URL for them."""
-    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)
 
     def put(key: str, data: bytes | None) -> str:
