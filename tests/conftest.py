@@ -244,3 +244,16 @@ def run_concurrently(call: Callable[[], Any], copies: int) -> list[Any]:
     if errors:
         raise errors[0]
     return results
+
+
+@pytest.fixture
+def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
+    """Set environment variables for this test and make the settings read them again."""
+
+    def apply(**variables: str) -> None:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        reset_settings()
+
+    yield apply
+    reset_settings()

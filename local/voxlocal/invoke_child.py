@@ -134,7 +134,11 @@ def template_functions(template: Path) -> dict[str, dict[str, Any]]:
 
 # --- the child's side -------------------------------------------------------------------
 class LambdaContext:
-    """Just enough of Lambda's context object for the handlers and Powertools."""
+    """Just enough of Lambda's context object for the handlers and Powertools.
+
+    Not :class:`voxlocal.events.LambdaContext`: the child sees only the standard
+    library, the built function and the built layer, so it cannot import voxlocal.
+    """
 
     def __init__(self, function_name: str, timeout_s: int) -> None:
         self.function_name = function_name

@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import io
 import json
+from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -190,16 +191,13 @@ def test_malformed_and_unknown_webhooks_are_4xx(chain: Chain) -> None:
 
 
 def test_the_database_being_down_is_a_5xx_so_assemblyai_retries(
-    chain: Chain, monkeypatch: pytest.MonkeyPatch
+    chain: Chain, configure: Callable[..., None]
 ) -> None:
     from voxcliente import db
-    from voxcliente.settings import reset_settings
 
     transcript_id = chain.drop(SPANISH)
     db.close_connection()
-    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    monkeypatch.setenv("DB_CONNECT_TIMEOUT_S", "1")
-    reset_settings()
+    configure(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", DB_CONNECT_TIMEOUT_S="1")
     status, _ = chain.webhook(transcript_id)
     assert status == 503
 

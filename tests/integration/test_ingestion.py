@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -121,12 +122,9 @@ def test_metadata_names_the_recipient_client_and_language(
 
 
 def test_pii_redaction_is_requested_when_enabled(
-    db_url: str, aws: AwsEnv, assemblyai: Any, monkeypatch: pytest.MonkeyPatch
+    db_url: str, aws: AwsEnv, assemblyai: Any, configure: Callable[..., None]
 ) -> None:
-    monkeypatch.setenv("ASSEMBLYAI_PII_REDACTION", "true")
-    from voxcliente.settings import reset_settings
-
-    reset_settings()
+    configure(ASSEMBLYAI_PII_REDACTION="true")
     put(aws, "inbox/ana@example.com/a.mp3")
     submit(s3_event(aws.bucket, "inbox/ana@example.com/a.mp3"))
     [body] = assemblyai.submissions
@@ -219,12 +217,9 @@ def test_a_file_over_the_limit_is_refused(
     aws: AwsEnv,
     assemblyai: Any,
     conn: psycopg.Connection[Any],
-    monkeypatch: pytest.MonkeyPatch,
+    configure: Callable[..., None],
 ) -> None:
-    monkeypatch.setenv("MAX_UPLOAD_BYTES", "1000")
-    from voxcliente.settings import reset_settings
-
-    reset_settings()
+    configure(MAX_UPLOAD_BYTES="1000")
     put(aws, "inbox/ana@example.com/larga.mp3")
     submit(s3_event(aws.bucket, "inbox/ana@example.com/larga.mp3"))
     [meeting] = meeting_rows(conn)
@@ -443,13 +438,10 @@ def test_a_bucket_assemblyai_cannot_reach_sends_the_bytes_instead(
     aws: AwsEnv,
     assemblyai: Any,
     conn: psycopg.Connection[Any],
-    monkeypatch: pytest.MonkeyPatch,
+    configure: Callable[..., None],
 ) -> None:
     # A local run with the real AssemblyAI: moto's URL is not reachable from it.
-    monkeypatch.setenv("ASSEMBLYAI_UPLOAD_AUDIO", "true")
-    from voxcliente.settings import reset_settings
-
-    reset_settings()
+    configure(ASSEMBLYAI_UPLOAD_AUDIO="true")
     assemblyai.register_audio(AUDIO, {"text": "Hola.", "audio_duration": 1})
     key = "inbox/ana@example.com/local.mp3"
     put(aws, key)

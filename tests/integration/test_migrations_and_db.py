@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -71,16 +72,13 @@ def test_a_failing_migration_leaves_nothing_half_applied(empty_db: str, tmp_path
 
 
 def test_a_dropped_connection_is_reopened_on_next_use(
-    db_url: str, monkeypatch: pytest.MonkeyPatch
+    db_url: str, configure: Callable[..., None]
 ) -> None:
     first = db.get_connection()
     pid = first.info.backend_pid
     with psycopg.connect(db_url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    monkeypatch.setenv("DB_PING_AFTER_S", "0")
-    from voxcliente.settings import reset_settings
-
-    reset_settings()
+    configure(DB_PING_AFTER_S="0")
     with db.transaction() as tx:
         row = tx.execute("SELECT pg_backend_pid() AS pid").fetchone()
     assert row is not None and row["pid"] != pid
@@ -90,11 +88,8 @@ def test_connection_is_reused_across_invocations(db_url: str) -> None:
     assert db.get_connection() is db.get_connection()
 
 
-def test_connection_settings_suit_rds_proxy(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "1234")
-    from voxcliente.settings import reset_settings
-
-    reset_settings()
+def test_connection_settings_suit_rds_proxy(db_url: str, configure: Callable[..., None]) -> None:
+    configure(DB_STATEMENT_TIMEOUT_MS="1234")
     db.close_connection()
     conn = db.get_connection()
     assert conn.prepare_threshold is None

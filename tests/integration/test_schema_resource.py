@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -118,15 +118,10 @@ def test_a_failing_migration_fails_the_deploy_with_its_reason(
 
 
 def test_an_unreachable_database_fails_the_deploy(
-    cfn: CloudFormation, monkeypatch: pytest.MonkeyPatch
+    cfn: CloudFormation, configure: Callable[..., None]
 ) -> None:
-    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
-    monkeypatch.setenv("DB_CONNECT_TIMEOUT_S", "1")
-    reset_settings()
-    try:
-        schema_resource.handle(event("Create", cfn.url), Context(), SQL_DIR)
-    finally:
-        reset_settings()
+    configure(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", DB_CONNECT_TIMEOUT_S="1")
+    schema_resource.handle(event("Create", cfn.url), Context(), SQL_DIR)
     [answer] = cfn.answers
     assert answer["Status"] == "FAILED" and "database" in answer["Reason"].lower()
 
