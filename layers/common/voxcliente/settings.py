@@ -69,7 +69,12 @@ class Settings(BaseModel):
     db_connect_timeout_s: int = Field(default=5, ge=1)
     db_ping_after_s: float = Field(default=10.0, ge=0)
 
-    # --- AWS resources ----------------------------------------------------
+    # --- AWS ----------------------------------------------------------------
+    # Lambda sets AWS_REGION; AWS_DEFAULT_REGION is read when it is absent.
+    aws_region: str = "us-east-1"
+    # Only for a local emulator (moto); in AWS unset, and no client looks for
+    # one in the environment by itself (see voxcliente.aws).
+    aws_endpoint_url: str | None = None
     audio_bucket: str | None = None
     acta_queue_url: str | None = None
     upload_prefix: str = "uploads/"
@@ -113,7 +118,9 @@ class Settings(BaseModel):
     # --- OpenAI -----------------------------------------------------------
     openai_api_key: str | None = None
     openai_secret_id: str | None = None
-    openai_base_url: str | None = None
+    # Always passed to the SDK explicitly: given None, the openai SDK reads
+    # OPENAI_BASE_URL itself, and an empty value there breaks every request.
+    openai_base_url: str = "https://api.openai.com/v1"
     openai_model: str = "gpt-4.1-mini"
     openai_timeout_s: float = Field(default=120.0, gt=0)
     openai_max_retries: int = Field(default=2, ge=0, le=10)
@@ -162,9 +169,7 @@ class Settings(BaseModel):
         if direct:
             return direct
         if secret_id:
-            from aws_lambda_powertools.utilities import parameters
-
-            value = parameters.get_secret(secret_id, max_age=self.secrets_max_age_s)
+            value = _secrets_provider().get(secret_id, max_age=self.secrets_max_age_s)
             if not value:
                 raise ConfigurationError(f"The secret {secret_id} ({variable}_SECRET_ID) is empty.")
             return str(value)
@@ -200,9 +205,7 @@ class Settings(BaseModel):
         if self.database_url:
             return self.database_url
         if self.db_secret_id and self.db_host:
-            from aws_lambda_powertools.utilities import parameters
-
-            secret = parameters.get_secret(
+            secret = _secrets_provider().get(
                 self.db_secret_id,
                 transform="json",
                 max_age=self.secrets_max_age_s,
@@ -233,14 +236,26 @@ class Settings(BaseModel):
             raise ConfigurationError(f"Missing required setting(s): {', '.join(missing)}.")
 
 
+@lru_cache(maxsize=1)
+def _secrets_provider() -> Any:
+    """Powertools' secrets provider on our own client (region and endpoint from settings)."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    from voxcliente import aws
+
+    return SecretsProvider(boto3_client=aws.client("secretsmanager"))
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping (``os.environ`` by default)."""
     env = os.environ if environ is None else environ
     raw: dict[str, str] = {}
     for name in Settings.model_fields:
         value = env.get(name.upper())
-        if value is not None and value != "":
-            raw[name] = value
+        if value is not None and value.strip() != "":
+            raw[name] = value.strip()
+    if "aws_region" not in raw and env.get("AWS_DEFAULT_REGION", "").strip():
+        raw["aws_region"] = env["AWS_DEFAULT_REGION"].strip()
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
@@ -260,3 +275,4 @@ def get_settings() -> Settings:
 def reset_settings() -> None:
     """Forget the cached settings (tests and the local runner change the environment)."""
     get_settings.cache_clear()
+    _secrets_provider.cache_clear()
