@@ -7,8 +7,10 @@ URL, as in the pipeline.
 from __future__ import annotations
 
 import http.server
+import inspect
 import json
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +23,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from voxlocal.emulators import AssemblyAIEmulator, OpenAIEmulator, generate_instance
+from voxlocal.emulators import assemblyai_schema as schema
 
 pytestmark = pytest.mark.integration
 
@@ -82,7 +85,7 @@ def test_sample_is_transcribed_through_the_sdk(
         SAMPLE.with_name(SAMPLE.name + ".transcript.json").read_text(encoding="utf-8")
     )
     config = aai.TranscriptionConfig(
-        speaker_labels=True, language_code="es", speech_model=aai.SpeechModel.universal
+        speaker_labels=True, language_code="es", speech_models=["universal-3-5-pro", "universal-2"]
     ).set_webhook("https://hooks.example.com/assemblyai", "X-Vox-Secret", "s3cr3t")
 
     # When the SDK submits it and then fetches it by id
@@ -102,7 +105,7 @@ def test_sample_is_transcribed_through_the_sdk(
     assert fetched.text == expected["text"]
     assert fetched.json_response["language_code"] == "es"
     assert fetched.json_response["audio_duration"] == expected["audio_duration"]
-    assert fetched.json_response["speech_model_used"] == "universal"
+    assert fetched.json_response["speech_model_used"] == "universal-3-5-pro"
     assert [u.speaker for u in fetched.utterances or []][:2] == ["A", "B"]
     assert fetched.words is not None and fetched.words[0].text == "Buenos"
 
@@ -249,6 +252,256 @@ def test_register_audio_requires_a_transcript(tmp_path: Path) -> None:
         emu.register_audio(audio)
     with pytest.raises(ValueError, match="needs the transcript"):
         emu.register_audio(b"ID3")
+
+
+# --- AssemblyAI: the request schema ----------------------------------------------------
+
+
+def post_transcript(emu: AssemblyAIEmulator, **params: Any) -> httpx.Response:
+    body = {"audio_url": "https://audio.example/meeting.mp3", **params}
+    return httpx.post(
+        f"{emu.base_url}/v2/transcript", json=body, headers={"authorization": emu.api_key}
+    )
+
+
+def refusal(emu: AssemblyAIEmulator, **params: Any) -> str:
+    """The ``error`` of the 400 the emulator answers for these parameters."""
+    response = post_transcript(emu, **params)
+    assert response.status_code == 400, response.text
+    assert set(response.json()) == {"error"}
+    message: str = response.json()["error"]
+    return message
+
+
+def test_an_unknown_parameter_is_a_400_naming_it(assemblyai_emulator: AssemblyAIEmulator) -> None:
+    message = refusal(assemblyai_emulator, speaker_label=True, webhook_secret="s")
+
+    assert "speaker_label" in message and "webhook_secret" in message
+    assert assemblyai_emulator.submissions[0]["speaker_label"] is True  # recorded, not queued
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"speaker_labels": "yes"}, "speaker_labels"),
+        ({"speakers_expected": 2.5}, "speakers_expected"),
+        ({"speech_models": "universal-2"}, "speech_models"),
+        ({"redact_pii_policies": "phone_number"}, "redact_pii_policies"),
+        ({"punctuate": None}, "punctuate"),
+        ({"webhook_url": 12}, "webhook_url"),
+    ],
+)
+def test_a_wrong_type_is_a_400(
+    assemblyai_emulator: AssemblyAIEmulator, params: dict[str, Any], named: str
+) -> None:
+    assert named in refusal(assemblyai_emulator, **params)
+
+
+def test_audio_url_is_required_and_must_be_http(assemblyai_emulator: AssemblyAIEmulator) -> None:
+    assert "audio_url is required" in refusal(assemblyai_emulator, audio_url=None)
+    assert "should start with http" in refusal(assemblyai_emulator, audio_url="s3://b/k.mp3")
+
+
+@pytest.mark.parametrize(
+    "models",
+    [
+        ["universal-3-5-pro", "universal-2"],
+        ["universal-2"],
+        ["assemblyai-stt-3-7", "universal-2"],
+        ["universal"],
+    ],
+)
+def test_current_speech_models_are_accepted(
+    assemblyai_emulator: AssemblyAIEmulator, models: list[str]
+) -> None:
+    response = post_transcript(assemblyai_emulator, speech_models=models)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["speech_models"] == models
+
+
+@pytest.mark.parametrize(
+    ("model", "hint"),
+    [
+        ("universal-3-pro", "replaced by universal-3-5-pro"),
+        ("nano", "deprecated singular speech_model"),
+        ("best", "deprecated singular speech_model"),
+        ("slam-1", "deprecated singular speech_model"),
+        ("universal-3", "is not a model"),
+    ],
+)
+def test_retired_and_unknown_speech_models_are_refused(
+    assemblyai_emulator: AssemblyAIEmulator, model: str, hint: str
+) -> None:
+    message = refusal(assemblyai_emulator, speech_models=["universal-2", model])
+
+    assert hint in message
+    assert "universal-3-5-pro" in message  # the accepted names are listed
+
+
+def test_the_deprecated_singular_speech_model_takes_only_its_legacy_values(
+    assemblyai_emulator: AssemblyAIEmulator,
+) -> None:
+    assert post_transcript(assemblyai_emulator, speech_model="universal").status_code == 200
+    assert "speech_model" in refusal(assemblyai_emulator, speech_model="universal-2")
+
+
+@pytest.mark.parametrize("code", ["es", "en", "en_us", "en_au", "en_uk", "fr", "de", "pt", "nl"])
+def test_language_codes_of_the_enum_are_accepted(
+    assemblyai_emulator: AssemblyAIEmulator, code: str
+) -> None:
+    assert post_transcript(assemblyai_emulator, language_code=code).status_code == 200
+
+
+@pytest.mark.parametrize("code", ["en_gb", "es_mx", "pt_br", "ES", "es-MX", "spanish"])
+def test_regional_tags_and_other_spellings_are_not_language_codes(
+    assemblyai_emulator: AssemblyAIEmulator, code: str
+) -> None:
+    assert "language_code" in refusal(assemblyai_emulator, language_code=code)
+
+
+def test_redact_pii_policies_outside_the_enum_are_refused(
+    assemblyai_emulator: AssemblyAIEmulator,
+) -> None:
+    ok = post_transcript(
+        assemblyai_emulator, redact_pii=True, redact_pii_policies=["phone_number", "person_name"]
+    )
+    message = refusal(
+        assemblyai_emulator, redact_pii=True, redact_pii_policies=["phone_number", "phone"]
+    )
+
+    assert ok.status_code == 200
+    assert "'phone'" in message and "redact_pii_policies" in message
+
+
+def test_other_enums_and_ranges(assemblyai_emulator: AssemblyAIEmulator) -> None:
+    assert "redact_pii_sub" in refusal(assemblyai_emulator, redact_pii_sub="mask")
+    assert "boost_param" in refusal(assemblyai_emulator, boost_param="max")
+    assert "speech_threshold" in refusal(assemblyai_emulator, speech_threshold=1.5)
+    assert "content_safety_confidence" in refusal(
+        assemblyai_emulator, content_safety=True, content_safety_confidence=10
+    )
+
+
+def test_language_code_and_language_detection_exclude_each_other(
+    assemblyai_emulator: AssemblyAIEmulator,
+) -> None:
+    message = refusal(assemblyai_emulator, language_code="es", language_detection=True)
+
+    assert "language_code" in message and "language_detection" in message
+    # ...either one alone, or detection switched off, is fine
+    for params in (
+        {"language_code": "es", "language_detection": False},
+        {"language_detection": True},
+    ):
+        assert post_transcript(assemblyai_emulator, **params).status_code == 200
+
+
+def test_the_webhook_auth_header_name_and_value_go_together(
+    assemblyai_emulator: AssemblyAIEmulator,
+) -> None:
+    hook = {"webhook_url": "https://hooks.example/aai"}
+
+    for half in ({"webhook_auth_header_name": "X-Secret"}, {"webhook_auth_header_value": "s"}):
+        message = refusal(assemblyai_emulator, **hook, **half)
+        assert "webhook_auth_header_name" in message and "webhook_auth_header_value" in message
+    both = {"webhook_auth_header_name": "X-Secret", "webhook_auth_header_value": "s"}
+    assert post_transcript(assemblyai_emulator, **hook, **both).status_code == 200
+
+
+def test_check_transcript_params_is_usable_without_the_server() -> None:
+    schema.check_transcript_params({"audio_url": "https://a.example/x.mp3", "language_code": "es"})
+    with pytest.raises(schema.InvalidParams, match="en_gb"):
+        schema.check_transcript_params(
+            {"audio_url": "https://a.example/x.mp3", "language_code": "en_gb"}
+        )
+
+
+# --- AssemblyAI: speech_model_used ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("models", "language", "used"),
+    [
+        (("universal-3-5-pro", "universal-2"), "es", "universal-3-5-pro"),
+        (("universal-3-5-pro", "universal-2"), "en_us", "universal-3-5-pro"),
+        (("universal-3-5-pro", "universal-2"), "ja", "universal-2"),
+        (("universal-3-5-pro", "universal-2"), "nl", "universal-2"),
+        (("universal-2", "universal-3-5-pro"), "es", "universal-2"),
+        (("assemblyai-stt-3-7", "universal-2"), "fi", "universal-2"),
+        (("universal-3-5-pro",), "ja", "universal-2"),  # nothing listed fits: the fallback
+        (("universal-3-5-pro", "universal-2"), None, "universal-3-5-pro"),
+    ],
+)
+def test_the_first_model_that_supports_the_language_is_used(
+    models: tuple[str, ...], language: str | None, used: str
+) -> None:
+    assert schema.speech_model_used(models, language) == used
+
+
+def test_requested_models_resolve_aliases_and_defaults() -> None:
+    assert schema.requested_models({"speech_models": ["universal"]}) == ("universal-3-5-pro",)
+    assert schema.requested_models({}) == ("universal-3-5-pro", "universal-2")
+    assert schema.requested_models({"speech_model": "best"}) == ("universal-3-5-pro", "universal-2")
+    assert schema.requested_models({}, ("assemblyai-stt-3-7",)) == ("assemblyai-stt-3-7",)
+
+
+@pytest.mark.parametrize(("detected", "used"), [("es", "universal-3-5-pro"), ("ja", "universal-2")])
+def test_speech_model_used_follows_the_detected_language(
+    assemblyai_emulator: AssemblyAIEmulator, put_audio: Any, detected: str, used: str
+) -> None:
+    # Given audio whose transcript is in the detected language
+    audio = f"audio in {detected}".encode()
+    assemblyai_emulator.register_audio(audio, {"text": "hola", "language_code": detected})
+    url = put_audio(f"inbox/ana@example.com/{detected}.mp3", audio)
+    config = aai.TranscriptionConfig(
+        language_detection=True, speech_models=["universal-3-5-pro", "universal-2"]
+    )
+
+    # When it is transcribed with detection
+    transcript = aai.Transcriber().submit(url, config)
+    final = assemblyai_emulator.wait(transcript.id)
+
+    # Then the model used is the first one that supports that language
+    assert final["language_code"] == detected
+    assert final["speech_model_used"] == used
+
+
+# --- AssemblyAI: our production request fits the schema ---------------------------------
+
+
+def test_the_settings_defaults_name_only_what_assemblyai_accepts() -> None:
+    from voxcliente.settings import Settings
+
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+
+    assert set(defaults["assemblyai_speech_models"]) <= set(schema.SPEECH_MODELS)
+    assert not set(defaults["assemblyai_speech_models"]) & set(schema.RETIRED_SPEECH_MODELS)
+    assert set(defaults["assemblyai_pii_policies"]) <= set(schema.PII_POLICIES)
+
+
+@pytest.mark.parametrize(
+    ("language", "pii"), [("es", False), (None, False), ("en_uk", True), (None, True)]
+)
+def test_production_submit_is_accepted(
+    assemblyai: AssemblyAIEmulator, language: str | None, pii: bool
+) -> None:
+    from voxcliente import transcription
+    from voxcliente.settings import get_settings
+
+    cfg = get_settings().model_copy(update={"assemblyai_pii_redaction": pii})
+    extra: dict[str, Any] = {}
+    if "meeting_id" in inspect.signature(transcription.submit).parameters:
+        extra["meeting_id"] = uuid.uuid4()
+
+    transcript_id = transcription.submit(
+        "https://audio.example/meeting.mp3", language_code=language, settings=cfg, **extra
+    )
+
+    sent = assemblyai.submissions[-1]
+    schema.check_transcript_params(sent)  # raises with the reason if it does not fit
+    assert assemblyai.transcript(transcript_id)["speech_models"] == sent["speech_models"]
+    assert ("redact_pii_policies" in sent) is pii
 
 
 # --- OpenAI ---------------------------------------------------------------------------

@@ -19,10 +19,26 @@ What it does not do: recognise speech. The audio it downloads is matched by
 SHA-256 to audio registered with :meth:`AssemblyAIEmulator.register_audio`,
 whose transcript JSON (the sample's ``<audio>.transcript.json`` sidecar) becomes
 the result. Anything else ends as the error AssemblyAI gives for a file without
-audio. Webhooks are not sent: :meth:`webhook_request` describes the POST
+audio.
+
+Submissions are checked against AssemblyAI's request schema
+(:mod:`voxlocal.emulators.assemblyai_schema`): an unknown parameter, a wrong
+type, a value outside an enum (``speech_models``, ``language_code``,
+``redact_pii_policies``, ...) or options that exclude each other answer
+``400 {"error": "..."}`` as the service does. ``speech_model_used`` is the first
+requested model that supports the language, as the service reports it.
+
+Webhooks: by default none are sent; :meth:`webhook_request` describes the POST
 AssemblyAI would make ({"transcript_id", "status"} plus the custom auth header)
-so the test delivers it where and when it wants; :meth:`deliver_webhook` posts
-it for the demo.
+so the test delivers it where and when it wants, and :meth:`deliver_webhook`
+posts it once. With ``deliver_webhooks=True`` the emulator delivers it itself
+when the job is final, with AssemblyAI's rules ("Webhooks for pre-recorded
+audio": a 2xx within 10 s is success; otherwise it retries, up to 10 attempts in
+all; a 4xx ends the delivery), records every attempt (:meth:`webhook_attempts`)
+and, with ``webhook_before_response=True``, delivers before answering the
+``POST /v2/transcript`` (the webhook then reaches a receiver before the caller
+holds the transcript id). ``webhook_url_rewrite`` (for example
+:func:`rewrite_origin`) sends a public ``webhook_url`` to a loopback receiver.
 
 Wording of the error texts, as seen from the real service in public reports:
 ``Transcoding failed. File does not appear to contain audio. File type is ...``,
@@ -37,14 +53,17 @@ import hashlib
 import json
 import re
 import threading
+import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
+from voxlocal.emulators import assemblyai_schema as schema
 from voxlocal.emulators._http import LoopbackServer, RecordedRequest, Response
 
 AUTH_ERROR = "Authentication error, API token missing/invalid"
@@ -58,6 +77,13 @@ DOWNLOAD_ERROR = (
 SUBMIT_OUTCOMES = ("server_error", "unauthorized", "bad_request")
 FINAL_STATUSES = ("completed", "error")
 
+# Webhook delivery ("Webhooks for pre-recorded audio"): a 2xx within 10 s, up to
+# 10 attempts in all, no retry after a 4xx. The pause between attempts is not
+# published; 10 s stands in for it.
+WEBHOOK_DEADLINE_S = 10.0
+WEBHOOK_MAX_ATTEMPTS = 10
+WEBHOOK_RETRY_DELAY_S = 10.0
+
 # Fields of a registered transcript that describe the recognition result (the
 # rest of the JSON comes from the submission and the emulator's own state).
 _RESULT_FIELDS = (
@@ -68,7 +94,6 @@ _RESULT_FIELDS = (
     "audio_duration",
     "language_code",
     "language_confidence",
-    "speech_model_used",
     "punctuate",
     "format_text",
     "chapters",
@@ -79,6 +104,23 @@ _TRANSCRIPT_PATH = re.compile(r"^/v2/transcript/([^/?]+)$")
 _UPLOAD_PATH = re.compile(r"^/upload/([0-9a-f-]+)$")
 
 
+@dataclass(frozen=True)
+class WebhookAttempt:
+    """One POST the emulator made to a ``webhook_url``."""
+
+    transcript_id: str
+    number: int  # 1 for the first attempt
+    url: str  # where it went (after ``webhook_url_rewrite``)
+    status_code: int | None  # None: timeout or connection error
+    error: str | None  # why there is no status code
+    started_at: float  # time.monotonic()
+    elapsed_s: float
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
 @dataclass
 class _Job:
     id: str
@@ -87,20 +129,61 @@ class _Job:
     final: bool = False
     polls: int = 0
     done: threading.Event = field(default_factory=threading.Event)
+    delivered: threading.Event = field(default_factory=threading.Event)
+
+
+def rewrite_origin(origin: str) -> Callable[[str], str]:
+    """A ``webhook_url_rewrite`` that keeps path and query and replaces scheme and host."""
+    target = urlsplit(origin)
+
+    def rewrite(url: str) -> str:
+        parts = urlsplit(url)
+        return urlunsplit((target.scheme, target.netloc, parts.path, parts.query, ""))
+
+    return rewrite
 
 
 class AssemblyAIEmulator(LoopbackServer):
     """``with AssemblyAIEmulator() as emu:`` then point the SDK at ``emu.base_url``."""
 
     def __init__(
-        self, api_key: str = "test-assemblyai-key", *, complete_after_polls: int = 0
+        self,
+        api_key: str = "test-assemblyai-key",
+        *,
+        complete_after_polls: int = 0,
+        default_speech_models: tuple[str, ...] = schema.DEFAULT_SPEECH_MODELS,
+        deliver_webhooks: bool = False,
+        webhook_before_response: bool = False,
+        webhook_url_rewrite: Callable[[str], str] | None = None,
+        webhook_deadline_s: float = WEBHOOK_DEADLINE_S,
+        webhook_max_attempts: int = WEBHOOK_MAX_ATTEMPTS,
+        webhook_retry_delay_s: float = WEBHOOK_RETRY_DELAY_S,
     ) -> None:
+        """``deliver_webhooks``: POST the webhook when a job is final (off: the test
+        delivers it through :meth:`webhook_request` or :meth:`deliver_webhook`).
+        ``webhook_before_response``: do the job and the first delivery attempt before
+        answering ``POST /v2/transcript``. The deadline, attempts and pause are
+        AssemblyAI's unless a test shortens them.
+        """
         super().__init__()
+        if webhook_before_response and not deliver_webhooks:
+            raise ValueError("webhook_before_response needs deliver_webhooks=True")
+        if webhook_max_attempts < 1:
+            raise ValueError("webhook_max_attempts must be at least 1")
         self.api_key = api_key
         self.complete_after_polls = complete_after_polls
+        self.default_speech_models = default_speech_models
+        self.deliver_webhooks = deliver_webhooks
+        self.webhook_before_response = webhook_before_response
+        self.webhook_url_rewrite = webhook_url_rewrite
+        self.webhook_deadline_s = webhook_deadline_s
+        self.webhook_max_attempts = webhook_max_attempts
+        self.webhook_retry_delay_s = webhook_retry_delay_s
         self.requests: list[RecordedRequest] = []
         self.submissions: list[dict[str, Any]] = []
         self.download_timeout = 10.0
+        self._attempts: list[WebhookAttempt] = []
+        self._closing = threading.Event()
         self._audio: dict[str, dict[str, Any]] = {}  # sha256 -> transcript JSON
         self._uploads: dict[str, bytes] = {}
         self._script: list[str] = []
@@ -192,9 +275,36 @@ class AssemblyAIEmulator(LoopbackServer):
             headers[str(name)] = str(value)
         return str(url), headers, {"transcript_id": transcript_id, "status": final["status"]}
 
+    def webhook_attempts(self, transcript_id: str | None = None) -> list[WebhookAttempt]:
+        """The delivery attempts made so far (of one transcript, or all), oldest first."""
+        with self._lock:
+            return [a for a in self._attempts if transcript_id in (None, a.transcript_id)]
+
+    def wait_webhook_delivery(
+        self, transcript_id: str, timeout: float = 10.0
+    ) -> list[WebhookAttempt]:
+        """Wait until the emulator stopped delivering (success, a 4xx, or attempts used up)."""
+        with self._lock:
+            job = self._jobs.get(transcript_id)
+        if job is None:
+            raise KeyError(transcript_id)
+        if not self.deliver_webhooks or not job.submission.get("webhook_url"):
+            raise LookupError(
+                f"transcript {transcript_id} gets no webhook: the emulator was built "
+                "without deliver_webhooks=True or the submission had no webhook_url"
+            )
+        if not job.delivered.wait(timeout):
+            raise TimeoutError(
+                f"webhook delivery of {transcript_id} still running after {timeout} s "
+                f"({len(self.webhook_attempts(transcript_id))} attempt(s) so far)"
+            )
+        return self.webhook_attempts(transcript_id)
+
     def deliver_webhook(self, transcript_id: str, timeout: float = 10.0) -> int:
         """POST :meth:`webhook_request` to its URL; return the status code (recorded too)."""
         url, headers, body = self.webhook_request(transcript_id)
+        if self.webhook_url_rewrite is not None:
+            url = self.webhook_url_rewrite(url)
         request = urllib.request.Request(
             url, data=json.dumps(body).encode(), headers=headers, method="POST"
         )
@@ -206,6 +316,16 @@ class AssemblyAIEmulator(LoopbackServer):
         with self._lock:
             self._jobs[transcript_id].state["webhook_status_code"] = status
         return status
+
+    # --- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._closing.clear()
+        super().start()
+
+    def stop(self) -> None:
+        self._closing.set()  # pending webhook retries give up
+        super().stop()
 
     # --- HTTP ---------------------------------------------------------------------
 
@@ -245,9 +365,14 @@ class AssemblyAIEmulator(LoopbackServer):
         with self._lock:
             self._jobs[transcript_id] = job
             answer = self._view(job)
-        threading.Thread(
-            target=self._process, args=(job,), name=f"assemblyai-{transcript_id}", daemon=True
-        ).start()
+        if self.webhook_before_response:
+            # The race: the job ends and the webhook goes out before the caller
+            # has the id (retries, if any, continue in the background).
+            self._process(job, first_attempt_inline=True)
+        else:
+            threading.Thread(
+                target=self._process, args=(job,), name=f"assemblyai-{transcript_id}", daemon=True
+            ).start()
         return Response.json_body(200, answer)
 
     def _get(self, transcript_id: str) -> Response:
@@ -283,7 +408,21 @@ class AssemblyAIEmulator(LoopbackServer):
             state["status"] = "processing"
         return state
 
-    def _process(self, job: _Job) -> None:
+    def _process(self, job: _Job, *, first_attempt_inline: bool = False) -> None:
+        self._transcribe(job)
+        if not self.deliver_webhooks or not job.submission.get("webhook_url"):
+            job.delivered.set()
+            return
+        if not first_attempt_inline:
+            self._deliver(job, first=1)
+        elif not self._attempt_ends_delivery(job, 1):
+            threading.Thread(
+                target=self._deliver, args=(job, 2), name=f"webhook-{job.id}", daemon=True
+            ).start()
+        else:
+            job.delivered.set()
+
+    def _transcribe(self, job: _Job) -> None:
         url = str(job.submission["audio_url"])
         with self._lock:
             if not job.final:
@@ -302,6 +441,51 @@ class AssemblyAIEmulator(LoopbackServer):
         else:
             self._finish(job, result=registered)
 
+    # --- webhook delivery ---------------------------------------------------------------
+
+    def _deliver(self, job: _Job, first: int) -> None:
+        """Attempts ``first`` .. ``webhook_max_attempts``, until one ends the delivery."""
+        try:
+            for number in range(first, self.webhook_max_attempts + 1):
+                if number > 1 and self._closing.wait(self.webhook_retry_delay_s):
+                    return  # the emulator stopped
+                if self._attempt_ends_delivery(job, number):
+                    return
+        finally:
+            job.delivered.set()
+
+    def _attempt_ends_delivery(self, job: _Job, number: int) -> bool:
+        """One POST; True when no retry follows (a 2xx or a 4xx)."""
+        url, headers, body = self.webhook_request(job.id)
+        if self.webhook_url_rewrite is not None:
+            url = self.webhook_url_rewrite(url)
+        request = urllib.request.Request(
+            url, data=json.dumps(body).encode(), headers=headers, method="POST"
+        )
+        status: int | None = None
+        error: str | None = None
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(request, timeout=self.webhook_deadline_s) as response:
+                status = int(response.status)
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except (TimeoutError, urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            timed_out = isinstance(reason, TimeoutError)
+            error = (
+                f"no answer within {self.webhook_deadline_s} s"
+                if timed_out
+                else f"connection failed: {reason}"
+            )
+        attempt = WebhookAttempt(
+            job.id, number, url, status, error, started, time.monotonic() - started
+        )
+        with self._lock:
+            self._attempts.append(attempt)
+            job.state["webhook_status_code"] = status
+        return status is not None and (200 <= status < 300 or 400 <= status < 500)
+
     def _finish(
         self, job: _Job, *, result: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
@@ -313,12 +497,9 @@ class AssemblyAIEmulator(LoopbackServer):
                         state[key] = result[key]
                 if job.submission.get("language_detection") and "language_code" in result:
                     state["language_code"] = result["language_code"]
-                models = job.submission.get("speech_models") or []
-                state["speech_model_used"] = (
-                    result.get("speech_model_used")
-                    or (models[0] if isinstance(models, list) and models else None)
-                    or job.submission.get("speech_model")
-                    or result.get("speech_model")
+                models = schema.requested_models(job.submission, self.default_speech_models)
+                state["speech_model_used"] = schema.speech_model_used(
+                    models, job.submission.get("language_code") or result.get("language_code")
                 )
                 if not job.submission.get("speaker_labels") and state.get("utterances"):
                     # Without speaker_labels AssemblyAI returns no utterances and no speakers.
@@ -345,15 +526,11 @@ def _scripted(outcome: str | None) -> Response | None:
 
 def _invalid(body: Any) -> Response | None:
     """The 400 AssemblyAI answers for a submission it cannot accept, or None."""
-    if not isinstance(body, dict):
-        message = "Transcript creation error, invalid JSON body"
-    elif not isinstance(body.get("audio_url"), str) or not body["audio_url"]:
-        message = "Transcript creation error, audio_url is required"
-    elif not body["audio_url"].startswith(("http://", "https://")):
-        message = "Transcript creation error, audio_url should start with http"
-    else:
-        return None
-    return Response.json_body(400, {"error": message})
+    try:
+        schema.check_transcript_params(body)
+    except schema.InvalidParams as exc:
+        return Response.json_body(400, {"error": str(exc)})
+    return None
 
 
 def _initial_json(transcript_id: str, submission: dict[str, Any]) -> dict[str, Any]:
