@@ -20,7 +20,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     body = event.get("body")
     if body is not None and event.get("isBase64Encoded"):
         body = base64.b64decode(body).decode("utf-8", errors="replace")
-    reply = webhook.handle(event.get("headers"), body)
+    reply = webhook.handle(event.get("headers"), body, event.get("queryStringParameters"))
     return {
         "statusCode": reply.status,
         "headers": {"Content-Type": "application/json"},

@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from voxlocal import events, postgres
 from voxlocal import template as cfn
@@ -299,11 +300,16 @@ def _transcribe_and_call_back(meeting_id: str, emulator: Any, progress: Progress
     from uuid import UUID
 
     from voxcliente import repository as repo
+    from voxcliente import transcription
     from voxcliente.db import transaction
     from voxcliente.settings import get_settings
     from voxlocal.functions import load_function
 
     settings = get_settings()
+    webhook_path = (
+        "/webhooks/assemblyai?"
+        + urlsplit(transcription.webhook_url_for(UUID(meeting_id), settings)).query
+    )
     with transaction() as tx:
         meeting = repo.get_meeting(tx, UUID(meeting_id))
     transcript_id = str(meeting.assemblyai_transcript_id) if meeting else ""
@@ -314,7 +320,7 @@ def _transcribe_and_call_back(meeting_id: str, emulator: Any, progress: Progress
         reply = load_function("webhook").lambda_handler(
             events.http_api(
                 "POST",
-                "/webhooks/assemblyai",
+                webhook_path,
                 headers={settings.webhook_auth_header: settings.get_webhook_secret()},
                 body=json.dumps({"transcript_id": transcript_id, "status": status}),
             ),

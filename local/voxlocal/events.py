@@ -44,13 +44,20 @@ def http_api(
     body: str | None = None,
     path_parameters: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An HTTP API (payload format 2.0) request; header names lower-cased as API Gateway does."""
+    """An HTTP API (payload format 2.0) request; header names lower-cased as API Gateway does.
+
+    A query string in ``path`` becomes ``rawQueryString`` and
+    ``queryStringParameters`` (repeated names joined by commas, as API Gateway does).
+    """
+    from urllib.parse import parse_qsl
+
+    path, _, query = path.partition("?")
     route_key = f"{method} {route or path}"
     event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": route_key,
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": query,
         "headers": {k.lower(): v for k, v in (headers or {}).items()},
         "requestContext": {
             "accountId": "123456789012",
@@ -69,6 +76,11 @@ def http_api(
         },
         "isBase64Encoded": False,
     }
+    if query:
+        params: dict[str, str] = {}
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            params[name] = f"{params[name]},{value}" if name in params else value
+        event["queryStringParameters"] = params
     if body is not None:
         event["body"] = body
     if path_parameters:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -89,10 +90,10 @@ class Chain:
     def webhook(
         self, transcript_id: str, *, headers: dict[str, str] | None = None, body: str | None = None
     ) -> tuple[int, dict[str, Any]]:
-        _, real_headers, payload = self.assemblyai.webhook_request(transcript_id)
+        url, real_headers, payload = self.assemblyai.webhook_request(transcript_id)
         event = events.http_api(
             "POST",
-            "/webhooks/assemblyai",
+            "/webhooks/assemblyai?" + urlsplit(url).query,
             headers=real_headers if headers is None else headers,
             body=json.dumps(payload) if body is None else body,
         )
@@ -181,13 +182,50 @@ def test_a_missing_or_wrong_secret_is_401_and_changes_nothing(
     assert chain.receive() == []
 
 
-def test_malformed_and_unknown_webhooks_are_4xx(chain: Chain) -> None:
+def test_malformed_webhooks_are_4xx(chain: Chain) -> None:
     transcript_id = chain.drop(SPANISH)
     _, headers, _ = chain.assemblyai.webhook_request(transcript_id)
     assert chain.webhook(transcript_id, headers=headers, body="{oops")[0] == 400
     assert chain.webhook(transcript_id, headers=headers, body='{"status": "completed"}')[0] == 400
+
+
+def test_webhook_for_an_unknown_transcript_is_503_so_assemblyai_retries(chain: Chain) -> None:
+    """Regression: an unknown transcript_id (the webhook can arrive before Submit
+    commits the id) got 404, and AssemblyAI never retries a 4xx."""
+    from voxlocal.functions import load_function
+
+    _, headers, _ = chain.assemblyai.webhook_request(chain.drop(SPANISH))
     unknown = json.dumps({"transcript_id": "no-such-id", "status": "completed"})
-    assert chain.webhook(transcript_id, headers=headers, body=unknown)[0] == 404
+    event = events.http_api("POST", "/webhooks/assemblyai", headers=headers, body=unknown)
+    out = load_function("webhook").lambda_handler(event, events.LambdaContext("Webhook"))
+    assert out["statusCode"] == 503
+
+
+def test_webhook_before_submit_commits_is_adopted_by_its_meeting(
+    chain: Chain, conn: psycopg.Connection[Any]
+) -> None:
+    """Regression: when Submit's commit of the transcript id never happened (or not
+    yet), the webhook found no meeting. The URL's meeting_id lets it adopt it."""
+    transcript_id = chain.drop(SPANISH)
+    # Given Submit lost the id: the meeting is back to received, no transcript id
+    conn.execute(
+        "UPDATE meetings SET status = 'received', assemblyai_transcript_id = NULL, "
+        "submitted_at = NULL"
+    )
+    # When AssemblyAI's webhook arrives (its URL names the meeting)
+    status, body = chain.webhook(transcript_id)
+    # Then the meeting adopts the transcript and the acta is queued once
+    assert (status, body["outcome"]) == (200, "queued")
+    row = meeting(conn)
+    assert row["assemblyai_transcript_id"] == transcript_id
+    assert row["status"] == "transcribed"
+    assert len(chain.receive()) == 1
+    # and a webhook for another transcript of that meeting changes nothing
+    other = json.dumps({"transcript_id": "another-transcript", "status": "completed"})
+    assert chain.webhook(transcript_id, body=other) == (
+        200,
+        {"meeting_id": str(row["id"]), "outcome": "superseded"},
+    )
 
 
 def test_the_database_being_down_is_a_5xx_so_assemblyai_retries(

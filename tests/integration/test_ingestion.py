@@ -7,7 +7,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 import psycopg
 import pytest
@@ -79,7 +79,9 @@ def test_an_inbox_drop_is_submitted_with_the_exact_request(
     # Then AssemblyAI got exactly one submission with our webhook, secret and model
     assert [r["result"] for r in result["results"]] == ["submitted"]
     [body] = assemblyai.submissions
-    assert body["webhook_url"] == WEBHOOK_URL
+    [row] = meeting_rows(conn)
+    # the webhook URL names the meeting, so a webhook that outruns our commit finds it
+    assert body["webhook_url"] == f"{WEBHOOK_URL}?meeting_id={row['id']}"
     assert body["webhook_auth_header_name"] == "X-VoxCliente-Webhook-Secret"
     assert body["webhook_auth_header_value"] == WEBHOOK_SECRET
     assert body["speaker_labels"] is True
@@ -451,3 +453,130 @@ def test_a_bucket_assemblyai_cannot_reach_sends_the_bytes_instead(
     assert any(r.path == "/v2/upload" and r.body == AUDIO for r in assemblyai.requests)
     [meeting] = meeting_rows(conn)
     assert assemblyai.wait(meeting["assemblyai_transcript_id"])["status"] == "completed"
+
+
+# --- regressions of the production review ---------------------------------------------
+@pytest.mark.parametrize(
+    ("given", "stored"), [("es-MX", "es"), ("en_gb", "en_uk"), ("pt_br", "pt")]
+)
+def test_the_upload_form_maps_regional_languages_into_assemblyai_codes(
+    given: str,
+    stored: str,
+    db_url: str,
+    aws: AwsEnv,
+    load_event: Any,
+    conn: psycopg.Connection[Any],
+) -> None:
+    """Regression: the form accepted en_gb, es_mx, pt_br, which AssemblyAI's enum lacks."""
+    status, body = api(post_event(load_event, {**GOOD, "language": given}))
+    assert status == 201
+    row = conn.execute("SELECT language FROM uploads WHERE id = %s", (body["upload_id"],))
+    assert row.fetchone() == {"language": stored}
+
+
+def test_the_upload_form_refuses_an_unknown_language_naming_the_field(
+    db_url: str, aws: AwsEnv, load_event: Any, conn: psycopg.Connection[Any]
+) -> None:
+    status, body = api(post_event(load_event, {**GOOD, "language": "klingon"}))
+    assert status == 400
+    assert "'es'" in body["error"]["fields"]["language"]
+    assert conn.execute("SELECT count(*) AS n FROM uploads").fetchone() == {"n": 0}
+
+
+def test_inbox_metadata_language_is_mapped_or_refused_before_spending(
+    db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
+) -> None:
+    """Regression: inbox metadata `language` was not validated at all."""
+    put(aws, "inbox/ana@example.com/mx.mp3", language="es-MX")
+    put(aws, "inbox/ana@example.com/xx.mp3", language="xx-YY")
+    result = submit(
+        s3_event(aws.bucket, "inbox/ana@example.com/mx.mp3", "inbox/ana@example.com/xx.mp3")
+    )
+    assert [r["result"] for r in result["results"]] == ["submitted", "failed"]
+    [body] = assemblyai.submissions  # the refused one cost nothing
+    assert body["language_code"] == "es"
+    refused = [m for m in meeting_rows(conn) if m["status"] == "failed"]
+    assert [m["error_code"] for m in refused] == ["language_unsupported"]
+    assert "es-MX" in refused[0]["error_message"]
+    assert aws.queue_messages() == [{"meeting_id": str(refused[0]["id"]), "kind": "failure"}]
+
+
+def test_an_unmapped_exception_after_submission_releases_the_claim(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: an exception the transcription wrapper did not map (a pydantic error
+    from the SDK's response model after the transcript was created) escaped, the claim
+    stayed held, S3's retries saw "duplicate" and the meeting stuck in received."""
+    import httpx
+
+    from voxcliente.errors import TransientError
+
+    key = "inbox/ana@example.com/a.mp3"
+    put(aws, key)
+    real_json = httpx.Response.json
+    broken = {"done": False}
+
+    def unreadable_once(self: httpx.Response, **kwargs: Any) -> Any:
+        if not broken["done"] and self.request.url.path == "/v2/transcript":
+            broken["done"] = True
+            raise ValueError("the answer could not be read")
+        return real_json(self, **kwargs)
+
+    monkeypatch.setattr(httpx.Response, "json", unreadable_once)
+    with pytest.raises(TransientError) as info:
+        submit(s3_event(aws.bucket, key))
+    assert info.value.code == "assemblyai_unavailable"
+    [row] = meeting_rows(conn)
+    assert (row["status"], row["submit_claimed_at"]) == ("received", None)
+    # Lambda's retry submits it (the first job's webhook names the meeting, and is
+    # answered "superseded" once the meeting follows the second transcript)
+    submit(s3_event(aws.bucket, key))
+    [row] = meeting_rows(conn)
+    assert row["status"] == "submitted"
+    assert len(assemblyai.submissions) == 2
+
+
+def test_a_lost_database_after_acceptance_keeps_the_claim_for_the_webhook(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The id could not be committed: the claim stays held (no second submission on
+    retry) and the webhook adopts the transcript through the meeting id in its URL."""
+    from voxcliente import repository as repo
+    from voxcliente import webhook
+    from voxcliente.errors import TransientError
+
+    assemblyai.register_audio(AUDIO, {"text": "Hola.", "audio_duration": 1})
+    key = "inbox/ana@example.com/a.mp3"
+    put(aws, key)
+    real_transition = repo.transition
+
+    def lost(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("to") == "submitted":
+            raise TransientError("connection lost", code="database_unavailable")
+        return real_transition(*args, **kwargs)
+
+    monkeypatch.setattr(repo, "transition", lost)
+    with pytest.raises(TransientError):
+        submit(s3_event(aws.bucket, key))
+    monkeypatch.setattr(repo, "transition", real_transition)
+    assert [r["result"] for r in submit(s3_event(aws.bucket, key))["results"]] == ["duplicate"]
+    assert len(assemblyai.submissions) == 1
+    [transcript_id] = list(assemblyai._jobs)  # the one job AssemblyAI accepted
+    assemblyai.wait(transcript_id)
+    url, headers, payload = assemblyai.webhook_request(transcript_id)
+    query = dict(parse_qsl(urlsplit(url).query))
+    reply = webhook.handle(headers, json.dumps(payload), query)
+    assert (reply.status, reply.body["outcome"]) == (200, "queued")
+    [row] = meeting_rows(conn)
+    assert (row["status"], row["assemblyai_transcript_id"]) == (
+        "transcribed",
+        payload["transcript_id"],
+    )

@@ -20,10 +20,13 @@ def test_defaults_need_nothing() -> None:
 
 def test_lists_are_comma_separated() -> None:
     settings = load_settings(
-        {"WEB_ORIGINS": "https://a.example, https://b.example", "ASSEMBLYAI_SPEECH_MODELS": "x,y"}
+        {
+            "WEB_ORIGINS": "https://a.example, https://b.example",
+            "ASSEMBLYAI_SPEECH_MODELS": "universal-3-5-pro, universal-2",
+        }
     )
     assert settings.web_origins == ("https://a.example", "https://b.example")
-    assert settings.assemblyai_speech_models == ("x", "y")
+    assert settings.assemblyai_speech_models == ("universal-3-5-pro", "universal-2")
 
 
 def test_a_bad_value_names_the_variable() -> None:
@@ -86,3 +89,37 @@ def test_secrets_come_from_secrets_manager_in_aws(monkeypatch: pytest.MonkeyPatc
     )
     assert "rotated" not in settings.get_database_conninfo()
     assert "rotated" in settings.get_database_conninfo(refresh=True)
+
+
+@pytest.mark.parametrize("models", ["universal-3-pro", "nano", "best", "universal-2,nano", ","])
+def test_speech_model_names_are_checked_before_anything_is_spent(models: str) -> None:
+    """Regression: `universal-3-pro` (refused since 2026-09-02) or `nano` made every
+    submission a 400 that was treated as final."""
+    with pytest.raises(ConfigurationError) as info:
+        load_settings({"ASSEMBLYAI_SPEECH_MODELS": models})
+    assert "ASSEMBLYAI_SPEECH_MODELS" in str(info.value)
+    assert "universal-2" in str(info.value)  # says what is accepted
+
+
+def test_template_speech_models_are_all_accepted() -> None:
+    from voxlocal import template
+
+    allowed = template.load()["Parameters"]["AssemblyAiSpeechModels"]["AllowedValues"]
+    for value in allowed:
+        assert load_settings({"ASSEMBLYAI_SPEECH_MODELS": value}).assemblyai_speech_models
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [{"OPENAI_BASE_URL": ""}, {"OPENAI_BASE_URL": "  "}, {}],
+)
+def test_openai_base_url_is_never_empty(variables: dict[str, str]) -> None:
+    """Regression: `OPENAI_BASE_URL: ""` in the template reached the SDK as None,
+    and the SDK then read the empty variable itself: every acta failed in AWS."""
+    assert load_settings(variables).openai_base_url == "https://api.openai.com/v1"
+
+
+def test_region_falls_back_to_aws_default_region() -> None:
+    assert load_settings({"AWS_DEFAULT_REGION": "eu-west-1"}).aws_region == "eu-west-1"
+    both = {"AWS_REGION": "eu-south-2", "AWS_DEFAULT_REGION": "eu-west-1"}
+    assert load_settings(both).aws_region == "eu-south-2"

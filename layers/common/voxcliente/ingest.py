@@ -125,14 +125,28 @@ def resolve_recipient(ref: ObjectRef, metadata: dict[str, str], settings: Settin
         parts = ref.key[len(settings.inbox_prefix) :].split("/")
         given = parts[0] if len(parts) > 1 else None
     email = valid_email(given)
+    language, language_problem = _metadata_language(metadata.get("language"))
+    problem = None if email else ("email_invalid" if given else "email_missing")
     return Recipient(
         email=email,
         client_name=(metadata.get("client") or metadata.get("client-name") or None),
         meeting_date=_parse_date(metadata.get("meeting-date")),
-        language=(metadata.get("language") or None),
+        language=language,
         upload_id=None,
-        problem=None if email else ("email_invalid" if given else "email_missing"),
+        problem=problem or language_problem,
     )
+
+
+def _metadata_language(given: str | None) -> tuple[str | None, str | None]:
+    """The object's ``language`` metadata as AssemblyAI's code, or why it cannot be used."""
+    from voxcliente.languages import UnsupportedLanguage, to_assemblyai
+
+    if not given or not given.strip():
+        return None, None
+    try:
+        return to_assemblyai(given), None
+    except UnsupportedLanguage:
+        return None, "language_unsupported"
 
 
 _REFUSALS = {
@@ -145,6 +159,9 @@ _REFUSALS = {
     "is missing. Upload it again.",
     "too_large": "The file is larger than the {limit} limit. Split the recording or "
     "compress it (for example to MP3) and upload it again.",
+    "language_unsupported": "The language given with the file (metadata language=...) is "
+    "not one AssemblyAI can transcribe. Send the file again with a code such as 'es', "
+    "'es-MX' or 'en-GB', or without the language to have it detected.",
     "not_audio": "The file does not contain audio or video that can be transcribed "
     "(its first bytes are not those of any audio or video format). Check that you sent "
     "the recording itself.",
@@ -238,6 +255,13 @@ def process_object(ref: ObjectRef, *, settings: Settings | None = None) -> Outco
         logger.info("another run is submitting this meeting", extra=log)
         return Outcome(ref.key, meeting.id, "duplicate")
 
+    return _submit(meeting, head_args, cfg)
+
+
+def _submit(meeting: Meeting, head_args: dict[str, Any], cfg: Settings) -> Outcome:
+    """Send a claimed meeting's file to AssemblyAI and record the transcript id."""
+    s3 = aws.client("s3")
+    log = {"meeting_id": str(meeting.id), "key": meeting.s3_key}
     try:
         if cfg.assemblyai_upload_audio:
             audio_url = transcription.upload(
@@ -248,7 +272,7 @@ def process_object(ref: ObjectRef, *, settings: Settings | None = None) -> Outco
                 "get_object", Params=head_args, ExpiresIn=cfg.presign_get_ttl_s
             )
         transcript_id = transcription.submit(
-            audio_url, language_code=meeting.language, settings=cfg
+            audio_url, meeting_id=meeting.id, language_code=meeting.language, settings=cfg
         )
     except ProviderError as exc:
         with transaction() as tx:
@@ -257,24 +281,46 @@ def process_object(ref: ObjectRef, *, settings: Settings | None = None) -> Outco
             )
         if failed is not None and failed.recipient_email:
             queue.enqueue(failed.id, "failure", settings=cfg)
-        return Outcome(ref.key, meeting.id, "failed")
-    except TransientError:
+        return Outcome(meeting.s3_key, meeting.id, "failed")
+    except Exception as exc:
+        # Nothing was (knowingly) accepted: give the claim back so the retry submits.
+        # Should AssemblyAI have accepted the job after all, its webhook names the
+        # meeting and is adopted (see webhook.handle).
+        logger.exception("submission not completed; Lambda will retry", extra=log)
         with transaction() as tx:
             repo.release_submission(tx, meeting.id)
-        raise
-    with transaction() as tx:
-        repo.transition(
-            tx,
-            meeting.id,
-            expected=("received",),
-            to="submitted",
-            event="submitted_to_assemblyai",
-            details={"transcript_id": transcript_id, "models": list(cfg.assemblyai_speech_models)},
-            fields={"assemblyai_transcript_id": transcript_id},
+        if isinstance(exc, TransientError):
+            raise
+        raise TransientError(
+            f"Submitting the file failed unexpectedly ({exc.__class__.__name__}).",
+            code="submit_failed",
+        ) from exc
+    try:
+        with transaction() as tx:
+            repo.transition(
+                tx,
+                meeting.id,
+                expected=("received",),
+                to="submitted",
+                event="submitted_to_assemblyai",
+                details={
+                    "transcript_id": transcript_id,
+                    "models": list(cfg.assemblyai_speech_models),
+                },
+                fields={"assemblyai_transcript_id": transcript_id},
+            )
+    except TransientError:
+        # AssemblyAI has the job but we could not record its id. The claim stays
+        # held (a retry must not submit again); the webhook URL carries the meeting
+        # id, so the webhook adopts the transcript when it arrives.
+        logger.exception(
+            "transcript accepted but its id was not recorded; the webhook will adopt it",
+            extra={**log, "transcript_id": transcript_id},
         )
+        raise
     metrics.add_metric(name="MeetingsSubmitted", unit="Count", value=1)
     logger.info("submitted to AssemblyAI", extra={**log, "transcript_id": transcript_id})
-    return Outcome(ref.key, meeting.id, "submitted")
+    return Outcome(meeting.s3_key, meeting.id, "submitted")
 
 
 def process_event(event: dict[str, Any], *, settings: Settings | None = None) -> list[Outcome]:

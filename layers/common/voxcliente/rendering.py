@@ -176,7 +176,9 @@ _MONTHS: dict[str, tuple[str, ...]] = {
 
 # Failure notices: (headline, what happened, what to do). "{filename}" is the
 # recording's name. The headline is also the subject.
-_SELF_EXPLANATORY = frozenset({"not_audio", "empty_file", "too_large", "no_speech"})
+_SELF_EXPLANATORY = frozenset(
+    {"not_audio", "empty_file", "too_large", "no_speech", "language_unsupported"}
+)
 
 _FAILURES: dict[str, dict[str, tuple[str, str, str]]] = {
     "es": {
@@ -202,6 +204,13 @@ _FAILURES: dict[str, dict[str, tuple[str, str, str]]] = {
             "El archivo «{filename}» supera el tamaño máximo que podemos procesar.",
             "Divida la grabación en partes más cortas o expórtela en un formato comprimido "
             "(por ejemplo MP3) y vuelva a subirla.",
+        ),
+        "language_unsupported": (
+            "El idioma indicado no se puede transcribir",
+            "El idioma indicado junto con el archivo «{filename}» no es uno de los que "
+            "el servicio de transcripción admite.",
+            "Vuelva a enviar el archivo con un código de idioma como «es», «es-MX» o "
+            "«en-GB», o sin idioma para que se detecte automáticamente.",
         ),
         "transcription_failed": (
             "No pudimos transcribir la grabación",
@@ -253,6 +262,13 @@ _FAILURES: dict[str, dict[str, tuple[str, str, str]]] = {
             "The file “{filename}” exceeds the largest size we can process.",
             "Split the recording into shorter parts or export it in a compressed format "
             "(for example MP3) and upload it again.",
+        ),
+        "language_unsupported": (
+            "The language given cannot be transcribed",
+            "The language given with the file “{filename}” is not one the transcription "
+            "service supports.",
+            "Send the file again with a language code such as “es”, “es-MX” or “en-GB”, "
+            "or without a language to have it detected.",
         ),
         "transcription_failed": (
             "We could not transcribe the recording",

@@ -157,6 +157,22 @@ class Settings(BaseModel):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("assemblyai_speech_models")
+    @classmethod
+    def _known_models(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from voxcliente.languages import ASSEMBLYAI_SPEECH_MODELS
+
+        unknown = [model for model in value if model not in ASSEMBLYAI_SPEECH_MODELS]
+        if unknown or not value:
+            raise ValueError(
+                f"unknown speech model(s) {', '.join(unknown) or '(none given)'}: AssemblyAI "
+                f"accepts {', '.join(ASSEMBLYAI_SPEECH_MODELS)} (comma-separated, in priority "
+                "order); every submission with another name is refused"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("a speech model is named twice")
+        return value
+
     @field_validator("price_table", mode="before")
     @classmethod
     def _parse_prices(cls, value: object) -> object:

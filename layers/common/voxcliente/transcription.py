@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
 
 import httpx
 
@@ -23,6 +25,9 @@ from voxcliente.errors import ProviderError, TransientError
 from voxcliente.models import Utterance
 from voxcliente.observability import logger
 from voxcliente.settings import Settings, get_settings
+
+# Query parameter of the webhook URL naming the meeting.
+WEBHOOK_MEETING_PARAM = "meeting_id"
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,12 @@ def _cached_client(api_key: str, base_url: str, timeout_s: float) -> Any:
 
 
 def _raise_for(exc: Exception, action: str) -> None:
-    """Map the SDK's and httpx's exceptions to ours: 4xx is final, the rest transient."""
+    """Map any exception to ours: a 4xx answer is final, everything else transient.
+
+    Nothing escapes unmapped: an unexpected error (say, the SDK's response model
+    rejecting a new field) is transient, so the caller releases its claim or
+    keeps what it stored, and the retry or the webhook finishes the work.
+    """
     import assemblyai as aai
 
     if isinstance(exc, aai.types.AssemblyAIError):
@@ -80,28 +90,64 @@ def _raise_for(exc: Exception, action: str) -> None:
             f"AssemblyAI could not be reached to {action}: {exc.__class__.__name__}.",
             code="assemblyai_unavailable",
         ) from exc
-    raise exc
+    raise TransientError(
+        f"AssemblyAI's answer to {action} could not be read ({exc.__class__.__name__}).",
+        code="assemblyai_unavailable",
+    ) from exc
+
+
+def webhook_url_for(meeting_id: UUID, settings: Settings) -> str:
+    """Our webhook URL carrying the meeting id, so a webhook that arrives before (or
+    without) Submit's commit of the transcript id still finds its meeting."""
+    settings.require("webhook_url")
+    url = str(settings.webhook_url)
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}{urlencode({WEBHOOK_MEETING_PARAM: str(meeting_id)})}"
+
+
+def _answer(response: httpx.Response) -> dict[str, Any]:
+    """The JSON object of a 200 answer; AssemblyAI's own error otherwise."""
+    import assemblyai as aai
+
+    if response.status_code != 200:
+        raise aai.types.AssemblyAIError(_error_message(response), response.status_code)
+    data = response.json()
+    if not isinstance(data, dict):
+        raise TypeError("AssemblyAI answered something other than a JSON object")
+    return data
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text[:500]
+    if isinstance(data, dict) and data.get("error"):
+        return str(data["error"])[:500]
+    return response.text[:500]
 
 
 def submit(
     audio_url: str,
     *,
+    meeting_id: UUID,
     language_code: str | None = None,
     settings: Settings | None = None,
 ) -> str:
-    """Submit a file for transcription with our webhook; return the transcript id."""
-    from assemblyai import types
-    from assemblyai.prerecorded.v2 import api
+    """Submit a file for transcription with our webhook; return the transcript id.
 
+    The request goes through the SDK's HTTP client (its auth, base URL and
+    timeout) and only ``id`` is read from the answer: a change in the rest of
+    the response cannot lose a transcript AssemblyAI already accepted.
+    """
     cfg = settings or get_settings()
-    cfg.require("webhook_url")
     request: dict[str, Any] = {
         "audio_url": audio_url,
         "speech_models": list(cfg.assemblyai_speech_models),
         "speaker_labels": True,
         "punctuate": True,
         "format_text": True,
-        "webhook_url": cfg.webhook_url,
+        "webhook_url": webhook_url_for(meeting_id, cfg),
         "webhook_auth_header_name": cfg.webhook_auth_header,
         "webhook_auth_header_value": cfg.get_webhook_secret(),
     }
@@ -112,14 +158,13 @@ def submit(
     if cfg.assemblyai_pii_redaction:
         request["redact_pii"] = True
         request["redact_pii_policies"] = list(cfg.assemblyai_pii_policies)
-    client = _client(cfg)
     try:
-        response = api.create_transcript(client.http_client, types.TranscriptRequest(**request))
+        transcript_id = _answer(_client(cfg).http_client.post("/v2/transcript", json=request))["id"]
     except Exception as exc:
-        logger.exception("AssemblyAI submission failed")
+        logger.exception("AssemblyAI submission failed", extra={"meeting_id": str(meeting_id)})
         _raise_for(exc, "accept the file")
         raise  # pragma: no cover - _raise_for always raises
-    return str(response.id)
+    return str(transcript_id)
 
 
 def upload(data: bytes, *, settings: Settings | None = None) -> str:
@@ -140,22 +185,11 @@ def fetch(transcript_id: str, *, settings: Settings | None = None) -> Transcript
     cfg = settings or get_settings()
     client = _client(cfg)
     try:
-        response = client.http_client.get(f"/v2/transcript/{transcript_id}")
-    except httpx.HTTPError as exc:
+        return parse_transcript(_answer(client.http_client.get(f"/v2/transcript/{transcript_id}")))
+    except Exception as exc:
         logger.exception("AssemblyAI transcript fetch failed")
         _raise_for(exc, "return the transcript")
         raise  # pragma: no cover
-    if response.status_code != 200:
-        import assemblyai as aai
-
-        try:
-            message = response.json().get("error", response.text)
-        except ValueError:
-            message = response.text
-        _raise_for(
-            aai.types.AssemblyAIError(str(message), response.status_code), "return the transcript"
-        )
-    return parse_transcript(response.json())
 
 
 def parse_transcript(data: dict[str, Any]) -> TranscriptResult:

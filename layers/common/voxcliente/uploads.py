@@ -40,7 +40,9 @@ class UploadRequest(BaseModel):
     size_bytes: int = Field(gt=0)
     client_name: str | None = Field(default=None, max_length=200)
     meeting_date: date | None = None
-    language: str | None = Field(default=None, pattern=r"^[a-z]{2}(_[a-z]{2})?$")
+    # Any BCP 47 tag AssemblyAI can transcribe (es, es-MX, en-GB, pt_BR...),
+    # stored as AssemblyAI's own code.
+    language: str | None = Field(default=None, max_length=40)
 
     @field_validator("email")
     @classmethod
@@ -51,6 +53,18 @@ class UploadRequest(BaseModel):
             return str(validate_email(value.strip(), check_deliverability=False).normalized)
         except EmailNotValidError as exc:
             raise ValueError(f"not a valid email address ({exc})") from exc
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        from voxcliente.languages import UnsupportedLanguage, to_assemblyai
+
+        if value is None or not value.strip():
+            return None
+        try:
+            return to_assemblyai(value)
+        except UnsupportedLanguage as exc:
+            raise ValueError(exc.message) from exc
 
     @field_validator("client_name")
     @classmethod

@@ -1,9 +1,14 @@
 """Webhook: AssemblyAI says a transcript is ready (or failed). Verify, record, enqueue.
 
 AssemblyAI expects a 2xx within 10 seconds and retries otherwise, up to 10
-attempts; a 4xx stops its retries for good. So: a bad or missing secret, a
-malformed body or an unknown transcript answer 4xx; anything transient (the
-database or the queue unavailable) answers 5xx so that AssemblyAI tries again.
+attempts; a 4xx stops its retries for good (AssemblyAI docs, "Webhooks for
+pre-recorded audio"). So only what can never succeed answers 4xx: a bad or
+missing secret, a malformed body. Anything that may succeed later answers 503:
+the database or the queue unavailable, and a transcript we do not know yet
+(the webhook can arrive before Submit commits the id). The webhook URL also
+carries the meeting id (``?meeting_id=``): a webhook whose transcript id was
+never recorded (Submit lost its database after AssemblyAI accepted the job)
+is adopted by its meeting.
 Nothing slow happens here: the acta is written by the worker behind the queue.
 This module must not import openai, jinja2 or docx (cold start).
 """
@@ -14,6 +19,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from voxcliente import queue, transcription
 from voxcliente import repository as repo
@@ -92,8 +98,42 @@ def apply_transcript_status(meeting: Meeting, status: str, *, settings: Settings
     return "unchanged"
 
 
+def _meeting_for(transcript_id: str, meeting_id: UUID | None) -> Meeting | None:
+    """The meeting this webhook is about, adopting the transcript if Submit never
+    recorded its id. None when nothing (yet) matches."""
+    with transaction() as tx:
+        meeting = repo.get_meeting_by_transcript_id(tx, transcript_id)
+        if meeting is not None or meeting_id is None:
+            return meeting
+        meeting = repo.get_meeting(tx, meeting_id)
+        if meeting is None or meeting.assemblyai_transcript_id is not None:
+            return meeting
+        adopted = repo.transition(
+            tx,
+            meeting.id,
+            expected=("received",),
+            to="submitted",
+            event="transcript_adopted_from_webhook",
+            details={"transcript_id": transcript_id},
+            fields={"assemblyai_transcript_id": transcript_id},
+        )
+        return adopted or repo.get_meeting(tx, meeting_id)
+
+
+def _meeting_param(query: dict[str, str] | None) -> UUID | None:
+    value = (query or {}).get(transcription.WEBHOOK_MEETING_PARAM)
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
 def handle(
-    headers: dict[str, str] | None, body: str | None, *, settings: Settings | None = None
+    headers: dict[str, str] | None,
+    body: str | None,
+    query: dict[str, str] | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> Reply:
     cfg = settings or get_settings()
     if not authorised(headers, cfg):
@@ -109,14 +149,23 @@ def handle(
         return Reply(400, {"error": "expected a JSON body {transcript_id, status} of strings"})
     if status not in ("completed", "error"):
         return Reply(400, {"error": f"unexpected status {status!r}"})
+    meeting_id = _meeting_param(query)
     try:
-        with transaction() as tx:
-            meeting = repo.get_meeting_by_transcript_id(tx, transcript_id)
+        meeting = _meeting_for(transcript_id, meeting_id)
         if meeting is None:
+            # Perhaps not committed yet: 503 makes AssemblyAI retry (at most 10 times).
             logger.warning(
-                "webhook for an unknown transcript", extra={"transcript_id": transcript_id}
+                "webhook for a transcript not (yet) known",
+                extra={"transcript_id": transcript_id, "meeting_id": str(meeting_id)},
             )
-            return Reply(404, {"error": "unknown transcript_id"})
+            return Reply(503, {"error": "unknown transcript_id, retry later"})
+        if meeting.assemblyai_transcript_id != transcript_id:
+            # The meeting follows another transcript (a retried submission): nothing to do.
+            logger.info(
+                "webhook for a superseded transcript",
+                extra={"meeting_id": str(meeting.id), "transcript_id": transcript_id},
+            )
+            return Reply(200, {"meeting_id": str(meeting.id), "outcome": "superseded"})
         outcome = apply_transcript_status(meeting, status, settings=cfg)
     except (TransientError, ProviderError) as exc:
         # Worth AssemblyAI's retry: the database, the queue or its own API hiccuped.
