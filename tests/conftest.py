@@ -100,7 +100,11 @@ def _aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- AWS: moto's server on loopback -----------------------------------------------
 # A real HTTP endpoint (not in-process patching) so that presigned URLs work for
-# anything that fetches them, such as the AssemblyAI emulator.
+# anything that fetches them, such as the AssemblyAI emulator. The doubles are
+# strict (voxlocal.aws_doubles): a form POST to a bucket must satisfy its signed
+# policy, and SES v2 refuses unverified senders and messages over 40 MB, in the
+# server and under ``mock_aws`` alike.
+TEST_CREDENTIALS = {"testing": "testing"}  # access key id -> secret, as set below
 
 
 @dataclass
@@ -138,11 +142,19 @@ def sent_emails() -> list[Any]:
     return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _strict_ses() -> Iterator[None]:
+    from voxlocal.aws_doubles import strict_ses
+
+    with strict_ses():
+        yield
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
+    from voxlocal.aws_doubles import StrictMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = StrictMotoServer(TEST_CREDENTIALS, ip_address="127.0.0.1", port=0)
     server.start()
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
