@@ -380,6 +380,7 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
 
         reset_settings()
         vox_aws.reset_clients()
+        _functions_log_to(stack, out_dir / "functions.log", progress)
         key = f"{get_settings().inbox_prefix}{recipient}/{audio.name}"
         with progress.stage(f"S3 put s3://{aws['bucket']}/{key}"):
             content_type = mimetypes.guess_type(audio.name)[0] or "application/octet-stream"
@@ -387,12 +388,22 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
             put = vox_aws.client("s3").put_object(
                 Bucket=aws["bucket"], Key=key, Body=data, ContentType=content_type
             )
-        with progress.stage("Submit (S3 event)"):
-            event = events.s3_put(
-                aws["bucket"], key, size=len(data), version_id=put.get("VersionId")
-            )
-            out = load_function("submit").lambda_handler(event, events.LambdaContext("Submit"))
-            [result] = out["results"]
+        from voxcliente.errors import TransientError
+
+        try:
+            with progress.stage("Submit (S3 event)"):
+                event = events.s3_put(
+                    aws["bucket"], key, size=len(data), version_id=put.get("VersionId")
+                )
+                out = load_function("submit").lambda_handler(event, events.LambdaContext("Submit"))
+                [result] = out["results"]
+        except TransientError as exc:
+            raise DemoError(
+                f"{exc.message} The meeting is recorded as 'received' with its claim "
+                "released: Lambda's retry of the S3 event (or a new `make demo`) submits "
+                "it. Check the network, the key, or unset ASSEMBLYAI_API_KEY to use the "
+                "local emulator."
+            ) from exc
         meeting_id = result["meeting_id"]
         progress.note(f"meeting {meeting_id}: {result['result']}")
         if result["result"] == "submitted":
@@ -400,6 +411,7 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
         with progress.stage("Acta worker (SQS)"):
             handled = _drain_queue(vox_aws.client("sqs"), aws["queue_url"], load_function("acta"))
         progress.note(f"{handled} message(s) processed")
+        _explain_unfinished(meeting_id)
 
         sent = [m for m in _sent_messages() if recipient.lower() in str(m.destinations).lower()]
         raw: bytes | None = None
@@ -410,6 +422,45 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
         with progress.stage("Writing out/"):
             target = _write_outputs(out_dir, meeting_id, raw)
         return _summary(target, meeting_id, raw, progress)
+
+
+def _functions_log_to(stack: contextlib.ExitStack, path: Path, progress: Progress) -> None:
+    """The functions' JSON log lines (what CloudWatch would hold) go to a file, so the
+    terminal shows the stages and one clear line if something stops them."""
+    import warnings
+
+    from voxcliente.observability import logger
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stream = stack.enter_context(path.open("a", encoding="utf-8"))
+    handler: Any = logger.registered_handler
+    handler.setStream(stream)
+    # Metrics are disabled locally; Powertools warns at every invocation anyway.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    progress.note(f"function logs (errors and warnings): {rel}")
+
+
+def _explain_unfinished(meeting_id: str) -> None:
+    """A meeting the worker could not finish (a provider unreachable): say which, and stop."""
+    from uuid import UUID
+
+    from voxcliente import repository as repo
+    from voxcliente.db import transaction
+    from voxcliente.settings import get_settings
+
+    with transaction() as tx:
+        meeting = repo.get_meeting(tx, UUID(meeting_id))
+    if meeting is None or meeting.status not in ("transcribed", "generating"):
+        return
+    settings = get_settings()
+    host = urlsplit(settings.openai_base_url).netloc
+    raise DemoError(
+        f"OpenAI ({host}) could not be reached, so no acta was written. The meeting "
+        f"{meeting_id} is kept as '{meeting.status}' with its transcript: the reconciler "
+        "queues it again. Check the network and OPENAI_API_KEY, or unset OPENAI_API_KEY "
+        "to use the local emulator."
+    )
 
 
 def _wait_for_transcript(transcript_id: str, emulator: Any, progress: Progress) -> str:

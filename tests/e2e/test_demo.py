@@ -10,6 +10,7 @@ import sys
 from email import message_from_bytes
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from voxlocal import postgres
@@ -20,13 +21,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_demo(
-    pg_server: str, out: Path, *args: str, fresh: bool = True
+    pg_server: str,
+    out: Path,
+    *args: str,
+    fresh: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith(("AWS_", "ASSEMBLYAI_", "OPENAI_", "POWERTOOLS_", "DATABASE_URL"))
     }
+    env.update(extra_env or {})
     env["DATABASE_URL"] = (
         postgres.recreate_database(pg_server, "voxcliente_demo_test")
         if fresh
@@ -120,3 +126,65 @@ def test_running_the_demo_again_makes_a_new_meeting(pg_server: str, tmp_path: Pa
     meetings = [p for p in tmp_path.iterdir() if p.is_dir()]
     assert len(meetings) == 2
     assert all((m / "message.eml").is_file() for m in meetings)
+
+
+class RefusingProxy:
+    """An HTTPS proxy that logs each CONNECT line and refuses it (no network here)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        self.lines: list[str] = []
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            with client:
+                self.lines.append(client.recv(4096).split(b"\r\n", 1)[0].decode())
+                client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+
+    def close(self) -> None:
+        self._server.close()
+
+
+@pytest.mark.parametrize(
+    ("key", "host", "says", "status"),
+    [
+        ("OPENAI_API_KEY", "api.openai.com:443", "OpenAI (api.openai.com) could not", "generating"),
+        ("ASSEMBLYAI_API_KEY", "api.assemblyai.com:443", "AssemblyAI could not", "received"),
+    ],
+)
+def test_a_real_key_without_network_tries_the_real_host_and_stops_cleanly(
+    key: str, host: str, says: str, status: str, pg_server: str, tmp_path: Path
+) -> None:
+    """With a fake key, an empty OPENAI_BASE_URL in the environment and a proxy that
+    refuses everything, the demo tries the provider's public host, then says in one
+    line which service could not be reached; the meeting stays in a resumable state."""
+    proxy = RefusingProxy()
+    try:
+        result = run_demo(
+            pg_server,
+            tmp_path,
+            extra_env={key: "fake-key", "OPENAI_BASE_URL": "", "HTTPS_PROXY": proxy.url},
+        )
+    finally:
+        proxy.close()
+    assert result.returncode == 2
+    assert f"CONNECT {host} HTTP/1.1" in proxy.lines
+    assert {line.split()[1] for line in proxy.lines} == {host}
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("make demo:")]
+    assert says in line
+    with psycopg.connect(postgres.database_url(pg_server, "voxcliente_demo_test")) as conn:
+        row = conn.execute("SELECT status, submit_claimed_at FROM meetings").fetchone()
+    assert row is not None and row[0] == status
+    if status == "received":
+        assert row[1] is None  # the claim was released: a retry submits it
