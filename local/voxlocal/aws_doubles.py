@@ -302,7 +302,7 @@ def _check_conditions(
         actual = bucket if lowered == "bucket" else values.get(lowered)
         rendered = json.dumps([op, f"${field_name}", expected])
         if op == "eq":
-            ok = actual is not None and actual == expected
+            ok = actual is not None and actual == str(expected)
         elif op == "starts-with":
             ok = actual is not None and actual.startswith(str(expected))
         else:
