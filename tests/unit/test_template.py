@@ -527,3 +527,43 @@ def test_environment_names_are_settings_fields(template: dict[str, Any]) -> None
     # AWS_ENDPOINT_URL is read by boto3 itself (empty in AWS; local runs set it).
     unknown = {n for n in names if not n.startswith("POWERTOOLS_")} - known - {"AWS_ENDPOINT_URL"}
     assert not unknown, f"not read by voxcliente.settings: {sorted(unknown)}"
+
+
+# --- regressions of the production review -------------------------------------------
+def test_the_webhook_route_is_throttled_apart_from_the_uploads(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    """Regression: the default-route throttling (10 rps, burst 20) answered AssemblyAI
+    429 under a burst of uploads, and AssemblyAI never retries a 4xx."""
+    route = _props(resources, "HttpApi")["RouteSettings"]["POST /webhooks/assemblyai"]
+    params = template["Parameters"]
+    burst = params[route["ThrottlingBurstLimit"]["Ref"]]["Default"]
+    rate = params[route["ThrottlingRateLimit"]["Ref"]]["Default"]
+    assert burst > params["ApiThrottlingBurstLimit"]["Default"]
+    assert rate > params["ApiThrottlingRateLimit"]["Default"]
+
+
+def test_uploads_are_served_only_when_public_uploads_says_so(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    """No open relay: POST /uploads needs no credentials, so it is off by default."""
+    assert template["Parameters"]["PublicUploads"]["Default"] == "false"
+    assert template["Conditions"]["ServePublicUploads"] == {
+        "Fn::Equals": [{"Ref": "PublicUploads"}, "true"]
+    }
+    for name in ("UploadApiFunction", "UploadApiLogGroup", "UploadApiErrorsAlarm"):
+        assert resources[name]["Condition"] == "ServePublicUploads", name
+    assert template["Outputs"]["UploadsEndpoint"]["Condition"] == "ServePublicUploads"
+    # the inbox drop (AWS credentials needed) is always there
+    assert "Condition" not in resources["SubmitFunction"]
+
+
+def test_no_provider_setting_is_left_empty_for_an_sdk_to_read(template: dict[str, Any]) -> None:
+    """Regression: `OPENAI_BASE_URL: ""` made the openai SDK read the empty variable
+    itself, and every acta failed in AWS."""
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["OPENAI_BASE_URL"] == "https://api.openai.com/v1"
+    assert variables["ASSEMBLYAI_BASE_URL"] == "https://api.assemblyai.com"
+    for name, value in variables.items():
+        if name.endswith("_BASE_URL"):
+            assert value, name
