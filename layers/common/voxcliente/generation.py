@@ -273,16 +273,32 @@ def _error_code(exc: openai.APIError) -> str | None:
     return exc.code or getattr(exc, "type", None)
 
 
+def _api_message(exc: openai.APIStatusError) -> str | None:
+    # The SDK keeps the body's "error" object as exc.body: {"message", "type", "param", "code"}.
+    body = exc.body
+    message = body.get("message") if isinstance(body, dict) else None
+    return message.strip().rstrip(".") if isinstance(message, str) and message.strip() else None
+
+
 def _rejected_message(exc: openai.APIStatusError, model: str) -> str:
     status = exc.status_code
+    detail = _api_message(exc)
     if status == 401:
         reason = "the OpenAI API key was not accepted"
     elif status == 403:
         reason = "the OpenAI account is not allowed to use this service"
     elif status == 404:
-        reason = f"the model '{model}' is not available to this OpenAI account"
+        reason = (
+            f"the model '{model}' does not exist or this OpenAI account has no access to it "
+            "(check OPENAI_MODEL)"
+        )
     elif _error_code(exc) == "context_length_exceeded":
-        reason = "the transcript is too long for the model"
+        reason = (
+            f"the transcript is too long for the model '{model}' (a smaller "
+            "ACTA_MAX_CHARS_PER_PART or a model with a larger context window is needed)"
+        )
+    elif detail:
+        reason = f"the request was not valid: {detail}"
     else:
         reason = "the request was not valid"
     return f"OpenAI refused the request to write the acta (HTTP {status}): {reason}."
@@ -571,12 +587,18 @@ def generate_acta(
 
     owned = client is None
     if client is None:
+        # Every value explicit (an SDK given None reads OPENAI_* from the environment itself).
         client = openai.OpenAI(
             api_key=settings.get_openai_api_key(),
             base_url=settings.openai_base_url,
             timeout=settings.openai_timeout_s,
-            max_retries=0,  # retried here, see the module docstring
+            max_retries=0,  # OPENAI_MAX_RETRIES are made here, see the module docstring
         )
+        # Settings has no organization or project, so the API key's own apply. Given None
+        # the SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID by itself and sends them as
+        # headers (an empty variable as an empty header); cleared, no header is sent.
+        client.organization = None
+        client.project = None
     else:
         client = client.with_options(max_retries=0)
     try:
