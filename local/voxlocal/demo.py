@@ -237,11 +237,18 @@ def _start_database(stack: contextlib.ExitStack, progress: Progress) -> str:
 def _start_aws(stack: contextlib.ExitStack, progress: Progress) -> dict[str, str]:
     import logging
 
-    from moto.server import ThreadedMotoServer
+    from voxlocal.aws_doubles import StrictMotoServer, strict_ses
 
     with progress.stage("AWS emulated by moto (S3, SQS, SES, SNS) from template.yaml"):
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
-        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        # As strict as AWS where moto is not: presigned POST policies are enforced,
+        # SES refuses an unverified sender and a message over 40 MB.
+        stack.enter_context(strict_ses())
+        moto = StrictMotoServer(
+            {os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]},
+            ip_address="127.0.0.1",
+            port=0,
+        )
         moto.start()
         stack.callback(moto.stop)
         host, port = moto.get_host_and_port()

@@ -24,7 +24,7 @@ ASSEMBLYAI_LANGUAGE_CODES: frozenset[str] = frozenset((
     "haw", "he", "hr", "ht", "hu", "hy", "id", "is", "jw", "ka", "kk", "km", "kn", "la", "lb",
     "ln", "lo", "lt", "lv", "mg", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "ne", "nn",
     "no", "oc", "pa", "ps", "ro", "sa", "sd", "si", "sk", "sl", "sn", "so", "sq", "sr", "su",
-    "sv", "sw", "ta", "te", "tg", "th", "tk", "tl", "tt", "ur", "uz", "yi", "yo", "yue",
+    "sv", "sw", "ta", "te", "tg", "th", "tk", "tl", "tt", "ur", "uz", "yi", "yo",
 ))
 # fmt: on
 
