@@ -242,6 +242,10 @@ def check_openai(
         max_retries=0,
         http_client=openai.DefaultHttpxClient(event_hooks={"response": [record_model]}),
     )
+    # As generate_acta does for its own client: given None, the SDK reads OPENAI_ORG_ID /
+    # OPENAI_PROJECT_ID by itself; cleared, the API key's own organization and project apply.
+    client.organization = None
+    client.project = None
     try:
         result = generate_acta(
             TranscriptInput(

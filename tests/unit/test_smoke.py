@@ -148,6 +148,30 @@ def test_with_both_providers_it_prints_what_each_accepted_and_answered(
 
 
 @pytest.mark.integration
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "generation.generate_acta(client=...) calls client.with_options(max_retries=0), and "
+        "the openai SDK's copy() given organization=None reads OPENAI_ORG_ID / "
+        "OPENAI_PROJECT_ID from the environment again; fix in generation.py: after "
+        "with_options, restore the caller's client.organization and client.project"
+    ),
+)
+def test_an_openai_variable_outside_the_settings_never_reaches_openai(
+    smoke: ModuleType, openai_api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ASSEMBLYAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-of-another-project")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_of_another_project")
+
+    code, output = run(smoke)
+
+    assert code == 0, output
+    sent = openai_api.request_headers[-1]
+    assert "openai-organization" not in sent and "openai-project" not in sent
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize(
     ("language", "pii"), [(None, "false"), ("es", "true")], ids=["detection", "es+pii"]
 )
