@@ -335,3 +335,71 @@ def test_a_delivery_record_that_arrives_after_the_complaint_does_not_hide_it(
     row = delivery_row(conn)
     assert row["delivered_at"] is not None
     assert (row["status"], row["complaint_type"]) == ("complained", "abuse")
+
+
+# --- our doubles keep the published shapes ----------------------------------------------
+def shape_mismatches(candidate: Any, published: Any, path: str = "$") -> list[str]:
+    """Where ``candidate`` has a key the published example lacks, or another JSON type.
+
+    ``null`` matches anything (the APIs send null for what is absent); lists are
+    compared by their first elements.
+    """
+    if candidate is None or published is None:
+        return []
+    if isinstance(candidate, dict) and isinstance(published, dict):
+        found = []
+        for key, value in candidate.items():
+            if key not in published:
+                found.append(f"{path}.{key} is not in the published example")
+            else:
+                found += shape_mismatches(value, published[key], f"{path}.{key}")
+        return found
+    if isinstance(candidate, list) and isinstance(published, list):
+        if candidate and published:
+            return shape_mismatches(candidate[0], published[0], f"{path}[0]")
+        return []
+    numbers = (int, float)
+    if isinstance(candidate, numbers) and isinstance(published, numbers):
+        both_bool = isinstance(candidate, bool) == isinstance(published, bool)
+        return [] if both_bool else [f"{path}: {candidate!r} vs {published!r}"]
+    if type(candidate) is not type(published):
+        return [f"{path}: {type(candidate).__name__} vs {type(published).__name__}"]
+    return []
+
+
+@pytest.mark.parametrize("kind", ["Delivery", "Bounce", "Complaint", "Reject"])
+def test_the_ses_events_our_tests_build_have_the_published_shape(kind: str) -> None:
+    built = events.ses_event(kind, SES_MESSAGE_ID, SES_RECIPIENT)
+
+    assert shape_mismatches(built, contract(f"ses/{kind.lower()}.json")) == []
+
+
+def test_the_sns_event_our_tests_build_has_the_published_envelope() -> None:
+    built = events.sns(contract("ses/delivery.json"))
+
+    assert shape_mismatches(built, contract("ses/sns-lambda-envelope.json")) == []
+
+
+# What parse_transcript reads from a completed transcript resource.
+_READ_KEYS = ("id", "status", "text", "utterances", "language_code", "audio_duration", "confidence")
+
+
+def test_the_assemblyai_emulator_answers_in_the_published_shapes(assemblyai: Any) -> None:
+    from uuid import uuid4
+
+    from voxcliente import transcription
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "client-call-en.mp3"
+    assemblyai.register_audio(sample)
+    audio_url = transcription.upload(sample.read_bytes())
+    transcript_id = transcription.submit(audio_url, meeting_id=uuid4())
+
+    final = assemblyai.wait(transcript_id)
+    published = contract("assemblyai/transcript-completed.json")
+    for key in _READ_KEYS:
+        assert shape_mismatches(final.get(key), published[key], f"$.{key}") == []
+    assert final["status"] == "completed" and final["utterances"]
+
+    _, _, body = assemblyai.webhook_request(transcript_id)
+    assert shape_mismatches(body, contract("assemblyai/webhook-completed.json")) == []
+    assert set(body) == set(contract("assemblyai/webhook-completed.json"))
