@@ -366,9 +366,9 @@ def test_a_dropped_file_goes_all_the_way_to_the_inbox(
     assert outcome["key"] == key and outcome["result"] == "submitted", submitted
     assert len(assemblyai.submissions) == 1
     submission = assemblyai.submissions[0]
-    assert submission["webhook_url"] == WEBHOOK_URL
-    assert submission["webhook_auth_header_value"] == sample_webhook_secret()
     meeting = only_meeting(db)
+    assert submission["webhook_url"] == f"{WEBHOOK_URL}?meeting_id={meeting['id']}"
+    assert submission["webhook_auth_header_value"] == sample_webhook_secret()
     assert str(meeting["id"]) == outcome["meeting_id"] and meeting["status"] == "submitted"
     transcript_id = str(meeting["assemblyai_transcript_id"])
     assemblyai.wait(transcript_id)
