@@ -101,24 +101,13 @@ def stored_transcript(audio: Path) -> Path:
 def transcript_request(
     audio_url: str, settings: Settings, language_code: str | None = None
 ) -> dict[str, Any]:
-    """The ``POST /v2/transcript`` body Submit sends (voxcliente.transcription.submit),
-    without the webhook: same speech models, speaker labels, formatting, language
-    choice and PII redaction. A unit test compares the two on the emulator."""
-    request: dict[str, Any] = {
-        "audio_url": audio_url,
-        "speech_models": list(settings.assemblyai_speech_models),
-        "speaker_labels": True,
-        "punctuate": True,
-        "format_text": True,
-    }
-    if language_code:
-        request["language_code"] = language_code
-    else:
-        request["language_detection"] = True
-    if settings.assemblyai_pii_redaction:
-        request["redact_pii"] = True
-        request["redact_pii_policies"] = list(settings.assemblyai_pii_policies)
-    return request
+    """The ``POST /v2/transcript`` body Submit sends, without the webhook (the same
+    builder, ``voxcliente.transcription.transcript_request``)."""
+    from voxcliente import transcription
+
+    return transcription.transcript_request(
+        audio_url, language_code=language_code, settings=settings
+    )
 
 
 def _refusal(response: httpx.Response) -> str:

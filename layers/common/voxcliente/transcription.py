@@ -127,6 +127,29 @@ def _error_message(response: httpx.Response) -> str:
     return response.text[:500]
 
 
+def transcript_request(
+    audio_url: str, *, language_code: str | None, settings: Settings
+) -> dict[str, Any]:
+    """The ``POST /v2/transcript`` body, without the webhook (Submit adds it; the live
+    smoke check polls instead): speech models named explicitly, speakers, formatting,
+    the given language or detection, PII redaction when enabled."""
+    request: dict[str, Any] = {
+        "audio_url": audio_url,
+        "speech_models": list(settings.assemblyai_speech_models),
+        "speaker_labels": True,
+        "punctuate": True,
+        "format_text": True,
+    }
+    if language_code:
+        request["language_code"] = language_code
+    else:
+        request["language_detection"] = True
+    if settings.assemblyai_pii_redaction:
+        request["redact_pii"] = True
+        request["redact_pii_policies"] = list(settings.assemblyai_pii_policies)
+    return request
+
+
 def submit(
     audio_url: str,
     *,
@@ -141,23 +164,14 @@ def submit(
     the response cannot lose a transcript AssemblyAI already accepted.
     """
     cfg = settings or get_settings()
-    request: dict[str, Any] = {
-        "audio_url": audio_url,
-        "speech_models": list(cfg.assemblyai_speech_models),
-        "speaker_labels": True,
-        "punctuate": True,
-        "format_text": True,
-        "webhook_url": webhook_url_for(meeting_id, cfg),
-        "webhook_auth_header_name": cfg.webhook_auth_header,
-        "webhook_auth_header_value": cfg.get_webhook_secret(),
-    }
-    if language_code:
-        request["language_code"] = language_code
-    else:
-        request["language_detection"] = True
-    if cfg.assemblyai_pii_redaction:
-        request["redact_pii"] = True
-        request["redact_pii_policies"] = list(cfg.assemblyai_pii_policies)
+    request = transcript_request(audio_url, language_code=language_code, settings=cfg)
+    request.update(
+        {
+            "webhook_url": webhook_url_for(meeting_id, cfg),
+            "webhook_auth_header_name": cfg.webhook_auth_header,
+            "webhook_auth_header_value": cfg.get_webhook_secret(),
+        }
+    )
     try:
         transcript_id = _answer(_client(cfg).http_client.post("/v2/transcript", json=request))["id"]
     except Exception as exc:
