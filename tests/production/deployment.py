@@ -141,4 +141,9 @@ def use_environment(monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str], **e
             monkeypatch.delenv(name)
     for name, value in {**env, **extra}.items():
         monkeypatch.setenv(name, value)
+    # boto3's default session keeps the credentials it first read from the
+    # environment: a new one reads this environment's (the role's, in Lambda).
+    import boto3
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     reset_caches()
