@@ -93,6 +93,7 @@ def test_the_environment_it_gives_sends_each_sdk_through_it(
     import boto3
     import openai
     from botocore.config import Config
+    from botocore.exceptions import ClientError
 
     for name, value in proxy.client_environment().items():
         monkeypatch.setenv(name, value)
@@ -106,10 +107,11 @@ def test_the_environment_it_gives_sends_each_sdk_through_it(
         region_name="eu-west-1",
         config=Config(ignore_configured_endpoint_urls=True, retries={"max_attempts": 1}),
     )
-    # Reaches the emulator (which is no S3: any answer will do, a refusal would not).
-    with pytest.raises(Exception) as answered:
+    # Reaches the emulator, which is no S3: an HTTP answer (a refusal would be a
+    # ProxyConnectionError, an untrusted certificate an SSLError).
+    with pytest.raises(ClientError) as answered:
         s3.head_bucket(Bucket="voxcliente-audio-123456789012-eu-west-1-dev")
-    assert "ProxyConnectionError" not in type(answered.value).__name__
+    assert answered.value.response["ResponseMetadata"]["HTTPStatusCode"] == 401
     assert proxy.hosts() == [
         "api.openai.com:443",
         "voxcliente-audio-123456789012-eu-west-1-dev.s3.eu-west-1.amazonaws.com:443",
