@@ -29,7 +29,9 @@ def test_every_function_of_the_template_is_found() -> None:
 @pytest.mark.parametrize("region", REGIONS)
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_every_variable_resolves_to_a_plain_string(function: str, region: str) -> None:
-    env = function_environment(function, region=region, parameters=PARAMETERS)
+    env = Stack(region=region, parameters=PARAMETERS, template=TEMPLATE).function_environment(
+        function
+    )
     globals_ = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
     own = (TEMPLATE["Resources"][function]["Properties"].get("Environment") or {}).get(
         "Variables"
