@@ -313,15 +313,6 @@ def test_published_records_for_a_message_we_did_not_send_change_nothing(
     assert delivery_row(conn)["status"] == "sent"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "repository.record_delivery_event sets status unconditionally, so a Delivery "
-        "handled after a Complaint (or Bounce) turns 'complained' back into 'delivered'; "
-        "fix: never move a bounced/complained/rejected row back to 'delivered' "
-        "(keep the status in the UPDATE's CASE, still set delivered_at)"
-    ),
-)
 def test_a_delivery_record_that_arrives_after_the_complaint_does_not_hide_it(
     sent_email: str, conn: psycopg.Connection[Any]
 ) -> None:

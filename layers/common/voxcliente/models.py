@@ -21,8 +21,26 @@ MEETING_STATUSES: tuple[MeetingStatus, ...] = (
 ACTIVE_STATUSES: tuple[MeetingStatus, ...] = ("received", "submitted", "transcribed", "generating")
 EmailKind = Literal["acta", "failure"]
 DeliveryStatus = Literal[
-    "pending", "sent", "delivered", "bounced", "complained", "rejected", "suppressed"
+    "pending",
+    "sending",
+    "sent",
+    "delivered",
+    "bounced",
+    "complained",
+    "rejected",
+    "suppressed",
+    "failed",
 ]
+# SES accepted the message: it must never be sent again.
+ACCEPTED_DELIVERY_STATUSES: tuple[DeliveryStatus, ...] = (
+    "sent",
+    "delivered",
+    "bounced",
+    "complained",
+    "rejected",
+)
+# Not sent, for good.
+UNSENT_FINAL_DELIVERY_STATUSES: tuple[DeliveryStatus, ...] = ("suppressed", "failed")
 Provider = Literal["assemblyai", "openai", "ses"]
 UsageUnit = Literal["audio_second", "input_token", "output_token", "message"]
 
@@ -89,6 +107,7 @@ class Meeting(Row):
     status: MeetingStatus
     error_code: str | None = None
     error_message: str | None = None
+    attempts: int = 0
     received_at: datetime
     submit_claimed_at: datetime | None = None
     submitted_at: datetime | None = None
@@ -149,6 +168,8 @@ class EmailDelivery(Row):
     bounce_subtype: str | None = None
     complaint_type: str | None = None
     details: dict[str, Any]
+    claimed_at: datetime | None = None
+    attempts: int = 0
     sent_at: datetime | None = None
     delivered_at: datetime | None = None
     created_at: datetime

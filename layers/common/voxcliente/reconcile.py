@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from voxcliente import queue, transcription
+from voxcliente import error_codes, queue, transcription
 from voxcliente import repository as repo
 from voxcliente.db import transaction
 from voxcliente.errors import TransientError
@@ -47,7 +47,7 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
         )
         transcribed = repo.find_meetings_waiting(tx, "transcribed", TRANSCRIBED_GRACE_S, limit)
         generating = repo.find_meetings_waiting(tx, "generating", cfg.acta_claim_timeout_s, limit)
-        unnotified = repo.find_failed_without_notice(tx, limit)
+        unnotified = repo.find_failed_without_notice(tx, error_codes.SILENT_CODES, limit)
     for meeting in submitted:
         report.submitted_checked += 1
         try:

@@ -279,11 +279,13 @@ def transition(
     event: str,
     details: dict[str, Any] | None = None,
     fields: dict[str, Any] | None = None,
+    stale_after_s: int | None = None,
 ) -> Meeting | None:
     """Move a meeting to ``to`` if it is in one of ``expected``; None otherwise.
 
     One conditional UPDATE: of two concurrent callers exactly one wins. The
-    winner's transition is appended to ``meeting_events``.
+    winner's transition is appended to ``meeting_events``. With ``stale_after_s``
+    (one expected status only), only if that stage started longer ago than that.
     """
     extra = fields or {}
     unknown = set(extra) - _SETTABLE
@@ -299,15 +301,23 @@ def transition(
             sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
         )
         params[column] = value
+    stale: sql.Composable = sql.SQL("")
+    if stale_after_s is not None:
+        if len(expected) != 1:
+            raise ValueError("stale_after_s needs exactly one expected status")
+        stale = sql.SQL(" AND m.{} < now() - make_interval(secs => %(stale)s)").format(
+            sql.Identifier(_STAGE_COLUMN[expected[0]])
+        )
+        params["stale"] = stale_after_s
     query = sql.SQL(
         """
         WITH before AS (SELECT status FROM meetings WHERE id = %(id)s FOR UPDATE)
         UPDATE meetings m SET {assignments}
         FROM before
-        WHERE m.id = %(id)s AND m.status = ANY(%(expected)s)
+        WHERE m.id = %(id)s AND m.status = ANY(%(expected)s){stale}
         RETURNING m.*, before.status AS previous_status
         """
-    ).format(assignments=sql.SQL(", ").join(assignments))
+    ).format(assignments=sql.SQL(", ").join(assignments), stale=stale)
     row = conn.execute(query, params).fetchone()
     if row is None:
         return None
@@ -324,8 +334,12 @@ def fail_meeting(
     message: str,
     expected: Sequence[MeetingStatus] = ACTIVE_STATUSES,
     details: dict[str, Any] | None = None,
+    stale_after_s: int | None = None,
 ) -> Meeting | None:
-    """Mark a meeting failed with a code and a sentence a person understands."""
+    """Mark a meeting failed with a code and a sentence a person understands.
+
+    Prefer :func:`voxcliente.lifecycle.fail`, which also queues the notice.
+    """
     return transition(
         conn,
         meeting_id,
@@ -334,29 +348,44 @@ def fail_meeting(
         event=code,
         details={"message": message, **(details or {})},
         fields={"error_code": code, "error_message": message},
+        stale_after_s=stale_after_s,
     )
 
 
 def claim_generation(conn: Connection, meeting_id: UUID, stale_after_s: int) -> Meeting | None:
-    """``transcribed → generating``, or take over a ``generating`` claim older than the timeout."""
+    """``transcribed → generating``, or take over a ``generating`` claim older than the timeout.
+
+    Every claim counts one attempt (``meetings.attempts``): the worker's bound.
+    """
     meeting = transition(
         conn, meeting_id, expected=("transcribed",), to="generating", event="generation_started"
     )
-    if meeting is not None:
-        return meeting
+    if meeting is None:
+        taken = conn.execute(
+            """
+            UPDATE meetings SET generating_at = now()
+            WHERE id = %s AND status = 'generating'
+              AND generating_at < now() - make_interval(secs => %s)
+            RETURNING id
+            """,
+            (meeting_id, stale_after_s),
+        ).fetchone()
+        if taken is None:
+            return None
     row = conn.execute(
-        """
-        UPDATE meetings SET generating_at = now()
-        WHERE id = %s AND status = 'generating'
-          AND generating_at < now() - make_interval(secs => %s)
-        RETURNING *
-        """,
-        (meeting_id, stale_after_s),
+        "UPDATE meetings SET attempts = attempts + 1 WHERE id = %s RETURNING *", (meeting_id,)
     ).fetchone()
-    if row is None:
-        return None
-    add_event(conn, meeting_id, "generating", "generating", "generation_taken_over", {})
-    return Meeting.model_validate(row)
+    claimed = Meeting.model_validate(row)
+    if meeting is None:
+        add_event(
+            conn,
+            meeting_id,
+            "generating",
+            "generating",
+            "generation_taken_over",
+            {"attempt": claimed.attempts},
+        )
+    return claimed
 
 
 def find_meetings_waiting(
@@ -484,6 +513,37 @@ def get_acta(conn: Connection, meeting_id: UUID) -> ActaRecord | None:
 
 
 # --- email deliveries ----------------------------------------------------------------
+def claim_delivery(
+    conn: Connection,
+    *,
+    meeting_id: UUID,
+    user_id: UUID | None,
+    recipient: str,
+    kind: EmailKind,
+) -> EmailDelivery | None:
+    """Claim the one email of this kind for this meeting: ``pending -> sending``.
+
+    Returns the claimed row (``status='sending'``, ``claimed_at=now()``, one more
+    attempt) or None when someone else holds it or it already reached another
+    state (see :func:`get_delivery`). One conditional upsert: of any number of
+    concurrent callers exactly one wins.
+    """
+    row = conn.execute(
+        """
+        INSERT INTO email_deliveries (meeting_id, user_id, recipient, kind, status,
+                                      claimed_at, attempts)
+        VALUES (%s, %s, %s, %s, 'sending', now(), 1)
+        ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL
+        DO UPDATE SET status = 'sending', claimed_at = now(),
+                      attempts = email_deliveries.attempts + 1
+        WHERE email_deliveries.status = 'pending'
+        RETURNING *
+        """,
+        (meeting_id, user_id, recipient, kind),
+    ).fetchone()
+    return EmailDelivery.model_validate(row) if row else None
+
+
 def reserve_delivery(
     conn: Connection,
     *,
@@ -492,22 +552,18 @@ def reserve_delivery(
     recipient: str,
     kind: EmailKind,
 ) -> EmailDelivery | None:
-    """Reserve the one email of this kind for this meeting.
+    """An email with no meeting (nothing to claim against): a new ``pending`` row.
 
-    Returns the reservation, or None when that email was already accepted by
-    SES (or suppressed). A reservation still ``pending`` (an earlier attempt
-    failed before SES accepted the message) is returned again, so a retry sends.
+    For a meeting's email use :func:`claim_delivery`.
     """
+    if meeting_id is not None:
+        return claim_delivery(
+            conn, meeting_id=meeting_id, user_id=user_id, recipient=recipient, kind=kind
+        )
     row = conn.execute(
-        """
-        INSERT INTO email_deliveries (meeting_id, user_id, recipient, kind, status)
-        VALUES (%s, %s, %s, %s, 'pending')
-        ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL
-        DO UPDATE SET updated_at = now()
-        WHERE email_deliveries.status = 'pending'
-        RETURNING *
-        """,
-        (meeting_id, user_id, recipient, kind),
+        "INSERT INTO email_deliveries (user_id, recipient, kind, status) "
+        "VALUES (%s, %s, %s, 'pending') RETURNING *",
+        (user_id, recipient, kind),
     ).fetchone()
     return EmailDelivery.model_validate(row) if row else None
 
@@ -519,15 +575,120 @@ def get_delivery(conn: Connection, meeting_id: UUID, kind: EmailKind) -> EmailDe
     return EmailDelivery.model_validate(row) if row else None
 
 
+def take_over_stale_delivery(
+    conn: Connection, delivery_id: UUID, stale_after_s: int
+) -> EmailDelivery | None:
+    """Lock a ``sending`` row claimed longer ago than ``stale_after_s`` for its decision.
+
+    Returns it (the caller decides in the same transaction) or None when it is
+    not stale, or someone else moved it meanwhile (``SKIP LOCKED``: one decider).
+    """
+    row = conn.execute(
+        """
+        SELECT * FROM email_deliveries
+        WHERE id = %s AND status = 'sending'
+          AND claimed_at < now() - make_interval(secs => %s)
+        FOR UPDATE SKIP LOCKED
+        """,
+        (delivery_id, stale_after_s),
+    ).fetchone()
+    return EmailDelivery.model_validate(row) if row else None
+
+
 def mark_delivery_sent(
     conn: Connection, delivery_id: UUID, ses_message_id: str | None, status: DeliveryStatus = "sent"
 ) -> EmailDelivery:
+    """SES accepted the message: record its id. An SES event already recorded keeps its status."""
     row = conn.execute(
-        "UPDATE email_deliveries SET ses_message_id = %s, status = %s, sent_at = now() "
-        "WHERE id = %s RETURNING *",
+        """
+        UPDATE email_deliveries
+        SET ses_message_id = coalesce(ses_message_id, %s),
+            status = CASE WHEN status IN ('pending', 'sending', 'failed') THEN %s
+                          ELSE status END,
+            sent_at = coalesce(sent_at, now())
+        WHERE id = %s RETURNING *
+        """,
         (ses_message_id, status, delivery_id),
     ).fetchone()
     return EmailDelivery.model_validate(row)
+
+
+def release_delivery(conn: Connection, delivery_id: UUID, reason: str) -> None:
+    """``sending -> pending``: SES answered that it did not accept the message."""
+    conn.execute(
+        """
+        UPDATE email_deliveries
+        SET status = 'pending', claimed_at = NULL,
+            details = details || jsonb_build_object('last_error', %s::text)
+        WHERE id = %s AND status = 'sending'
+        """,
+        (reason, delivery_id),
+    )
+
+
+def end_delivery_unsent(
+    conn: Connection,
+    delivery_id: UUID,
+    status: DeliveryStatus,
+    reason: str,
+    note: str,
+) -> EmailDelivery | None:
+    """``pending | sending -> failed | suppressed``: this email will not be sent."""
+    row = conn.execute(
+        """
+        UPDATE email_deliveries
+        SET status = %s,
+            details = details || jsonb_build_object('reason', %s::text, 'note', %s::text)
+        WHERE id = %s AND status IN ('pending', 'sending')
+        RETURNING *
+        """,
+        (status, reason, note, delivery_id),
+    ).fetchone()
+    return EmailDelivery.model_validate(row) if row else None
+
+
+def record_unsent_delivery(
+    conn: Connection,
+    *,
+    meeting_id: UUID,
+    user_id: UUID | None,
+    recipient: str,
+    kind: EmailKind,
+    status: DeliveryStatus,
+    reason: str,
+) -> None:
+    """Record that this email is not sent (a suppressed address), unless a row exists."""
+    conn.execute(
+        """
+        INSERT INTO email_deliveries (meeting_id, user_id, recipient, kind, status, details)
+        VALUES (%s, %s, %s, %s, %s, jsonb_build_object('reason', %s::text))
+        ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL DO NOTHING
+        """,
+        (meeting_id, user_id, recipient, kind, status, reason),
+    )
+
+
+def record_send_event(
+    conn: Connection, meeting_id: UUID, kind: EmailKind, ses_message_id: str
+) -> EmailDelivery | None:
+    """SES's Send event for our tagged message: SES accepted it; record its id.
+
+    Only a row that did not know it yet changes (``pending``/``sending``, or
+    ``failed`` because its outcome was unknown); None otherwise.
+    """
+    row = conn.execute(
+        """
+        UPDATE email_deliveries
+        SET ses_message_id = %s, status = 'sent', sent_at = coalesce(sent_at, now()),
+            details = details || '{"send_event": true}'::jsonb
+        WHERE meeting_id = %s AND kind = %s AND ses_message_id IS NULL
+          AND (status IN ('pending', 'sending')
+               OR (status = 'failed' AND details ->> 'reason' = 'outcome_unknown'))
+        RETURNING *
+        """,
+        (ses_message_id, meeting_id, kind),
+    ).fetchone()
+    return EmailDelivery.model_validate(row) if row else None
 
 
 def record_delivery_event(
@@ -539,28 +700,41 @@ def record_delivery_event(
     bounce_type: str | None = None,
     bounce_subtype: str | None = None,
     complaint_type: str | None = None,
+    meeting_id: UUID | None = None,
+    kind: EmailKind | None = None,
 ) -> EmailDelivery | None:
+    """Apply an SES event to the row of its message (or of its tags, if the id was lost).
+
+    SNS does not keep order: a Delivery handled after a Bounce, Complaint or
+    Reject records ``delivered_at`` but never hides the worse news.
+    """
     row = conn.execute(
         """
         UPDATE email_deliveries
-        SET status = %s,
-            bounce_type = coalesce(%s, bounce_type),
-            bounce_subtype = coalesce(%s, bounce_subtype),
-            complaint_type = coalesce(%s, complaint_type),
-            details = details || %s,
-            delivered_at = CASE WHEN %s = 'delivered' THEN now() ELSE delivered_at END
-        WHERE ses_message_id = %s
+        SET status = CASE
+                WHEN %(status)s = 'delivered'
+                     AND status IN ('bounced', 'complained', 'rejected') THEN status
+                ELSE %(status)s END,
+            ses_message_id = coalesce(ses_message_id, %(mid)s),
+            bounce_type = coalesce(%(bt)s, bounce_type),
+            bounce_subtype = coalesce(%(bst)s, bounce_subtype),
+            complaint_type = coalesce(%(ct)s, complaint_type),
+            details = details || %(details)s,
+            delivered_at = CASE WHEN %(status)s = 'delivered' THEN now() ELSE delivered_at END
+        WHERE ses_message_id = %(mid)s
+           OR (ses_message_id IS NULL AND meeting_id = %(meeting)s AND kind = %(kind)s)
         RETURNING *
         """,
-        (
-            status,
-            bounce_type,
-            bounce_subtype,
-            complaint_type,
-            Jsonb(details),
-            status,
-            ses_message_id,
-        ),
+        {
+            "status": status,
+            "mid": ses_message_id,
+            "bt": bounce_type,
+            "bst": bounce_subtype,
+            "ct": complaint_type,
+            "details": Jsonb(details),
+            "meeting": meeting_id,
+            "kind": kind,
+        },
     ).fetchone()
     return EmailDelivery.model_validate(row) if row else None
 
@@ -650,23 +824,30 @@ def as_decimal(value: float | int | str) -> Decimal:
     return Decimal(str(value))
 
 
-def find_failed_without_notice(conn: Connection, limit: int = 100) -> list[Meeting]:
-    """Failed meetings in the last week with a recipient who was never told."""
+def find_failed_without_notice(
+    conn: Connection, silent_codes: Sequence[str], limit: int = 100
+) -> list[Meeting]:
+    """Failed meetings in the last week with a recipient whose notice has no outcome yet.
+
+    ``silent_codes``: the codes that never notify (``error_codes.SILENT_CODES``).
+    A notice ``pending`` (SES said not now) or ``sending`` (perhaps abandoned) is
+    looked at again; any other status is its end (sent and what followed,
+    suppressed, failed).
+    """
     rows = conn.execute(
         """
         SELECT m.* FROM meetings m
         WHERE m.status = 'failed'
           AND m.failed_at > now() - interval '7 days'
           AND m.recipient_email IS NOT NULL
-          AND m.error_code NOT IN ('email_missing', 'email_invalid', 'upload_unknown',
-                                   'recipient_suppressed')
+          AND m.error_code <> ALL(%s)
           AND NOT EXISTS (SELECT 1 FROM email_deliveries d
                           WHERE d.meeting_id = m.id AND d.kind = 'failure'
-                            AND d.status <> 'pending')
+                            AND d.status NOT IN ('pending', 'sending'))
           AND m.failed_at < now() - interval '10 minutes'
         ORDER BY m.failed_at
         LIMIT %s
         """,
-        (limit,),
+        (list(silent_codes), limit),
     ).fetchall()
     return [Meeting.model_validate(r) for r in rows]

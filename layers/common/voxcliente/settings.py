@@ -141,6 +141,10 @@ class Settings(BaseModel):
     # (keep it below the queue's maxReceiveCount, so the person is told before
     # the message goes to the dead-letter queue).
     acta_max_receives: int = Field(default=3, ge=1)
+    # Claims of one meeting's acta work (every receive, redelivery or re-queue
+    # counts) after which an unexpected failure ends it failed (internal_error)
+    # and the reconciler stops re-queueing it.
+    max_attempts: int = Field(default=5, ge=1)
     reconcile_submitted_after_s: int = Field(default=3 * 3600, ge=60)
 
     # --- costs --------------------------------------------------------------
