@@ -1,13 +1,2 @@
-"""The production tier: the functions with the environment ``template.yaml`` gives them."""
-
-from __future__ import annotations
-
-import pytest
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers",
-        "production: the functions in their deployed configuration (environment built "
-        "from template.yaml, the providers' real host names)",
-    )
+"""The production tier: the functions with the environment ``template.yaml`` gives them
+(the ``production`` marker is declared in pyproject.toml)."""
