@@ -10,6 +10,13 @@ thread-local so that tests may play two environments from two threads.
 * TLS mode (and the RDS CA bundle) and a statement timeout come from settings.
 * A connection the server dropped (idle timeout, failover, proxy recycling) is
   noticed before use when it has been idle for ``DB_PING_AFTER_S`` and reopened.
+* A server with no free connection (SQLSTATE 53300: ``max_connections``, the
+  reserved slots, or a role's ``CONNECTION LIMIT``) or one that does not answer
+  within ``DB_CONNECT_TIMEOUT_S`` sheds the invocation with
+  :class:`TransientError`: the webhook answers 503 (AssemblyAI retries), Submit
+  raises (Lambda retries the S3 event), the worker's message returns to the
+  queue. Nothing is recorded as failed for it. How many connections exist at
+  most is set by each function's reserved concurrency (template.yaml).
 """
 
 from __future__ import annotations
@@ -56,8 +63,57 @@ def connect(settings: Settings | None = None) -> Connection:
             logger.info("database password refused; re-reading the secret")
             return psycopg.connect(cfg.get_database_conninfo(refresh=True), **kwargs)
     except psycopg.OperationalError as exc:
-        logger.exception("database connection failed")
-        raise TransientError("The database could not be reached.") from exc
+        raise connect_error(exc, cfg.db_connect_timeout_s) from exc
+
+
+# SQLSTATE 53300 (too_many_connections) as the server words it: max_connections
+# reached, the last slots reserved (superuser_reserved_connections, and on RDS
+# the rds_reserved role), a role's or a database's CONNECTION LIMIT. A refusal
+# during the connection start-up reaches libpq as text only: psycopg's
+# OperationalError then has no ``sqlstate`` (PostgreSQL's postinit.c and
+# proc.c hold these messages).
+_SERVER_FULL = (
+    "too many clients already",
+    "too many connections for",
+    "remaining connection slots are reserved",
+)
+
+
+def server_full(exc: BaseException) -> bool:
+    """Whether the server refused a connection because it had none free."""
+    if getattr(exc, "sqlstate", None) == "53300":
+        return True
+    text = str(exc).lower()
+    return any(marker in text for marker in _SERVER_FULL)
+
+
+def connect_error(exc: psycopg.OperationalError, timeout_s: float) -> TransientError:
+    """The domain error for a connection that could not be opened: always transient.
+
+    A full server or a connect timeout is load to shed (the caller's retry comes
+    later), logged as a warning; anything else (DNS, network, credentials being
+    rotated) is logged with its traceback.
+    """
+    if server_full(exc):
+        logger.warning(
+            "database has no free connection; shedding this invocation to a retry",
+            extra={"db_error": str(exc).strip().splitlines()[-1]},
+        )
+        return TransientError(
+            "The database has no free connection right now (too many connections); "
+            "retry later. Lower the functions' reserved concurrency or use RDS Proxy "
+            "if this persists."
+        )
+    if isinstance(exc, psycopg.errors.ConnectionTimeout):
+        logger.warning(
+            "database connection timed out; shedding this invocation to a retry",
+            extra={"connect_timeout_s": timeout_s},
+        )
+        return TransientError(
+            f"The database did not accept a connection within {timeout_s:g} s; retry later."
+        )
+    logger.exception("database connection failed")
+    return TransientError("The database could not be reached.")
 
 
 def _alive(conn: Connection) -> bool:
