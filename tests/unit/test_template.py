@@ -567,3 +567,85 @@ def test_no_provider_setting_is_left_empty_for_an_sdk_to_read(template: dict[str
     for name, value in variables.items():
         if name.endswith("_BASE_URL"):
             assert value, name
+
+
+# --- defect 12: database connections bounded by each function's concurrency ------------
+# RDS's default max_connections is LEAST(DBInstanceClassMemory/9531392, 5000): at most
+# 112 on db.t4g.micro (1 GiB), fewer in practice; 3 of them are superuser-reserved.
+T4G_MICRO_MAX_CONNECTIONS = 1024**3 // 9531392
+DB_CONNECTION_MARGIN = 10
+RESERVED_BY_PARAMETER = {
+    "UploadApiFunction": "UploadApiReservedConcurrency",
+    "SubmitFunction": "SubmitReservedConcurrency",
+    "WebhookFunction": "WebhookReservedConcurrency",
+    "EmailEventsFunction": "EmailEventsReservedConcurrency",
+}
+
+
+def _reserved(template: dict[str, Any], name: str) -> Any:
+    """A function's ReservedConcurrentExecutions when ReserveConcurrency is true."""
+    value = template["Resources"][name]["Properties"]["ReservedConcurrentExecutions"]
+    condition, when_true, when_false = value["Fn::If"]
+    assert condition == "ReserveFunctionConcurrency", name
+    assert when_false == {"Ref": "AWS::NoValue"}, name
+    return when_true
+
+
+def test_every_function_but_acta_reserves_its_share_of_connections(
+    template: dict[str, Any],
+) -> None:
+    assert template["Conditions"]["ReserveFunctionConcurrency"] == {
+        "Fn::Equals": [{"Ref": "ReserveConcurrency"}, "true"]
+    }
+    assert template["Parameters"]["ReserveConcurrency"]["Default"] == "true"
+    for name, parameter in RESERVED_BY_PARAMETER.items():
+        assert _reserved(template, name) == {"Ref": parameter}, name
+        spec = template["Parameters"][parameter]
+        assert spec["Type"] == "Number"
+        assert spec["MinValue"] >= 1, f"{parameter}: 0 would stop the function"
+        assert "connections" in spec["Description"], parameter
+    for name in ("ReconcilerFunction", "MigrateFunction"):
+        assert _reserved(template, name) == 1, name
+    # Acta is bounded by its SQS event source (reserved concurrency there would
+    # throttle messages already received and count them towards the DLQ).
+    acta = template["Resources"]["ActaFunction"]["Properties"]
+    assert "ReservedConcurrentExecutions" not in acta
+    scaling = acta["Events"]["Queue"]["Properties"]["ScalingConfig"]
+    assert scaling["MaximumConcurrency"] == {"Ref": "ActaMaxConcurrency"}
+    functions = {
+        n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"
+    }
+    assert functions == {*RESERVED_BY_PARAMETER, "ReconcilerFunction", "MigrateFunction"} | {
+        "ActaFunction"
+    }, "a new function needs its share of the database connections"
+
+
+def test_the_default_shares_fit_the_default_instances_connections(
+    template: dict[str, Any],
+) -> None:
+    """Regression: 100 concurrent webhooks opened 99 connections on a server with
+    max_connections=100. The defaults add up below db.t4g.micro's budget, with a margin
+    for retired environments' connections and a person with psql."""
+    params = template["Parameters"]
+    assert params["DbInstanceClass"]["Default"] == "db.t4g.micro", "re-size the shares"
+    total = sum(params[p]["Default"] for p in RESERVED_BY_PARAMETER.values())
+    total += 2  # Reconciler and Migrate
+    total += params["ActaMaxConcurrency"]["Default"]
+    assert total <= T4G_MICRO_MAX_CONNECTIONS - 3 - DB_CONNECTION_MARGIN
+    # The documented arithmetic says the same number.
+    assert f"bounds the database connections to their sum ({total} by default" in " ".join(
+        params["ReserveConcurrency"]["Description"].split()
+    )
+
+
+def test_a_throttled_webhook_gets_a_status_assemblyai_retries(template: dict[str, Any]) -> None:
+    """Over its reserved concurrency Lambda rejects the invocation and API Gateway
+    answers 500 (AWS Lambda guide, "Handling Lambda errors with an API Gateway API");
+    AssemblyAI retries a 5xx, never a 4xx. The API's own throttling (429) must not
+    be what trips first: its route limits stay above what the environments serve."""
+    params = template["Parameters"]
+    assert "500" in params["WebhookReservedConcurrency"]["Description"]
+    assert (
+        params["WebhookReservedConcurrency"]["Default"]
+        <= params["WebhookThrottlingBurstLimit"]["Default"]
+    )
