@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from voxcliente import aws, media
+from voxcliente import aws, media, recipients
 from voxcliente import repository as repo
 from voxcliente.db import transaction
 from voxcliente.errors import InputRejected, NotFound
@@ -44,15 +45,28 @@ class UploadRequest(BaseModel):
     # stored as AssemblyAI's own code.
     language: str | None = Field(default=None, max_length=40)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL, and no field has a use for control
+        # characters or unpaired surrogates: refuse them here, naming the field,
+        # rather than fail at the INSERT with a 500.
+        if isinstance(value, str):
+            if any(unicodedata.category(c) == "Cc" for c in value):
+                raise ValueError("must not contain control characters (such as NUL)")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError("is not valid Unicode text") from exc
+        return value
+
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
-        from email_validator import EmailNotValidError, validate_email
-
         try:
-            return str(validate_email(value.strip(), check_deliverability=False).normalized)
-        except EmailNotValidError as exc:
-            raise ValueError(f"not a valid email address ({exc})") from exc
+            return recipients.deliverable_address(value)
+        except recipients.UndeliverableAddress as exc:
+            raise ValueError(f"not an address we can send the acta to: {exc}") from exc
 
     @field_validator("language")
     @classmethod

@@ -17,17 +17,24 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
+import traceback
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from voxcliente import queue, transcription
+from voxcliente import lifecycle, queue, transcription
 from voxcliente import repository as repo
 from voxcliente.db import transaction
+from voxcliente.error_codes import ErrorCode
 from voxcliente.errors import ProviderError, TransientError
 from voxcliente.models import Meeting
 from voxcliente.observability import logger, metrics
 from voxcliente.settings import Settings, get_settings
+
+# AssemblyAI's transcript ids are UUID-like ("5552493-16d8-42d8-8feb-c2a16b56f6e8"):
+# letters, digits and hyphens. Anything else is refused before the database.
+_TRANSCRIPT_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -80,19 +87,16 @@ def apply_transcript_status(meeting: Meeting, status: str, *, settings: Settings
             return "unchanged"
         result = transcription.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
         reason = result.error or "AssemblyAI gave no reason."
-        with transaction() as tx:
-            failed = repo.fail_meeting(
-                tx,
-                meeting.id,
-                code="transcription_failed",
-                message=f"AssemblyAI could not transcribe the file: {reason}",
-                expected=("submitted",),
-                details={"assemblyai_error": reason},
-            )
-            if failed is None:
-                return "unchanged"
-            if failed.recipient_email:
-                queue.enqueue(meeting.id, "failure", settings=settings)
+        failed = lifecycle.fail(
+            meeting.id,
+            ErrorCode.TRANSCRIPTION_FAILED,
+            f"AssemblyAI could not transcribe the file: {reason}",
+            expected=("submitted",),
+            details={"assemblyai_error": reason},
+            settings=settings,
+        )
+        if failed is None:
+            return "unchanged"
         metrics.add_metric(name="TranscriptionsFailed", unit="Count", value=1)
         return "failed"
     return "unchanged"
@@ -148,7 +152,11 @@ def handle(
     if not isinstance(transcript_id, str) or not transcript_id or not isinstance(status, str):
         return Reply(400, {"error": "expected a JSON body {transcript_id, status} of strings"})
     if status not in ("completed", "error"):
-        return Reply(400, {"error": f"unexpected status {status!r}"})
+        return Reply(400, {"error": "unexpected status (expected 'completed' or 'error')"})
+    if not _TRANSCRIPT_ID.fullmatch(transcript_id):
+        # Never a transcript of ours (and NUL cannot even reach a text column):
+        # 4xx, so AssemblyAI does not retry what can never succeed.
+        return Reply(400, {"error": "transcript_id is not an AssemblyAI transcript id"})
     meeting_id = _meeting_param(query)
     try:
         meeting = _meeting_for(transcript_id, meeting_id)
@@ -172,7 +180,15 @@ def handle(
         logger.exception("webhook could not be recorded; asking AssemblyAI to retry")
         return Reply(503, {"error": "temporarily unavailable", "code": exc.code})
     except Exception as exc:  # noqa: BLE001 - any failure to enqueue (botocore) is transient too
-        logger.exception("webhook could not be recorded; asking AssemblyAI to retry")
+        # By type and stack only: a database error's text may quote a meetings row,
+        # recipient address included.
+        logger.error(
+            "webhook could not be recorded; asking AssemblyAI to retry",
+            extra={
+                "error_type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+                "stack": "".join(traceback.format_tb(exc.__traceback__)),
+            },
+        )
         return Reply(503, {"error": "temporarily unavailable", "code": type(exc).__name__})
     logger.info(
         "webhook handled",
