@@ -1,0 +1,496 @@
+"""The door's faults: Submit, UploadApi and the Webhook, each case to one end state.
+
+Every test runs the real handlers against PostgreSQL, moto's server and the
+AssemblyAI emulator, and asserts where the meeting ends: one terminal status
+(or ``received`` / ``transcribed``, resumable, said explicitly), at most one
+AssemblyAI submission, at most one queue message of each kind.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from botocore.exceptions import ClientError
+
+from conftest import AwsEnv, run_concurrently
+from voxlocal import events
+from voxlocal.functions import load_function
+
+pytestmark = pytest.mark.integration
+
+AUDIO = (Path(__file__).resolve().parents[1] / "fixtures" / "tiny.mp3").read_bytes()
+ADDRESS = "ana.mendez@example.com"
+TRANSCRIPT_TEXT = "Acordamos el presupuesto confidencial de la fase dos."
+
+
+# --- helpers ---------------------------------------------------------------------------
+@pytest.fixture
+def logs() -> Iterator[Callable[[], str]]:
+    """Every line the functions log from here on, as Powertools writes it (JSON)."""
+    from voxcliente.observability import logger
+
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logger.registered_formatter)
+    logger.addHandler(handler)
+    yield buffer.getvalue
+    logger.removeHandler(handler)
+
+
+def put(aws: AwsEnv, key: str, body: bytes = AUDIO, **metadata: str) -> None:
+    aws.s3.put_object(
+        Bucket=aws.bucket, Key=key, Body=body, ContentType="audio/mpeg", Metadata=metadata
+    )
+
+
+def submit(*keys: str, bucket: str, size: int = len(AUDIO)) -> dict[str, Any]:
+    event = events.s3_put(bucket, *keys, size=size)
+    result: dict[str, Any] = load_function("submit").lambda_handler(
+        event, events.LambdaContext("Submit")
+    )
+    return result
+
+
+def results(out: dict[str, Any]) -> list[str]:
+    return [r["result"] for r in out["results"]]
+
+
+def upload_api(body: Any) -> tuple[int, dict[str, Any]]:
+    event = events.http_api(
+        "POST",
+        "/uploads",
+        headers={"content-type": "application/json", "origin": "http://localhost:5173"},
+        body=body if isinstance(body, str) else json.dumps(body),
+    )
+    out = load_function("upload_api").lambda_handler(event, events.LambdaContext("UploadApi"))
+    return int(out["statusCode"]), json.loads(out["body"])
+
+
+def webhook(url: str, headers: dict[str, str], body: str) -> tuple[int, dict[str, Any]]:
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    event = events.http_api("POST", path, headers=headers, body=body)
+    out = load_function("webhook").lambda_handler(event, events.LambdaContext("Webhook"))
+    return int(out["statusCode"]), json.loads(out["body"])
+
+
+def meetings(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
+    return conn.execute("SELECT * FROM meetings ORDER BY created_at").fetchall()
+
+
+GOOD_UPLOAD = {
+    "email": ADDRESS,
+    "filename": "reunion.mp3",
+    "content_type": "audio/mpeg",
+    "size_bytes": len(AUDIO),
+    "client_name": "Textiles Andinos",
+}
+
+
+# --- 2: recipients SES can address -----------------------------------------------------
+def test_defect_02_upload_api_refuses_an_address_ses_cannot_deliver_to(
+    db_url: str, aws: AwsEnv, conn: psycopg.Connection[Any]
+) -> None:
+    status, body = upload_api({**GOOD_UPLOAD, "email": "josé@example.com"})
+    assert status == 400
+    assert "non-ASCII" in body["error"]["fields"]["email"]
+    assert conn.execute("SELECT count(*) AS n FROM uploads").fetchone() == {"n": 0}
+    # an internationalised domain is fine: stored as Punycode, as SES needs it
+    status, body = upload_api({**GOOD_UPLOAD, "email": "ana@bücher.de"})
+    assert status == 201
+    row = conn.execute("SELECT email FROM uploads").fetchone()
+    assert row == {"email": "ana@xn--bcher-kva.de"}
+
+
+def test_defect_02_an_inbox_address_ses_cannot_deliver_to_fails_before_spending(
+    db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
+) -> None:
+    key = "inbox/josé@example.com/reunion.mp3"
+    put(aws, key)
+    assert results(submit(key, bucket=aws.bucket)) == ["failed"]
+    [meeting] = meetings(conn)
+    assert (meeting["status"], meeting["error_code"]) == ("failed", "email_invalid")
+    assert meeting["recipient_email"] is None  # nobody SES can reach: no notice
+    assert assemblyai.submissions == []
+    assert aws.queue_messages() == []
+    # a repeat of the event changes nothing
+    assert results(submit(key, bucket=aws.bucket)) == ["duplicate"]
+    assert len(meetings(conn)) == 1
+
+
+def test_defect_02_an_unusable_metadata_address_keeps_the_usable_folder_address(
+    db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
+) -> None:
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key, email="jose@exa mple.com")
+    assert results(submit(key, bucket=aws.bucket)) == ["failed"]
+    [meeting] = meetings(conn)
+    assert (meeting["status"], meeting["error_code"]) == ("failed", "email_invalid")
+    # the one who dropped the file is who can be told why
+    assert meeting["recipient_email"] == ADDRESS
+    assert assemblyai.submissions == []
+
+
+# --- 3: the database lost right after AssemblyAI accepted -------------------------------
+def _lose_database_on_submitted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server ends our session (pg_terminate_backend) at the commit point that
+    would record the transcript id."""
+    from voxcliente import repository as repo
+
+    real_transition = repo.transition
+
+    def terminated(tx: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("to") == "submitted":
+            tx.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return real_transition(tx, *args, **kwargs)
+
+    monkeypatch.setattr(repo, "transition", terminated)
+
+
+def test_defect_03_a_database_lost_after_acceptance_ends_transcribed_once(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from voxcliente.errors import TransientError
+
+    # Given AssemblyAI accepts the job and the database dies before the id is stored
+    assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key)
+    _lose_database_on_submitted(monkeypatch)
+    with pytest.raises(TransientError):
+        submit(key, bucket=aws.bucket)
+    monkeypatch.undo()
+    # When Lambda retries the event: the claim is held, nothing is submitted again
+    assert results(submit(key, bucket=aws.bucket)) == ["duplicate"]
+    assert len(assemblyai.submissions) == 1
+    [meeting] = meetings(conn)
+    assert meeting["status"] == "received" and meeting["submit_claimed_at"] is not None
+    # and AssemblyAI's webhook (its URL names the meeting) arrives through the function
+    [transcript_id] = list(assemblyai._jobs)
+    assemblyai.wait(transcript_id)
+    url, headers, payload = assemblyai.webhook_request(transcript_id)
+    assert webhook(url, headers, json.dumps(payload)) == (
+        200,
+        {"meeting_id": str(meeting["id"]), "outcome": "queued"},
+    )
+    # Then the meeting adopted the transcript: one submission, one acta message
+    [meeting] = meetings(conn)
+    assert (meeting["status"], meeting["assemblyai_transcript_id"]) == (
+        "transcribed",
+        transcript_id,
+    )
+    assert aws.queue_messages() == [{"meeting_id": str(meeting["id"]), "kind": "acta"}]
+    # and AssemblyAI's retries of the same webhook change nothing
+    assert webhook(url, headers, json.dumps(payload))[1]["outcome"] == "unchanged"
+    assert aws.queue_messages() == []
+
+
+def test_defect_03_without_the_webhook_the_meeting_waits_received_with_its_claim(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The door's side of the case where the webhook never comes: the meeting is
+    resumable (``received``, claim held, nothing queued); finding such meetings
+    with a stale claim is the reconciler's job."""
+    from voxcliente.errors import TransientError
+
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key)
+    _lose_database_on_submitted(monkeypatch)
+    with pytest.raises(TransientError):
+        submit(key, bucket=aws.bucket)
+    monkeypatch.undo()
+    for _ in range(2):  # Lambda's two retries
+        assert results(submit(key, bucket=aws.bucket)) == ["duplicate"]
+    [meeting] = meetings(conn)
+    assert meeting["status"] == "received"
+    assert meeting["submit_claimed_at"] is not None
+    assert meeting["assemblyai_transcript_id"] is None
+    assert len(assemblyai.submissions) == 1
+    assert aws.queue_messages() == []
+
+
+# --- 4: one record's failure is that record's outcome -------------------------------------
+def test_defect_04_one_bad_record_does_not_stop_the_batch(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    logs: Callable[[], str],
+) -> None:
+    from psycopg.errors import CheckViolation
+
+    from voxcliente import repository as repo
+
+    # Given three files, the middle one breaking the database in a way nobody expected
+    keys = [f"inbox/{ADDRESS}/parte {i}.mp3" for i in range(3)]
+    for i, key in enumerate(keys):
+        put(aws, key, client="Roto" if i == 1 else "Textiles Andinos")
+    real_client = repo.get_or_create_client
+
+    def violation(tx: Any, user_id: Any, name: str, *args: Any) -> Any:
+        if name == "Roto":
+            raise CheckViolation(f"Failing row contains ({ADDRESS}, Roto)")
+        return real_client(tx, user_id, name, *args)
+
+    monkeypatch.setattr(repo, "get_or_create_client", violation)
+    # When one event carries all three
+    out = submit(*keys, bucket=aws.bucket)
+    # Then each ends in its own outcome: two submitted, the bad one failed with a notice
+    assert results(out) == ["submitted", "failed", "submitted"]
+    assert len(assemblyai.submissions) == 2
+    by_key = {m["s3_key"]: m for m in meetings(conn)}
+    bad = by_key[keys[1]]
+    assert (bad["status"], bad["error_code"]) == ("failed", "internal_error")
+    assert bad["recipient_email"] == ADDRESS
+    assert aws.queue_messages() == [{"meeting_id": str(bad["id"]), "kind": "failure"}]
+    # and the log names the error's type, never the row the database quoted
+    logged = logs()
+    assert "psycopg.errors.CheckViolation" in logged
+    assert ADDRESS not in logged
+    # A repeat of the event: nothing submitted or queued again
+    monkeypatch.undo()
+    assert results(submit(*keys, bucket=aws.bucket)) == ["duplicate"] * 3
+    assert len(assemblyai.submissions) == 2
+    assert aws.queue_messages() == []
+
+
+def test_defect_04_inbox_metadata_is_cleaned_and_capped_at_the_door(
+    db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
+) -> None:
+    key = f"inbox/{ADDRESS}/larga.mp3"
+    put(aws, key, client="Textiles Andinos " + "S" * 300)
+    assert results(submit(key, bucket=aws.bucket)) == ["submitted"]
+    row = conn.execute("SELECT c.name FROM meetings m JOIN clients c ON c.id = m.client_id")
+    name = row.fetchone()["name"]  # type: ignore[index]
+    assert len(name) == 200 and name.startswith("Textiles Andinos SSS")
+
+
+def test_defect_04_a_transient_record_is_retried_after_the_others_are_done(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from voxcliente import media
+    from voxcliente.errors import TransientError
+
+    keys = [f"inbox/{ADDRESS}/a.mp3", f"inbox/{ADDRESS}/b.mp3"]
+    put(aws, keys[0], AUDIO + b"a")
+    put(aws, keys[1], AUDIO + b"b")
+    real_sniff = media.sniff
+    calls = {"n": 0}
+
+    def flaky(head: bytes) -> str | None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise TransientError("S3 hiccup", code="s3_unavailable")
+        return real_sniff(head)
+
+    monkeypatch.setattr(media, "sniff", flaky)
+    with pytest.raises(TransientError):
+        submit(*keys, bucket=aws.bucket)
+    assert len(assemblyai.submissions) == 1  # the second record was not held back
+    # Lambda's retry: the first is submitted, the second is a duplicate
+    assert results(submit(*keys, bucket=aws.bucket)) == ["submitted", "duplicate"]
+    assert len(assemblyai.submissions) == 2
+    assert {m["status"] for m in meetings(conn)} == {"submitted"}
+
+
+# --- 5: an object deleted before Submit reads it ------------------------------------------
+@pytest.mark.parametrize("code", ["403", "404"])
+def test_defect_05_a_deleted_object_is_skipped_not_raised(
+    code: str,
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    logs: Callable[[], str],
+) -> None:
+    from voxcliente import aws as vox_aws
+    from voxcliente.ingest import key_hash
+
+    key = f"inbox/{ADDRESS}/borrado.mp3"
+    if code == "403":
+        # Without s3:ListBucket, HEAD on a missing key answers 403 (moto answers 404).
+        def forbidden(**kwargs: Any) -> Any:
+            raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject")
+
+        monkeypatch.setattr(vox_aws.client("s3"), "head_object", forbidden)
+    out = submit(key, bucket=aws.bucket)
+    assert results(out) == ["skipped"]
+    assert meetings(conn) == [] and assemblyai.submissions == []
+    logged = logs()
+    assert key_hash(key) in logged and ADDRESS not in logged
+
+
+def test_defect_05_an_object_deleted_after_its_meeting_was_recorded_fails_it(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from voxcliente import aws as vox_aws
+
+    key = f"inbox/{ADDRESS}/borrado.mp3"
+    put(aws, key)
+
+    def gone(**kwargs: Any) -> Any:
+        raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "gone"}}, "GetObject")
+
+    monkeypatch.setattr(vox_aws.client("s3"), "get_object", gone)
+    assert results(submit(key, bucket=aws.bucket)) == ["failed"]
+    [meeting] = meetings(conn)
+    assert (meeting["status"], meeting["error_code"]) == ("failed", "file_missing")
+    assert assemblyai.submissions == []
+
+
+# --- 9: NUL and other characters no text column can hold --------------------------------
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("filename", "reu\x00nion.mp3"),
+        ("client_name", "Textiles\x00Andinos"),
+        ("email", "ana\x00@example.com"),
+        ("client_name", "Textiles \ud800 Andinos"),
+        ("language", "es\x00"),
+    ],
+)
+def test_defect_09_upload_api_answers_400_for_nul_never_500(
+    field: str, value: str, db_url: str, aws: AwsEnv, conn: psycopg.Connection[Any]
+) -> None:
+    status, body = upload_api(json.dumps({**GOOD_UPLOAD, field: value}))
+    assert status == 400
+    assert field in body["error"]["fields"]
+    assert conn.execute("SELECT count(*) AS n FROM uploads").fetchone() == {"n": 0}
+
+
+def test_defect_09_the_webhook_answers_400_to_a_body_that_can_never_succeed(
+    db_url: str, aws: AwsEnv, assemblyai: Any
+) -> None:
+    from conftest import WEBHOOK_SECRET, WEBHOOK_URL
+
+    headers = {"X-VoxCliente-Webhook-Secret": WEBHOOK_SECRET}
+    for body in (
+        json.dumps({"transcript_id": "abc\x00def", "status": "completed"}),
+        json.dumps({"transcript_id": "x" * 500, "status": "completed"}),
+        json.dumps({"transcript_id": "abc", "status": "compl\x00eted"}),
+        '{"transcript_id": "abc", "status": "completed"\x00}',
+    ):
+        status, reply = webhook(WEBHOOK_URL, headers, body)
+        assert status == 400, reply
+    assert aws.queue_messages() == []
+
+
+# --- 10: what is not audio is refused before spending -------------------------------------
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"Good morning. Notes of the meeting with Textiles Andinos.\n",
+        "Notas de la reunión con Textiles Andinos\n".encode("utf-16"),
+    ],
+    ids=["text-starting-with-G", "utf-16-text"],
+)
+def test_defect_10_text_that_looks_like_ts_or_mp3_is_not_audio(
+    body: bytes, db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
+) -> None:
+    key = f"inbox/{ADDRESS}/notas.mp3"
+    put(aws, key, body)
+    assert results(submit(key, bucket=aws.bucket, size=len(body))) == ["failed"]
+    [meeting] = meetings(conn)
+    assert (meeting["status"], meeting["error_code"]) == ("failed", "not_audio")
+    assert assemblyai.submissions == []
+    assert aws.queue_messages() == [{"meeting_id": str(meeting["id"]), "kind": "failure"}]
+
+
+# --- 11: no address or transcript text in the logs -----------------------------------------
+def test_defect_11_the_door_logs_neither_addresses_nor_transcript_text(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    logs: Callable[[], str],
+) -> None:
+    # Given the sample: an inbox drop, a web upload, refusals, the webhook
+    assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
+    key = f"inbox/{ADDRESS}/Reunión marzo.mp3"
+    put(aws, key)
+    put(aws, "inbox/luis@example.com/notas.mp3", b"Notas en texto\n" * 10)
+    put(aws, "inbox/josé@example.com/a.mp3")
+    submit(
+        key, "inbox/luis@example.com/notas.mp3", "inbox/josé@example.com/a.mp3", bucket=aws.bucket
+    )
+    submit(key, bucket=aws.bucket)  # a duplicate
+    submit("inbox/gone@example.com/x.mp3", bucket=aws.bucket)  # deleted
+    assert upload_api(GOOD_UPLOAD)[0] == 201
+    assert upload_api({**GOOD_UPLOAD, "email": "maría@example.com"})[0] == 400
+    [transcript_id] = list(assemblyai._jobs)
+    assemblyai.wait(transcript_id)
+    url, headers, payload = assemblyai.webhook_request(transcript_id)
+    assert webhook(url, headers, json.dumps(payload))[0] == 200
+    # Then no log line holds an address or a word of the transcript
+    text = logs()
+    assert "meeting_id" in text  # the logs were captured
+    for secret in (
+        ADDRESS,
+        "luis@example.com",
+        "josé@example.com",
+        "jos%C3%A9",
+        "gone@example.com",
+        "maría@example.com",
+        "ana.mendez",
+        "presupuesto confidencial",
+    ):
+        assert secret not in text, secret
+
+
+# --- duplicates x20 at the door ---------------------------------------------------------------
+def test_duplicates_20_concurrent_s3_events_make_one_meeting_and_one_submission(
+    db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
+) -> None:
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key)
+    outcomes = run_concurrently(lambda: results(submit(key, bucket=aws.bucket))[0], copies=20)
+    assert sorted(outcomes) == ["duplicate"] * 19 + ["submitted"]
+    assert len(meetings(conn)) == 1
+    assert len(assemblyai.submissions) == 1
+    assert aws.queue_messages() == []
+
+
+def test_duplicates_20_concurrent_webhooks_queue_one_message(
+    db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
+) -> None:
+    assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key)
+    submit(key, bucket=aws.bucket)
+    [meeting] = meetings(conn)
+    transcript_id = meeting["assemblyai_transcript_id"]
+    assemblyai.wait(transcript_id)
+    url, headers, payload = assemblyai.webhook_request(transcript_id)
+    replies = run_concurrently(lambda: webhook(url, headers, json.dumps(payload)), copies=20)
+    assert all(status == 200 for status, _ in replies)
+    assert sorted(r["outcome"] for _, r in replies) == ["queued"] + ["unchanged"] * 19
+    assert aws.queue_messages() == [{"meeting_id": str(meeting["id"]), "kind": "acta"}]
+    [meeting] = meetings(conn)
+    assert meeting["status"] == "transcribed"
+    assert len(assemblyai.submissions) == 1
