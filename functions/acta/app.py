@@ -14,14 +14,16 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from voxcliente import worker
 from voxcliente.observability import logger, metrics, tracer
-from voxcliente.queue import WorkMessage
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    message = WorkMessage.model_validate_json(record.body)
+    message = worker.parse_message(record.body)
+    if message is None:
+        # Malformed: no retry can make it work, so it is consumed (logged, counted).
+        return "discarded"
     receive_count = int(record.attributes.approximate_receive_count or 1)
     result = worker.process(message, receive_count=receive_count)
     return result.outcome

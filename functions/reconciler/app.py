@@ -20,4 +20,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "continued": report.continued,
         "requeued": report.requeued,
         "notices": report.notices,
+        "failed": report.failed,
     }

@@ -29,7 +29,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
 from typing import TYPE_CHECKING, Any
 
-from voxcliente.errors import ProviderError, TransientError
+from voxcliente.errors import OutcomeUnknown, ProviderError, TransientError
 from voxcliente.observability import logger
 from voxcliente.settings import Settings, get_settings
 
@@ -129,6 +129,15 @@ SES_SEND_ERRORS: dict[str, tuple[str, str]] = {
 # An unknown code is retried (with a warning to add it above): the receive limit
 # of the queue bounds the cost, and guessing "final" would lose the acta.
 UNKNOWN_SES_ERROR = (TRANSIENT, "SES answered an error this code does not know.")
+
+
+# The EmailTags every message of a meeting carries (see send_raw_email).
+TAG_MEETING = "voxcliente_meeting_id"
+TAG_KIND = "voxcliente_email_kind"
+
+
+def meeting_tags(meeting_id: object, kind: str) -> dict[str, str]:
+    return {TAG_MEETING: str(meeting_id), TAG_KIND: kind}
 
 
 def classify_ses_error(code: str) -> tuple[str, str]:
@@ -251,14 +260,21 @@ def send_raw_email(
     recipient: str,
     configuration_set: str | None,
     ses_client: Any | None = None,
+    tags: dict[str, str] | None = None,
 ) -> str:
     """Send a message built by :func:`build_mime` through SES v2; return SES's MessageId.
 
+    ``tags`` become the message's ``EmailTags``: SES repeats them in every event
+    of the configuration set (``mail.tags``), the Send event included, which is
+    how a message whose MessageId we never stored is found again.
+
     Raises ValueError for a message over :data:`SES_MAX_MESSAGE_BYTES` or a bad
     address; :class:`ProviderError` (``ses_rejected``) when SES refuses it for
-    good; :class:`TransientError` (``ses_unavailable``) when trying again later
-    may work (network errors, and every code :data:`SES_SEND_ERRORS` marks
-    transient or does not know).
+    good; :class:`TransientError` (``ses_unavailable``) when SES answered that
+    trying again later may work, or could not be reached at all (every code
+    :data:`SES_SEND_ERRORS` marks transient or does not know);
+    :class:`OutcomeUnknown` when the request went out and no answer came back
+    (SES may have accepted it: do not send it again blindly).
     """
     if len(raw) > SES_MAX_MESSAGE_BYTES:
         raise ValueError(
@@ -276,13 +292,18 @@ def send_raw_email(
     }
     if configuration_set:
         request["ConfigurationSetName"] = configuration_set
+    if tags:
+        # Tag names and values: ASCII letters, digits, '_' and '-', at most 256
+        # characters (SES API v2 reference, MessageTag).
+        request["EmailTags"] = [{"Name": k, "Value": v} for k, v in tags.items()]
 
     from botocore.exceptions import (
         ClientError,
         ConnectionClosedError,
-        EndpointConnectionError,
         HTTPClientError,
+        ReadTimeoutError,
     )
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     try:
         response = client.send_email(**request)
@@ -303,7 +324,15 @@ def send_raw_email(
         if kind == FINAL:
             raise ProviderError(detail.strip(), code="ses_rejected") from exc
         raise TransientError(detail.strip(), code="ses_unavailable") from exc
-    except (EndpointConnectionError, ConnectionClosedError, HTTPClientError) as exc:
+    except (ReadTimeoutError, ConnectionClosedError) as exc:
+        # The request left; whether SES accepted it is unknown.
+        logger.exception("SES did not answer; the message may have been accepted")
+        raise OutcomeUnknown(
+            f"SES did not answer ({type(exc).__name__}); the message may have been sent.",
+            code="ses_unavailable",
+        ) from exc
+    except (BotoConnectionError, HTTPClientError) as exc:
+        # Not connected (endpoint unreachable, connect timeout): nothing was sent.
         logger.exception("SES could not be reached")
         raise TransientError(f"SES could not be reached: {exc}", code="ses_unavailable") from exc
     return str(response["MessageId"])

@@ -65,7 +65,7 @@ class ErrorCode(StrEnum):
     SES_UNAVAILABLE = "ses_unavailable"
     # The acta was handed to SES but whether SES accepted it is unknown (the worker
     # was lost in between and no Send event arrived): not resent, the person is told.
-    EMAIL_OUTCOME_UNKNOWN = "email_outcome_unknown"
+    EMAIL_OUTCOME_UNKNOWN = ("email_outcome_unknown", True, True)
 
     # --- ours -------------------------------------------------------------------------
     INTERNAL_ERROR = "internal_error"

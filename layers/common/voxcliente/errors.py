@@ -45,6 +45,13 @@ class TransientError(VoxError):
     code = "transient_error"
 
 
+class OutcomeUnknown(TransientError):
+    """A request was sent and no answer came back (a read timeout, a dropped
+    connection): the service may have done it. Not to be repeated blindly."""
+
+    code = "outcome_unknown"
+
+
 class NotFound(VoxError):
     """The thing asked for does not exist (or is not yours to see)."""
 

@@ -6,15 +6,20 @@
 * ``transcribed`` for more than a few minutes: its queue message was lost;
   queue it again.
 * ``generating`` longer than the worker's timeout: that worker died; queue it
-  again and the next worker takes the stale claim over.
+  again and the next worker takes the stale claim over, unless it was claimed
+  ``MAX_ATTEMPTS`` times already: then it is failed (``internal_error``, with
+  its notice) instead of being re-queued once more. One whose acta email may be
+  with SES is always re-queued: the worker resolves that email (recorded,
+  or ended unsent) without paying anything again.
 * ``failed`` with somebody to tell and no failure notice: queue the notice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from uuid import UUID
 
-from voxcliente import error_codes, queue, transcription
+from voxcliente import error_codes, lifecycle, queue, transcription
 from voxcliente import repository as repo
 from voxcliente.db import transaction
 from voxcliente.errors import TransientError
@@ -32,10 +37,11 @@ class Report:
     continued: list[str] = field(default_factory=list)
     requeued: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
 
     @property
     def stuck(self) -> int:
-        return len(self.continued) + len(self.requeued) + len(self.notices)
+        return len(self.continued) + len(self.requeued) + len(self.notices) + len(self.failed)
 
 
 def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
@@ -61,7 +67,23 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
                 "AssemblyAI unavailable; will try again next run",
                 extra={"meeting_id": str(meeting.id)},
             )
-    for meeting in [*transcribed, *generating]:
+    for meeting in generating:
+        if meeting.attempts >= cfg.max_attempts and not _email_in_flight(meeting.id):
+            failed = lifecycle.fail(
+                meeting.id,
+                error_codes.ErrorCode.INTERNAL_ERROR,
+                f"Processing stopped after {meeting.attempts} attempts: every one ended "
+                "without finishing.",
+                expected=("generating",),
+                stale_after_s=cfg.acta_claim_timeout_s,
+                settings=cfg,
+            )
+            if failed is not None:
+                report.failed.append(str(meeting.id))
+            continue
+        queue.enqueue(meeting.id, "acta", settings=cfg)
+        report.requeued.append(str(meeting.id))
+    for meeting in transcribed:
         queue.enqueue(meeting.id, "acta", settings=cfg)
         report.requeued.append(str(meeting.id))
     for meeting in unnotified:
@@ -75,6 +97,13 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
             "continued": report.continued,
             "requeued": report.requeued,
             "notices": report.notices,
+            "failed": report.failed,
         },
     )
     return report
+
+
+def _email_in_flight(meeting_id: UUID) -> bool:
+    with transaction() as tx:
+        delivery = repo.get_delivery(tx, meeting_id, "acta")
+    return delivery is not None and delivery.status not in ("pending", "failed", "suppressed")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voxcliente.acta_model import Acta
+from voxcliente.error_codes import SELF_EXPLANATORY_CODES
 from voxcliente.models import Utterance
 
 if TYPE_CHECKING:
@@ -176,9 +177,8 @@ _MONTHS: dict[str, tuple[str, ...]] = {
 
 # Failure notices: (headline, what happened, what to do). "{filename}" is the
 # recording's name. The headline is also the subject.
-_SELF_EXPLANATORY = frozenset(
-    {"not_audio", "empty_file", "too_large", "no_speech", "language_unsupported"}
-)
+# Which codes' sentence says it all: voxcliente.error_codes (one registry).
+_SELF_EXPLANATORY = SELF_EXPLANATORY_CODES
 
 _FAILURES: dict[str, dict[str, tuple[str, str, str]]] = {
     "es": {
@@ -231,6 +231,20 @@ _FAILURES: dict[str, dict[str, tuple[str, str, str]]] = {
             "a partir de la transcripción.",
             "Vuelva a subir la grabación más tarde. Si el problema continúa, contacte con "
             "soporte indicando la referencia de este mensaje.",
+        ),
+        "email_outcome_unknown": (
+            "Puede que no haya recibido el acta",
+            "Preparamos el acta de la grabación «{filename}», pero no podemos confirmar que "
+            "se le haya enviado.",
+            "Si no la encuentra en su bandeja de entrada ni en la carpeta de correo no "
+            "deseado, contacte con soporte indicando la referencia de este mensaje y se la "
+            "enviaremos de nuevo.",
+        ),
+        "ses_rejected": (
+            "No pudimos enviarle el acta",
+            "El acta de la grabación «{filename}» se redactó, pero el servicio de correo no "
+            "aceptó el mensaje.",
+            "Contacte con soporte indicando la referencia de este mensaje.",
         ),
         "default": (
             "No pudimos generar el acta",
@@ -289,6 +303,19 @@ _FAILURES: dict[str, dict[str, tuple[str, str, str]]] = {
             "from the transcript.",
             "Upload the recording again later. If the problem persists, contact support "
             "quoting the reference of this message.",
+        ),
+        "email_outcome_unknown": (
+            "You may not have received the minutes",
+            "We prepared the minutes of the recording “{filename}”, but cannot confirm that "
+            "they were sent to you.",
+            "If you cannot find them in your inbox or spam folder, contact support quoting "
+            "the reference of this message and we will send them again.",
+        ),
+        "ses_rejected": (
+            "We could not send you the minutes",
+            "The minutes of the recording “{filename}” were written, but the email service "
+            "did not accept the message.",
+            "Contact support quoting the reference of this message.",
         ),
         "default": (
             "We could not produce the minutes",

@@ -4,41 +4,89 @@ Driven by the acta queue (SQS, at-least-once). Each message is one piece of
 work for one meeting:
 
 * ``acta``: claim the meeting (``transcribed -> generating``, or take over a
-  claim older than the worker's timeout: that worker died), fetch and store
-  the transcript, write the acta with OpenAI, email it, record the costs,
-  ``generating -> emailed``.
+  claim older than the worker's timeout: that worker died; every claim counts
+  one attempt), then resume from the last stage a previous attempt finished:
+  the transcript (fetched and stored once), the acta (OpenAI paid once: a
+  stored acta is never generated again), the email (claimed, sent, recorded),
+  and ``generating -> emailed``.
 * ``failure``: send the failure notice of a failed meeting.
 
-Duplicates are harmless: the claim lets one worker in, and the email is
-reserved in ``email_deliveries`` (one per meeting and kind) before it is sent.
+Every way out ends the meeting or leaves it resumable on purpose: a domain
+error fails it (with its notice, :func:`voxcliente.lifecycle.fail`); a
+transient one returns the message to the queue until the receive limit or
+``MAX_ATTEMPTS``; any other exception counts as an attempt too, and past the
+limit ends it ``internal_error``.
+
+Exactly one email per (meeting, kind): the ``email_deliveries`` row is a
+claim (``pending -> sending``, one winner), recorded before SES is called;
+SES's answer is recorded right after (retried on a lost connection), and the
+message is tagged with the meeting and kind so the configuration set's Send
+event records the id when our own commit was lost (:mod:`voxcliente.email_events`).
+A ``sending`` row older than the claim timeout that no Send event resolved is
+NOT sent again: it ends ``failed`` (reason ``outcome_unknown``) and, for an
+acta, the meeting fails ``email_outcome_unknown`` so the person hears that
+the acta may not have arrived. A duplicate acta is worse than a notice: SES
+publishes Send events within seconds, so after the timeout (15 min by default)
+the message was almost certainly never accepted, but "almost" is not a
+guarantee we can give, and the person can ask for it again.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
-from voxcliente import costs, transcription
+from pydantic import ValidationError
+
+from voxcliente import costs, lifecycle, transcription
 from voxcliente import repository as repo
-from voxcliente.db import transaction
-from voxcliente.errors import InputRejected, ProviderError, TransientError, VoxError
-from voxcliente.models import EmailKind, Meeting
+from voxcliente.db import close_connection, transaction
+from voxcliente.error_codes import ErrorCode
+from voxcliente.errors import InputRejected, OutcomeUnknown, ProviderError, TransientError
+from voxcliente.models import (
+    ACCEPTED_DELIVERY_STATUSES,
+    UNSENT_FINAL_DELIVERY_STATUSES,
+    EmailDelivery,
+    EmailKind,
+    Meeting,
+    Transcript,
+)
 from voxcliente.observability import logger, metrics
 from voxcliente.queue import WorkMessage
 from voxcliente.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from voxcliente.acta_model import Acta
     from voxcliente.rendering import MeetingFacts, RenderedEmail
 
-# Codes for which there is nobody to tell (no valid recipient was found).
-_NO_RECIPIENT_CODES = frozenset({"email_missing", "email_invalid", "upload_unknown"})
+# Recording SES's answer: tries, and the pause before each retry (a new connection).
+_RECORD_TRIES = 3
+_RECORD_PAUSE_S = 0.2
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
 
 
 @dataclass(frozen=True)
 class WorkResult:
-    meeting_id: UUID
-    outcome: str  # emailed | notified | skipped | failed
+    meeting_id: UUID | None
+    outcome: str  # emailed | notified | skipped | failed | discarded
+
+
+def parse_message(body: str) -> WorkMessage | None:
+    """The message, or None for a body that can never be work (logged, then dropped)."""
+    try:
+        return WorkMessage.model_validate_json(body)
+    except ValidationError as exc:
+        logger.error(
+            "malformed acta queue message discarded",
+            extra={"errors": exc.error_count(), "body_chars": len(body)},
+        )
+        metrics.add_metric(name="PoisonMessages", unit="Count", value=1)
+        return None
 
 
 def process(
@@ -62,43 +110,142 @@ def produce_acta(meeting_id: UUID, *, receive_count: int, settings: Settings) ->
             extra={"meeting_id": str(meeting_id), "status": status},
         )
         return WorkResult(meeting_id, "skipped")
-    log = {"meeting_id": str(meeting_id)}
+    log = {"meeting_id": str(meeting_id), "attempt": meeting.attempts}
+    last_try = receive_count >= settings.acta_max_receives or (
+        meeting.attempts >= settings.max_attempts
+    )
     try:
         return _write_and_send(meeting, settings)
     except (InputRejected, ProviderError) as exc:
-        return _fail(meeting, exc, settings)
+        return _fail(meeting, exc.code, exc.message, settings)
     except TransientError as exc:
-        if receive_count >= settings.acta_max_receives:
-            logger.exception("giving up after repeated transient failures", extra=log)
-            return _fail(
-                meeting,
-                ProviderError(
-                    f"The acta could not be generated after {receive_count} attempts: "
-                    f"{exc.message}",
-                    code="generation_failed",
-                ),
-                settings,
-            )
-        raise
+        if not last_try or _acta_email_in_flight(meeting.id):
+            raise
+        logger.exception("giving up after repeated transient failures", extra=log)
+        with transaction() as tx:
+            written = repo.get_acta(tx, meeting.id) is not None
+        if written:
+            code, what = ErrorCode.SES_UNAVAILABLE, "The acta was written but could not be sent"
+        else:
+            code, what = ErrorCode.GENERATION_FAILED, "The acta could not be generated"
+        return _fail(
+            meeting,
+            code,
+            f"{what} after {meeting.attempts} attempts: {exc.message}",
+            settings,
+        )
+    except Exception as exc:
+        # Not a domain error (a bug, a library's ValueError...): this claim was one
+        # attempt. Retried (the queue, or the reconciler after the claim timeout)
+        # until the limit, then the meeting ends with one notice.
+        if not last_try or _acta_email_in_flight(meeting.id):
+            logger.exception("unexpected failure; the message will be retried", extra=log)
+            raise
+        logger.exception("unexpected failure on the last attempt", extra=log)
+        return _fail(
+            meeting,
+            ErrorCode.INTERNAL_ERROR,
+            f"Processing stopped after {meeting.attempts} attempts because of an "
+            f"unexpected error ({type(exc).__name__}).",
+            settings,
+        )
+
+
+def _acta_email_in_flight(meeting_id: UUID) -> bool:
+    """Whether the acta email may already be with SES (then never fail the meeting here)."""
+    try:
+        with transaction() as tx:
+            delivery = repo.get_delivery(tx, meeting_id, "acta")
+    except TransientError:
+        return True  # unknown: leave it to the next attempt
+    return delivery is not None and (
+        delivery.status == "sending" or delivery.status in ACCEPTED_DELIVERY_STATUSES
+    )
+
+
+def _recipient(meeting: Meeting) -> str:
+    """The recipient, checked as SES must address it, before anything is paid for."""
+    from voxcliente import email
+
+    if not meeting.recipient_email:
+        raise InputRejected("The meeting has no recipient.", code=ErrorCode.EMAIL_MISSING)
+    try:
+        email.parse_single_address(meeting.recipient_email, field="recipient")
+    except ValueError as exc:
+        # e.g. a non-ASCII local part ("josé@..."): SES cannot address it (SMTPUTF8 is
+        # not supported), so no email, acta or notice, can ever reach it.
+        raise InputRejected(
+            "The recipient address cannot be used to send email: email can only be "
+            "delivered to addresses with plain ASCII letters before the @.",
+            code=ErrorCode.EMAIL_INVALID,
+        ) from exc
+    return meeting.recipient_email
 
 
 def _write_and_send(meeting: Meeting, settings: Settings) -> WorkResult:
-    from voxcliente import generation
-
-    if not meeting.recipient_email:
-        raise InputRejected("The meeting has no recipient.", code="email_missing")
+    recipient = _recipient(meeting)
     with transaction() as tx:
-        if repo.is_suppressed(tx, meeting.recipient_email):
+        if repo.is_suppressed(tx, recipient):
             raise InputRejected(
                 "Earlier emails to this address bounced or were reported as spam, so no "
                 "email is sent to it any more.",
-                code="recipient_suppressed",
+                code=ErrorCode.RECIPIENT_SUPPRESSED,
             )
+        stored = repo.get_transcript(tx, meeting.id)
+        record = repo.get_acta(tx, meeting.id)
+        client = repo.get_client(tx, meeting.client_id) if meeting.client_id else None
+    client_name = client.name if client else None
+    transcript = stored or _fetch_transcript(meeting, settings)
+    if not transcript.text.strip():
+        raise InputRejected(
+            "No speech was found in the recording (silence, music or noise only), so there "
+            "is nothing to write an acta about.",
+            code=ErrorCode.NO_SPEECH,
+        )
+    if record is not None:
+        from voxcliente.acta_model import Acta
+
+        acta = Acta.model_validate(record.content)
+        logger.info("acta already written; resuming at the email", extra=_log(meeting))
+    else:
+        acta = _generate(meeting, transcript, client_name, settings)
+
+    from voxcliente import rendering
+
+    duration = float(transcript.audio_duration_s) if transcript.audio_duration_s else None
+    facts = _facts(meeting, client_name, duration)
+    rendered = rendering.render_acta_email(acta, facts, transcript.utterances)
+    sent = _deliver(meeting, "acta", rendered, settings)
+    if sent.outcome == "busy":
+        return WorkResult(meeting.id, "skipped")
+    if sent.outcome == "unsent":
+        return _fail(meeting, sent.code, sent.message, settings)
+    with transaction() as tx:
+        moved = repo.transition(
+            tx,
+            meeting.id,
+            expected=("generating",),
+            to="emailed",
+            event="acta_emailed",
+            details={"ses_message_id": sent.message_id},
+        )
+        repo.refresh_costs(tx, meeting.id)
+    if moved is not None:
+        metrics.add_metric(name="ActasEmailed", unit="Count", value=1)
+    return WorkResult(meeting.id, "emailed")
+
+
+def _log(meeting: Meeting) -> dict[str, str | int]:
+    return {"meeting_id": str(meeting.id), "attempt": meeting.attempts}
+
+
+def _fetch_transcript(meeting: Meeting, settings: Settings) -> Transcript:
+    """Fetch the transcript from AssemblyAI and store it (with its cost), once."""
     result = transcription.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
     if result.status != "completed":
         raise TransientError(f"The transcript is {result.status}, not completed yet.")
     with transaction() as tx:
-        repo.save_transcript(
+        stored = repo.save_transcript(
             tx,
             meeting.id,
             text=result.text,
@@ -123,77 +270,74 @@ def _write_and_send(meeting: Meeting, settings: Settings) -> WorkResult:
             "transcript_stored",
             {"words": len(result.text.split()), "language": result.language_code},
         )
-        client = repo.get_client(tx, meeting.client_id) if meeting.client_id else None
-    if not result.text.strip():
-        raise InputRejected(
-            "No speech was found in the recording (silence, music or noise only), so there "
-            "is nothing to write an acta about.",
-            code="no_speech",
-        )
+    return stored
+
+
+def _generate(
+    meeting: Meeting, transcript: Transcript, client_name: str | None, settings: Settings
+) -> Acta:
+    """Write the acta with OpenAI and store it with its cost: the one paid step."""
+    from voxcliente import generation
+
     generated = generation.generate_acta(
         generation.TranscriptInput(
-            text=result.text,
-            utterances=result.utterances,
-            language_code=result.language_code,
-            audio_duration_s=result.audio_duration_s,
+            text=transcript.text,
+            utterances=transcript.utterances,
+            language_code=transcript.language,
+            audio_duration_s=float(transcript.audio_duration_s)
+            if transcript.audio_duration_s is not None
+            else None,
             meeting_date=meeting.meeting_date,
-            client_name=client.name if client else None,
+            client_name=client_name,
             original_filename=meeting.original_filename,
         ),
         settings=settings,
     )
-    with transaction() as tx:
-        repo.save_acta(
-            tx,
-            meeting.id,
-            content=generated.acta.model_dump(mode="json"),
-            language=generated.language,
-            model=generated.model,
-            input_tokens=generated.input_tokens,
-            output_tokens=generated.output_tokens,
-            parts=generated.parts,
-            generation_ms=generated.generation_ms,
-        )
-        costs.record_generation(
-            tx,
-            settings,
-            meeting_id=meeting.id,
-            user_id=meeting.user_id,
-            model=generated.model,
-            input_tokens=generated.input_tokens,
-            output_tokens=generated.output_tokens,
-        )
-        repo.add_event(
-            tx,
-            meeting.id,
-            "generating",
-            "generating",
-            "acta_written",
-            {
-                "model": generated.model,
-                "parts": generated.parts,
-                "input_tokens": generated.input_tokens,
-                "output_tokens": generated.output_tokens,
-            },
-        )
-    from voxcliente import rendering
-
-    facts = _facts(meeting, client.name if client else None, result.audio_duration_s)
-    rendered = rendering.render_acta_email(generated.acta, facts, result.utterances)
-    message_id = _send(meeting, "acta", rendered, settings)
-    with transaction() as tx:
-        moved = repo.transition(
-            tx,
-            meeting.id,
-            expected=("generating",),
-            to="emailed",
-            event="acta_emailed",
-            details={"ses_message_id": message_id, "recipient": meeting.recipient_email},
-        )
-        repo.refresh_costs(tx, meeting.id)
-    if moved is not None:
-        metrics.add_metric(name="ActasEmailed", unit="Count", value=1)
-    return WorkResult(meeting.id, "emailed")
+    # Stored before anything else can fail: a retry from here on resumes at the email.
+    for attempt in range(1, _RECORD_TRIES + 1):
+        try:
+            with transaction() as tx:
+                repo.save_acta(
+                    tx,
+                    meeting.id,
+                    content=generated.acta.model_dump(mode="json"),
+                    language=generated.language,
+                    model=generated.model,
+                    input_tokens=generated.input_tokens,
+                    output_tokens=generated.output_tokens,
+                    parts=generated.parts,
+                    generation_ms=generated.generation_ms,
+                )
+                costs.record_generation(
+                    tx,
+                    settings,
+                    meeting_id=meeting.id,
+                    user_id=meeting.user_id,
+                    model=generated.model,
+                    input_tokens=generated.input_tokens,
+                    output_tokens=generated.output_tokens,
+                )
+                repo.add_event(
+                    tx,
+                    meeting.id,
+                    "generating",
+                    "generating",
+                    "acta_written",
+                    {
+                        "model": generated.model,
+                        "parts": generated.parts,
+                        "input_tokens": generated.input_tokens,
+                        "output_tokens": generated.output_tokens,
+                    },
+                )
+            break
+        except TransientError:
+            if attempt == _RECORD_TRIES:
+                raise
+            logger.warning("storing the acta failed; retrying", extra=_log(meeting))
+            close_connection()
+            _sleep(_RECORD_PAUSE_S * attempt)
+    return generated.acta
 
 
 def _facts(meeting: Meeting, client_name: str | None, duration: float | None) -> MeetingFacts:
@@ -211,62 +355,164 @@ def _facts(meeting: Meeting, client_name: str | None, duration: float | None) ->
     )
 
 
-def _send(
+# --- one email per (meeting, kind) -------------------------------------------------------
+@dataclass(frozen=True)
+class Sent:
+    """What became of one email: ``sent`` (now or before), ``busy`` (another worker
+    holds the claim) or ``unsent`` (never to be sent: ``code`` says why)."""
+
+    outcome: Literal["sent", "busy", "unsent"]
+    message_id: str | None = None
+    now: bool = False  # sent by this call
+    code: ErrorCode = ErrorCode.INTERNAL_ERROR
+    message: str = ""
+
+
+# Why a delivery ended unsent -> what the meeting ends with (for an acta).
+_UNSENT_CODES: dict[str, tuple[ErrorCode, str]] = {
+    "ses_rejected": (ErrorCode.SES_REJECTED, "SES refused the acta email."),
+    "ses_unavailable": (ErrorCode.SES_UNAVAILABLE, "SES did not accept the acta email."),
+    "outcome_unknown": (
+        ErrorCode.EMAIL_OUTCOME_UNKNOWN,
+        "The acta email was handed to SES but it is not known whether SES accepted it; "
+        "it is not sent again to avoid a duplicate.",
+    ),
+    "unbuildable": (ErrorCode.INTERNAL_ERROR, "The acta email could not be built."),
+    "suppressed": (
+        ErrorCode.RECIPIENT_SUPPRESSED,
+        "Earlier emails to this address bounced or were reported as spam.",
+    ),
+}
+
+
+def _unsent(delivery: EmailDelivery) -> Sent:
+    reason = str(delivery.details.get("reason") or delivery.status)
+    code, message = _UNSENT_CODES.get(reason, (ErrorCode.INTERNAL_ERROR, "The email was not sent."))
+    note = delivery.details.get("note")
+    return Sent("unsent", code=code, message=f"{message} {note}".strip() if note else message)
+
+
+def _deliver(
     meeting: Meeting, kind: EmailKind, rendered: RenderedEmail, settings: Settings
-) -> str | None:
-    """Send one email of ``kind`` for the meeting, unless it was already sent."""
+) -> Sent:
+    """Send the meeting's one email of ``kind`` unless it was sent, is being sent, or
+    ended unsent; see the module docstring for the ``sending`` state."""
     from voxcliente import email
 
-    if meeting.recipient_email is None:
-        return None
+    recipient = meeting.recipient_email or ""
     with transaction() as tx:
-        delivery = repo.reserve_delivery(
-            tx,
-            meeting_id=meeting.id,
-            user_id=meeting.user_id,
-            recipient=meeting.recipient_email,
-            kind=kind,
+        claimed = repo.claim_delivery(
+            tx, meeting_id=meeting.id, user_id=meeting.user_id, recipient=recipient, kind=kind
         )
-    if delivery is None:
-        logger.info(
-            "email already sent; not sending again",
-            extra={"meeting_id": str(meeting.id), "kind": kind},
+        existing = None if claimed else repo.get_delivery(tx, meeting.id, kind)
+    log = {**_log(meeting), "kind": kind}
+    if claimed is None:
+        if existing is None:  # pragma: no cover - the upsert either claims or conflicts
+            raise TransientError("The email reservation vanished; trying again.")
+        if existing.status in ACCEPTED_DELIVERY_STATUSES:
+            logger.info("email already sent; not sending again", extra=log)
+            return Sent("sent", message_id=existing.ses_message_id)
+        if existing.status in UNSENT_FINAL_DELIVERY_STATUSES:
+            return _unsent(existing)
+        with transaction() as tx:
+            stale = repo.take_over_stale_delivery(tx, existing.id, settings.acta_claim_timeout_s)
+            ended = (
+                repo.end_delivery_unsent(
+                    tx,
+                    stale.id,
+                    "failed",
+                    "outcome_unknown",
+                    "No Send event arrived within the claim timeout; not sent again.",
+                )
+                if stale is not None
+                else None
+            )
+        if ended is None:
+            logger.info("another worker is sending this email", extra=log)
+            return Sent("busy")
+        logger.warning("abandoned email send with unknown outcome; not resending", extra=log)
+        metrics.add_metric(name="EmailsOutcomeUnknown", unit="Count", value=1)
+        return _unsent(ended)
+
+    def end(reason: str, note: str) -> Sent:
+        with transaction() as tx:
+            ended = repo.end_delivery_unsent(tx, claimed.id, "failed", reason, note)
+        return _unsent(ended) if ended is not None else Sent("busy")
+
+    try:
+        raw = email.build_mime(
+            rendered, sender=settings.ses_from, recipient=recipient, reply_to=settings.ses_reply_to
         )
-        return None
-    raw = email.build_mime(
-        rendered,
-        sender=settings.ses_from,
-        recipient=meeting.recipient_email,
-        reply_to=settings.ses_reply_to,
-    )
-    message_id = email.send_raw_email(
-        raw,
-        sender=settings.ses_from,
-        recipient=meeting.recipient_email,
-        configuration_set=settings.ses_configuration_set,
-    )
-    with transaction() as tx:
-        repo.mark_delivery_sent(tx, delivery.id, message_id)
-        costs.record_email(tx, settings, meeting_id=meeting.id, user_id=meeting.user_id, kind=kind)
-        repo.refresh_costs(tx, meeting.id)
-    return message_id
+        message_id = email.send_raw_email(
+            raw,
+            sender=settings.ses_from,
+            recipient=recipient,
+            configuration_set=settings.ses_configuration_set,
+            tags=email.meeting_tags(meeting.id, kind),
+        )
+    except ValueError as exc:
+        logger.exception("the email cannot be built or sent as it is", extra=log)
+        return end("unbuildable", type(exc).__name__)
+    except ProviderError as exc:
+        return end("ses_rejected", exc.message)
+    except OutcomeUnknown:
+        # SES may have it: the row stays 'sending' for the Send event (or the timeout).
+        raise
+    except TransientError as exc:
+        if claimed.attempts >= settings.max_attempts:
+            return end("ses_unavailable", exc.message)
+        with transaction() as tx:
+            repo.release_delivery(tx, claimed.id, exc.message)
+        raise
+    _record_sent(meeting, claimed, message_id, kind, settings)
+    return Sent("sent", message_id=message_id, now=True)
+
+
+def _record_sent(
+    meeting: Meeting, delivery: EmailDelivery, message_id: str, kind: EmailKind, settings: Settings
+) -> None:
+    """Record SES's acceptance, retrying a lost connection (the window a second email
+    could come from). Should every try fail, the Send event records it."""
+    for attempt in range(1, _RECORD_TRIES + 1):
+        try:
+            with transaction() as tx:
+                repo.mark_delivery_sent(tx, delivery.id, message_id)
+                costs.record_email(
+                    tx, settings, meeting_id=meeting.id, user_id=meeting.user_id, kind=kind
+                )
+                repo.refresh_costs(tx, meeting.id)
+        except TransientError:
+            logger.warning(
+                "SES accepted the email but recording it failed",
+                extra={**_log(meeting), "kind": kind, "message_id": message_id, "try": attempt},
+            )
+            if attempt == _RECORD_TRIES:
+                raise
+            close_connection()
+            _sleep(_RECORD_PAUSE_S * attempt)
+        else:
+            return
 
 
 # --- failures --------------------------------------------------------------------------
-def _fail(meeting: Meeting, exc: VoxError, settings: Settings) -> WorkResult:
-    with transaction() as tx:
-        failed = repo.fail_meeting(tx, meeting.id, code=exc.code, message=exc.message)
-    logger.warning("meeting failed", extra={"meeting_id": str(meeting.id), "code": exc.code})
-    metrics.add_metric(name="MeetingsFailed", unit="Count", value=1)
+def _fail(meeting: Meeting, code: str, message: str, settings: Settings) -> WorkResult:
+    failed = lifecycle.fail(meeting.id, code, message, expected=("generating",), settings=settings)
     if failed is None:
         return WorkResult(meeting.id, "skipped")
-    send_failure_notice(meeting.id, settings=settings)
+    # The notice is queued; sending it now spares the person the queue's delay (the
+    # queued message then finds it sent). Any failure here is the queued message's to retry.
+    try:
+        send_failure_notice(meeting.id, settings=settings)
+    except Exception:  # noqa: BLE001 - the queued notice retries; this was only a shortcut
+        logger.exception(
+            "failure notice not sent now; its queued message retries", extra=_log(meeting)
+        )
     return WorkResult(meeting.id, "failed")
 
 
 def send_failure_notice(meeting_id: UUID, *, settings: Settings) -> WorkResult:
     """Tell the person waiting that their meeting failed, and why (once)."""
-    from voxcliente import rendering
+    from voxcliente import error_codes, rendering
 
     with transaction() as tx:
         meeting = repo.get_meeting(tx, meeting_id)
@@ -274,19 +520,32 @@ def send_failure_notice(meeting_id: UUID, *, settings: Settings) -> WorkResult:
         suppressed = bool(
             meeting and meeting.recipient_email and repo.is_suppressed(tx, meeting.recipient_email)
         )
+        if meeting is not None and meeting.recipient_email and suppressed:
+            # Recorded, so that the reconciler stops asking.
+            repo.record_unsent_delivery(
+                tx,
+                meeting_id=meeting.id,
+                user_id=meeting.user_id,
+                recipient=meeting.recipient_email,
+                kind="failure",
+                status="suppressed",
+                reason="suppressed",
+            )
     if meeting is None or meeting.status != "failed" or not meeting.recipient_email:
         return WorkResult(meeting_id, "skipped")
-    if meeting.error_code in _NO_RECIPIENT_CODES or suppressed:
+    if not error_codes.notifies(meeting.error_code) or suppressed:
         return WorkResult(meeting_id, "skipped")
     language = (meeting.language or settings.acta_language or "es")[:2]
     rendered = rendering.render_failure_email(
-        meeting.error_code or "internal_error",
+        meeting.error_code or ErrorCode.INTERNAL_ERROR,
         meeting.error_message or "",
         _facts(meeting, client.name if client else None, None),
         language=language if settings.acta_follow_meeting_language else settings.acta_language,
     )
-    message_id = _send(meeting, "failure", rendered, settings)
-    if message_id is not None:
+    sent = _deliver(meeting, "failure", rendered, settings)
+    if not sent.now:
+        return WorkResult(meeting_id, "skipped")
+    if sent.message_id is not None:
         with transaction() as tx:
             repo.add_event(
                 tx,
@@ -294,6 +553,6 @@ def send_failure_notice(meeting_id: UUID, *, settings: Settings) -> WorkResult:
                 "failed",
                 "failed",
                 "failure_notice_sent",
-                {"ses_message_id": message_id},
+                {"ses_message_id": sent.message_id},
             )
     return WorkResult(meeting_id, "notified")
