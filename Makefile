@@ -18,7 +18,7 @@ SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 PIP_NOISE := ^WARNING: Location .* is ignored
 LOCAL_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/' -e 's/amd64/x86_64/')
 
-.PHONY: help demo test lint format typecheck validate build package precompile unit migrate services invoke bench smoke clean venv
+.PHONY: help demo test lint format typecheck validate build package precompile unit migrate services invoke bench smoke load clean venv
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -122,6 +122,9 @@ bench: $(VENV)/.installed ## cold-start figures of the built functions (RUNS=7)
 
 smoke: $(VENV)/.installed ## live check of AssemblyAI and OpenAI with real keys (SMOKE_ARGS=...)
 	@PYTHONPATH=layers/common:local $(PY) scripts/smoke.py $(SMOKE_ARGS)
+
+load: $(VENV)/.installed ## 200 meetings at once through the handlers, 20 database connections (LOAD_ARGS=...)
+	@PYTHONPATH=layers/common:local $(PY) scripts/load.py $(LOAD_ARGS)
 
 clean: ## remove build output, virtual environments and demo output
 	rm -rf .aws-sam .aws-sam-build.log $(VENV) $(SAM_VENV) out .pytest_cache .mypy_cache .ruff_cache
