@@ -44,6 +44,8 @@ class ErrorCode(StrEnum):
     LANGUAGE_UNSUPPORTED = ("language_unsupported", True, True)
     NO_SPEECH = ("no_speech", True, True)
     INPUT_REJECTED = "input_rejected"
+    # The object was deleted (or unreadable) before Submit could read it.
+    FILE_MISSING = "file_missing"
 
     # --- AssemblyAI -----------------------------------------------------------------
     ASSEMBLYAI_REJECTED = "assemblyai_rejected"
@@ -66,6 +68,8 @@ class ErrorCode(StrEnum):
     # The acta was handed to SES but whether SES accepted it is unknown (the worker
     # was lost in between and no Send event arrived): not resent, the person is told.
     EMAIL_OUTCOME_UNKNOWN = ("email_outcome_unknown", True, True)
+    # A request went out and no answer came back (errors.OutcomeUnknown).
+    OUTCOME_UNKNOWN = "outcome_unknown"
 
     # --- ours -------------------------------------------------------------------------
     INTERNAL_ERROR = "internal_error"
