@@ -108,15 +108,17 @@ def capped(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CappedRole]
 
 
 @pytest.fixture
-def pipeline(capped: CappedRole, aws: Any, assemblyai: Any, openai_api: Any) -> Pipeline:
+def pipeline(
+    capped: CappedRole,
+    aws: Any,
+    assemblyai: Any,
+    openai_api: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Pipeline:
     from voxcliente import generation
 
-    generation_sleep = generation._sleep
-    generation._sleep = lambda _seconds: None
-    try:
-        return Pipeline(aws, assemblyai, openai_api)
-    finally:
-        generation._sleep = generation_sleep
+    monkeypatch.setattr(generation, "_sleep", lambda _seconds: None)  # no retry pauses
+    return Pipeline(aws, assemblyai, openai_api)
 
 
 class Pipeline:
