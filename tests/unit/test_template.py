@@ -649,3 +649,15 @@ def test_a_throttled_webhook_gets_a_status_assemblyai_retries(template: dict[str
         params["WebhookReservedConcurrency"]["Default"]
         <= params["WebhookThrottlingBurstLimit"]["Default"]
     )
+
+
+def test_the_webhook_answers_within_assemblyais_deadline(resources: dict[str, Any]) -> None:
+    """AssemblyAI gives the webhook 10 s: connecting and one statement must fit well
+    inside the function's timeout, so a slow database ends in a retried 503."""
+    props = _props(resources, "WebhookFunction")
+    variables = props["Environment"]["Variables"]
+    budget_s = (
+        int(variables["DB_CONNECT_TIMEOUT_S"]) + int(variables["DB_STATEMENT_TIMEOUT_MS"]) / 1000
+    )
+    assert props["Timeout"] <= 10
+    assert budget_s < props["Timeout"]
