@@ -451,7 +451,11 @@ def _deliver(
             tags=email.meeting_tags(meeting.id, kind),
         )
     except ValueError as exc:
-        logger.exception("the email cannot be built or sent as it is", extra=log)
+        # No traceback: the error's text may quote the address.
+        logger.error(
+            "the email cannot be built or sent as it is",
+            extra={**log, "error": type(exc).__name__},
+        )
         return end("unbuildable", type(exc).__name__)
     except ProviderError as exc:
         return end("ses_rejected", exc.message)
