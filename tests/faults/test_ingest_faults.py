@@ -137,6 +137,7 @@ def test_defect_02_an_unusable_metadata_address_keeps_the_usable_folder_address(
     # the one who dropped the file is who can be told why
     assert meeting["recipient_email"] == ADDRESS
     assert assemblyai.submissions == []
+    assert aws.queue_messages() == [{"meeting_id": str(meeting["id"]), "kind": "failure"}]
 
 
 # --- 3: the database lost right after AssemblyAI accepted -------------------------------

@@ -265,6 +265,6 @@ def test_every_error_code_the_code_base_uses_is_in_the_registry() -> None:
 
     registered = {c.value for c in ErrorCode}
     assert used - registered == set()
-    assert {"email_missing", "email_invalid", "upload_unknown", "recipient_suppressed"} == {
+    assert {"email_missing", "upload_unknown", "recipient_suppressed"} == {
         c.value for c in ErrorCode if not c.notifies
     }

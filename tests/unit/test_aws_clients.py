@@ -63,3 +63,10 @@ def test_a_local_endpoint_from_the_settings_uses_path_style(
     reset_settings()
     post = aws.client("s3").generate_presigned_post("voxcliente-audio", "uploads/x/a.mp3")
     assert post["url"] == "http://127.0.0.1:5000/voxcliente-audio"
+
+
+def test_ses_is_never_retried_by_botocore(deployed: None) -> None:
+    """A read timeout after SES accepted a message would be retried into a second
+    email (defect 8): the worker's claim and the queue decide retries instead."""
+    assert aws.client("sesv2").meta.config.retries["total_max_attempts"] == 1
+    assert aws.client("sqs").meta.config.retries["total_max_attempts"] == 4  # 3 retries

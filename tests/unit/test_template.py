@@ -661,3 +661,13 @@ def test_the_webhook_answers_within_assemblyais_deadline(resources: dict[str, An
     )
     assert props["Timeout"] <= 10
     assert budget_s < props["Timeout"]
+
+
+def test_ses_send_events_reach_email_events(resources: dict[str, Any]) -> None:
+    """The Send event carries our meeting tag: it recovers the message id when the worker
+    was lost between SES accepting and its commit, so nothing is sent twice."""
+    [destination] = [
+        r for r in resources.values() if r["Type"] == "AWS::SES::ConfigurationSetEventDestination"
+    ]
+    kinds = destination["Properties"]["EventDestination"]["MatchingEventTypes"]
+    assert {"send", "delivery", "bounce", "complaint", "reject"} <= set(kinds)

@@ -27,7 +27,13 @@ def client_config(service: str, *, endpoint_url: str | None) -> Any:
     from botocore.config import Config
 
     options: dict[str, Any] = {
-        "retries": {"max_attempts": 3, "mode": "standard"},
+        # SES is never retried by botocore: a read timeout after SES accepted the
+        # message would send it twice. The worker's claim and the queue retry instead.
+        "retries": (
+            {"total_max_attempts": 1, "mode": "standard"}
+            if service == "sesv2"
+            else {"max_attempts": 3, "mode": "standard"}
+        ),
         # Only an endpoint given in the settings counts (see the module docstring).
         "ignore_configured_endpoint_urls": endpoint_url is None,
     }

@@ -32,7 +32,8 @@ class ErrorCode(StrEnum):
 
     # --- no valid recipient: nobody to tell ---------------------------------------
     EMAIL_MISSING = ("email_missing", False)
-    EMAIL_INVALID = ("email_invalid", False)
+    # Told only when another address given with the file (the inbox folder's) is usable.
+    EMAIL_INVALID = ("email_invalid", True, True)
     UPLOAD_UNKNOWN = ("upload_unknown", False)
     # Earlier emails bounced or were reported as spam: sending a notice is the harm.
     RECIPIENT_SUPPRESSED = ("recipient_suppressed", False)
@@ -45,7 +46,7 @@ class ErrorCode(StrEnum):
     NO_SPEECH = ("no_speech", True, True)
     INPUT_REJECTED = "input_rejected"
     # The object was deleted (or unreadable) before Submit could read it.
-    FILE_MISSING = "file_missing"
+    FILE_MISSING = ("file_missing", True, True)
 
     # --- AssemblyAI -----------------------------------------------------------------
     ASSEMBLYAI_REJECTED = "assemblyai_rejected"

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from voxcliente import error_codes, queue
+from voxcliente import error_codes, queue, recipients
 from voxcliente import repository as repo
 from voxcliente.db import transaction
 from voxcliente.models import ACTIVE_STATUSES, Meeting, MeetingStatus
@@ -59,7 +59,7 @@ def fail(
         )
         notify = (
             failed is not None
-            and failed.recipient_email is not None
+            and recipients.usable_address(failed.recipient_email) is not None
             and error_codes.notifies(failed.error_code)
         )
         if notify:

@@ -205,6 +205,19 @@ _FAILURES: dict[str, dict[str, tuple[str, str, str]]] = {
             "Divida la grabación en partes más cortas o expórtela en un formato comprimido "
             "(por ejemplo MP3) y vuelva a subirla.",
         ),
+        "email_invalid": (
+            "La dirección indicada no puede recibir el acta",
+            "La dirección de correo indicada junto con el archivo «{filename}» no es una "
+            "a la que podamos enviar el acta, por lo que no se ha procesado.",
+            "Vuelva a enviar el archivo indicando una dirección válida (sin acentos ni "
+            "caracteres especiales antes de la @).",
+        ),
+        "file_missing": (
+            "El archivo ya no estaba disponible",
+            "El archivo «{filename}» se borró o dejó de estar disponible antes de que "
+            "pudiéramos procesarlo.",
+            "Vuelva a subir la grabación y no la borre hasta recibir el acta.",
+        ),
         "language_unsupported": (
             "El idioma indicado no se puede transcribir",
             "El idioma indicado junto con el archivo «{filename}» no es uno de los que "
@@ -276,6 +289,18 @@ _FAILURES: dict[str, dict[str, tuple[str, str, str]]] = {
             "The file “{filename}” exceeds the largest size we can process.",
             "Split the recording into shorter parts or export it in a compressed format "
             "(for example MP3) and upload it again.",
+        ),
+        "email_invalid": (
+            "The address given cannot receive the minutes",
+            "The email address given with the file “{filename}” is not one we can send the "
+            "minutes to, so the file was not processed.",
+            "Send the file again with a valid address (no accents or special characters "
+            "before the @).",
+        ),
+        "file_missing": (
+            "The file was no longer available",
+            "The file “{filename}” was deleted or became unavailable before we could process it.",
+            "Upload the recording again and keep it until the minutes arrive.",
         ),
         "language_unsupported": (
             "The language given cannot be transcribed",

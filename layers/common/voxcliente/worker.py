@@ -516,7 +516,7 @@ def _fail(meeting: Meeting, code: str, message: str, settings: Settings) -> Work
 
 def send_failure_notice(meeting_id: UUID, *, settings: Settings) -> WorkResult:
     """Tell the person waiting that their meeting failed, and why (once)."""
-    from voxcliente import error_codes, rendering
+    from voxcliente import error_codes, recipients, rendering
 
     with transaction() as tx:
         meeting = repo.get_meeting(tx, meeting_id)
@@ -524,7 +524,12 @@ def send_failure_notice(meeting_id: UUID, *, settings: Settings) -> WorkResult:
         suppressed = bool(
             meeting and meeting.recipient_email and repo.is_suppressed(tx, meeting.recipient_email)
         )
-        if meeting is not None and meeting.recipient_email and suppressed:
+        unusable = bool(
+            meeting
+            and meeting.recipient_email
+            and recipients.usable_address(meeting.recipient_email) is None
+        )
+        if meeting is not None and meeting.recipient_email and (suppressed or unusable):
             # Recorded, so that the reconciler stops asking.
             repo.record_unsent_delivery(
                 tx,
@@ -532,12 +537,12 @@ def send_failure_notice(meeting_id: UUID, *, settings: Settings) -> WorkResult:
                 user_id=meeting.user_id,
                 recipient=meeting.recipient_email,
                 kind="failure",
-                status="suppressed",
-                reason="suppressed",
+                status="suppressed" if suppressed else "failed",
+                reason="suppressed" if suppressed else "recipient_unusable",
             )
     if meeting is None or meeting.status != "failed" or not meeting.recipient_email:
         return WorkResult(meeting_id, "skipped")
-    if not error_codes.notifies(meeting.error_code) or suppressed:
+    if not error_codes.notifies(meeting.error_code) or suppressed or unusable:
         return WorkResult(meeting_id, "skipped")
     language = (meeting.language or settings.acta_language or "es")[:2]
     rendered = rendering.render_failure_email(
