@@ -224,6 +224,69 @@ def test_defect_03_without_the_webhook_the_meeting_waits_received_with_its_claim
     assert meeting["assemblyai_transcript_id"] is None
     assert len(assemblyai.submissions) == 1
     assert aws.queue_messages() == []
+    # When the webhook never came and the claim is older than the webhook's window,
+    # the reconciler submits it again (a second, paid transcript: the price of a
+    # meeting that would otherwise be lost) and the meeting goes on
+    from voxcliente import reconcile
+
+    conn.execute("UPDATE meetings SET submit_claimed_at = now() - interval '4 hours'")
+    assert reconcile.run().continued == [str(meeting["id"])]
+    [meeting] = meetings(conn)
+    assert meeting["status"] == "submitted"
+    assert len(assemblyai.submissions) == 2
+    # and a second pass does nothing more
+    assert reconcile.run().continued == []
+    assert len(assemblyai.submissions) == 2
+
+
+def test_defect_03_a_meeting_whose_retries_ran_out_is_resubmitted_by_the_reconciler(
+    db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
+) -> None:
+    from voxcliente import reconcile
+    from voxcliente.errors import TransientError
+
+    # Given AssemblyAI down for all of Lambda's three attempts (the claim released)
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key)
+    for _ in range(3):
+        assemblyai.script_submit("server_error")
+        with pytest.raises(TransientError):
+            submit(key, bucket=aws.bucket)
+    [meeting] = meetings(conn)
+    assert (meeting["status"], meeting["submit_claimed_at"]) == ("received", None)
+    # When the reconciler runs early, it leaves it alone; later, it submits it once
+    assert reconcile.run().continued == []
+    conn.execute("UPDATE meetings SET created_at = now() - interval '20 minutes'")
+    assert reconcile.run().continued == [str(meeting["id"])]
+    [meeting] = meetings(conn)
+    assert meeting["status"] == "submitted"
+    assert len(assemblyai._jobs) == 1  # the one job AssemblyAI accepted
+
+
+def test_defect_03_a_meeting_that_never_submits_ends_failed_with_a_notice(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    configure: Callable[..., None],
+) -> None:
+    from voxcliente import reconcile
+
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key)
+    configure(MAX_ATTEMPTS="2")
+    for _ in range(2):
+        assemblyai.script_submit("server_error")
+        with pytest.raises(Exception, match="AssemblyAI"):
+            submit(key, bucket=aws.bucket)
+    conn.execute("UPDATE meetings SET created_at = now() - interval '20 minutes'")
+    report = reconcile.run()
+    [meeting] = meetings(conn)
+    assert report.failed == [str(meeting["id"])]
+    assert (meeting["status"], meeting["error_code"]) == ("failed", "internal_error")
+    assert aws.queue_messages() == [{"meeting_id": str(meeting["id"]), "kind": "failure"}]
+    assert assemblyai._jobs == {}  # nothing was accepted, nothing paid
+    assert reconcile.run().failed == []  # ended once
 
 
 # --- 4: one record's failure is that record's outcome -------------------------------------

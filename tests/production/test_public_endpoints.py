@@ -12,7 +12,6 @@ included). Presigned URLs must name the bucket on S3's *regional* host.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -80,41 +79,11 @@ def _assert_https_host(url: str, host: str, what: str) -> None:
 
 
 def openai_client_of_generation(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The ``openai.OpenAI`` that ``generation.generate_acta`` builds from ``settings``.
-
-    The construction is inline in ``generate_acta``: the real SDK class is
-    replaced by a subclass that keeps the constructed client and stops there.
-    """
-    import openai
-
+    """The ``openai.OpenAI`` that ``generation.generate_acta`` builds from ``settings``
+    (``generation.openai_client``, the one factory it uses)."""
     from voxcliente import generation
 
-    class Built(Exception):
-        pass
-
-    built: list[Any] = []
-
-    class Capturing(openai.OpenAI):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            built.append(self)
-            raise Built
-
-    transcript = generation.TranscriptInput(
-        text="Buenos días. Acordamos revisar el contrato.",
-        utterances=[],
-        language_code="es",
-        audio_duration_s=3.0,
-        meeting_date=date(2026, 11, 26),
-        client_name=None,
-        original_filename="reunion.mp3",
-    )
-    with monkeypatch.context() as patch:
-        patch.setattr(openai, "OpenAI", Capturing)
-        with pytest.raises(Built):
-            generation.generate_acta(transcript, settings=settings)
-    assert len(built) == 1, "generate_acta built no OpenAI client"
-    return built[0]
+    return generation.openai_client(settings)
 
 
 def check_every_client(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -148,15 +148,6 @@ def test_with_both_providers_it_prints_what_each_accepted_and_answered(
 
 
 @pytest.mark.integration
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "generation.generate_acta(client=...) calls client.with_options(max_retries=0), and "
-        "the openai SDK's copy() given organization=None reads OPENAI_ORG_ID / "
-        "OPENAI_PROJECT_ID from the environment again; fix in generation.py: after "
-        "with_options, restore the caller's client.organization and client.project"
-    ),
-)
 def test_an_openai_variable_outside_the_settings_never_reaches_openai(
     smoke: ModuleType, openai_api: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -558,6 +558,25 @@ def _finish(acta: Acta, transcript: TranscriptInput, language: str) -> Acta:
     return acta.model_copy(update=update)
 
 
+def openai_client(settings: Settings) -> openai.OpenAI:
+    """The OpenAI client, every value explicit from the settings (given None, the SDK
+    reads ``OPENAI_*`` from the environment itself, and an empty value breaks it)."""
+    import openai  # lazily, on purpose: see the module docstring
+
+    client = openai.OpenAI(
+        api_key=settings.get_openai_api_key(),
+        base_url=settings.openai_base_url,
+        timeout=settings.openai_timeout_s,
+        max_retries=0,  # OPENAI_MAX_RETRIES are made here, see the module docstring
+    )
+    # Settings has no organization or project, so the API key's own apply. Given None
+    # the SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID by itself and sends them as
+    # headers (an empty variable as an empty header); cleared, no header is sent.
+    client.organization = None
+    client.project = None
+    return client
+
+
 def generate_acta(
     transcript: TranscriptInput,
     *,
@@ -583,24 +602,16 @@ def generate_acta(
     language = acta_language(settings, transcript.language_code)
     parts = split_transcript(transcript, settings.acta_max_chars_per_part)
 
-    import openai  # lazily, on purpose: see the module docstring
-
     owned = client is None
     if client is None:
-        # Every value explicit (an SDK given None reads OPENAI_* from the environment itself).
-        client = openai.OpenAI(
-            api_key=settings.get_openai_api_key(),
-            base_url=settings.openai_base_url,
-            timeout=settings.openai_timeout_s,
-            max_retries=0,  # OPENAI_MAX_RETRIES are made here, see the module docstring
-        )
-        # Settings has no organization or project, so the API key's own apply. Given None
-        # the SDK reads OPENAI_ORG_ID / OPENAI_PROJECT_ID by itself and sends them as
-        # headers (an empty variable as an empty header); cleared, no header is sent.
-        client.organization = None
-        client.project = None
+        client = openai_client(settings)
     else:
+        given = client
         client = client.with_options(max_retries=0)
+        # The SDK's copy, given organization=None, reads OPENAI_ORG_ID/OPENAI_PROJECT_ID
+        # from the environment again: keep the caller's.
+        client.organization = given.organization
+        client.project = given.project
     try:
         generator = _Generator(client, settings, transcript, language)
         if len(parts) == 1:

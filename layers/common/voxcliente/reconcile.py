@@ -1,5 +1,10 @@
 """Reconciler: finish what a lost webhook or a dead worker left behind.
 
+* ``received`` that nobody is submitting: Submit's retries ran out (its claim
+  released, ``RECEIVED_GRACE_S`` ago), or a run died holding the claim, perhaps
+  after AssemblyAI accepted the job (``RECONCILE_SUBMITTED_AFTER_S`` ago: the
+  webhook, which names the meeting, had that long to adopt the transcript).
+  Submit it again as the S3 event would, or, past ``MAX_ATTEMPTS``, fail it.
 * ``submitted`` for longer than ``RECONCILE_SUBMITTED_AFTER_S``: AssemblyAI
   stops retrying a webhook after about 10 attempts, so ask it for the status
   and continue as the webhook would have.
@@ -23,12 +28,15 @@ from voxcliente import error_codes, lifecycle, queue, transcription
 from voxcliente import repository as repo
 from voxcliente.db import transaction
 from voxcliente.errors import TransientError
+from voxcliente.models import Meeting
 from voxcliente.observability import logger, metrics
 from voxcliente.settings import Settings, get_settings
 from voxcliente.webhook import apply_transcript_status
 
 # A transcribed meeting normally leaves that state within seconds.
 TRANSCRIBED_GRACE_S = 600
+# Lambda retries a failed S3 event twice within about three minutes.
+RECEIVED_GRACE_S = 900
 
 
 @dataclass
@@ -54,6 +62,14 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
         transcribed = repo.find_meetings_waiting(tx, "transcribed", TRANSCRIBED_GRACE_S, limit)
         generating = repo.find_meetings_waiting(tx, "generating", cfg.acta_claim_timeout_s, limit)
         unnotified = repo.find_failed_without_notice(tx, error_codes.SILENT_CODES, limit)
+        received = repo.find_received_unsubmitted(
+            tx,
+            unclaimed_after_s=RECEIVED_GRACE_S,
+            claimed_after_s=cfg.reconcile_submitted_after_s,
+            limit=limit,
+        )
+    for meeting in received:
+        _resubmit(meeting, cfg, report)
     for meeting in submitted:
         report.submitted_checked += 1
         try:
@@ -101,6 +117,41 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
         },
     )
     return report
+
+
+def _resubmit(meeting: Meeting, cfg: Settings, report: Report) -> None:
+    """Submit a stranded ``received`` meeting as its S3 event would have."""
+    from voxcliente import ingest
+
+    if meeting.attempts >= cfg.max_attempts:
+        failed = lifecycle.fail(
+            meeting.id,
+            error_codes.ErrorCode.INTERNAL_ERROR,
+            f"The file could not be sent for transcription after {meeting.attempts} attempts.",
+            expected=("received",),
+            settings=cfg,
+        )
+        if failed is not None:
+            report.failed.append(str(meeting.id))
+        return
+    identity = meeting.s3_version_id or ""
+    ref = ingest.ObjectRef(
+        bucket=meeting.s3_bucket,
+        key=meeting.s3_key,
+        # An unversioned bucket's meeting is keyed by its ETag (ingest.object_identity).
+        version_id="" if identity.startswith("etag:") else identity,
+        size=meeting.size_bytes,
+        etag=meeting.s3_etag,
+    )
+    try:
+        outcome = ingest.process_object(ref, settings=cfg)
+    except TransientError:
+        logger.exception(
+            "resubmission failed; will try again next run", extra={"meeting_id": str(meeting.id)}
+        )
+        return
+    if outcome.result in ("submitted", "failed"):
+        report.continued.append(str(meeting.id))
 
 
 def _email_in_flight(meeting_id: UUID) -> bool:

@@ -251,7 +251,7 @@ def claim_submission(conn: Connection, meeting_id: UUID, stale_after_s: int) -> 
     """Take the right to submit a received meeting; False if someone else holds it."""
     row = conn.execute(
         """
-        UPDATE meetings SET submit_claimed_at = now()
+        UPDATE meetings SET submit_claimed_at = now(), attempts = attempts + 1
         WHERE id = %s AND status = 'received'
           AND (submit_claimed_at IS NULL
                OR submit_claimed_at < now() - make_interval(secs => %s))
@@ -260,6 +260,28 @@ def claim_submission(conn: Connection, meeting_id: UUID, stale_after_s: int) -> 
         (meeting_id, stale_after_s),
     ).fetchone()
     return row is not None
+
+
+def find_received_unsubmitted(
+    conn: Connection, *, unclaimed_after_s: int, claimed_after_s: int, limit: int = 100
+) -> list[Meeting]:
+    """``received`` meetings nobody is submitting: never claimed (or the claim was
+    released) for ``unclaimed_after_s``, or claimed ``claimed_after_s`` ago and never
+    recorded (the run died, perhaps after AssemblyAI accepted: its webhook had that
+    long to adopt the transcript)."""
+    rows = conn.execute(
+        """
+        SELECT * FROM meetings
+        WHERE status = 'received'
+          AND ((submit_claimed_at IS NULL
+                AND created_at < now() - make_interval(secs => %s))
+               OR submit_claimed_at < now() - make_interval(secs => %s))
+        ORDER BY created_at
+        LIMIT %s
+        """,
+        (unclaimed_after_s, claimed_after_s, limit),
+    ).fetchall()
+    return [Meeting.model_validate(r) for r in rows]
 
 
 def release_submission(conn: Connection, meeting_id: UUID) -> None:
