@@ -188,3 +188,26 @@ def test_a_real_key_without_network_tries_the_real_host_and_stops_cleanly(
     assert row is not None and row[0] == status
     if status == "received":
         assert row[1] is None  # the claim was released: a retry submits it
+
+
+def test_no_log_line_of_a_full_run_names_the_address_or_the_transcript(
+    pg_server: str, tmp_path: Path
+) -> None:
+    """Every function's log line of the whole sample (DEBUG included) is free of the
+    recipient's address and of the transcript's words: logs name meetings by id."""
+    from voxlocal.demo import DEFAULT_AUDIO, DEFAULT_EMAIL
+
+    result = run_demo(pg_server, tmp_path, extra_env={"POWERTOOLS_LOG_LEVEL": "DEBUG"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = (tmp_path / "functions.log").read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    messages = {line["message"] for line in lines}  # every stage logged
+    assert {"submitted to AssemblyAI", "webhook handled", "SES event recorded"} <= messages
+    sidecar = json.loads(Path(f"{DEFAULT_AUDIO}.transcript.json").read_text(encoding="utf-8"))
+    sentences = [u["text"] for u in sidecar["utterances"] if len(u["text"]) > 20]
+    assert sentences
+    lowered = log.lower()
+    assert DEFAULT_EMAIL.lower() not in lowered
+    assert DEFAULT_EMAIL.split("@")[0].lower() not in lowered
+    for sentence in sentences:
+        assert sentence.lower() not in lowered, sentence
