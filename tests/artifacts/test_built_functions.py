@@ -435,6 +435,7 @@ def test_the_reconciler_continues_a_meeting_whose_webhook_never_came(
         "continued": [outcome["meeting_id"]],
         "requeued": [],
         "notices": [],
+        "failed": [],
     }
     assert [m["meeting_id"] for m in aws.queue_messages()] == [outcome["meeting_id"]]
     assert only_meeting(db)["status"] == "transcribed"

@@ -280,6 +280,7 @@ def test_defect_03_a_meeting_that_never_submits_ends_failed_with_a_notice(
         with pytest.raises(Exception, match="AssemblyAI"):
             submit(key, bucket=aws.bucket)
     conn.execute("UPDATE meetings SET created_at = now() - interval '20 minutes'")
+    assert [m["submit_attempts"] for m in meetings(conn)] == [2]
     report = reconcile.run()
     [meeting] = meetings(conn)
     assert report.failed == [str(meeting["id"])]

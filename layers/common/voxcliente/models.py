@@ -108,6 +108,7 @@ class Meeting(Row):
     error_code: str | None = None
     error_message: str | None = None
     attempts: int = 0
+    submit_attempts: int = 0
     received_at: datetime
     submit_claimed_at: datetime | None = None
     submitted_at: datetime | None = None

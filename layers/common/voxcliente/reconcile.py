@@ -123,11 +123,12 @@ def _resubmit(meeting: Meeting, cfg: Settings, report: Report) -> None:
     """Submit a stranded ``received`` meeting as its S3 event would have."""
     from voxcliente import ingest
 
-    if meeting.attempts >= cfg.max_attempts:
+    if meeting.submit_attempts >= cfg.max_attempts:
         failed = lifecycle.fail(
             meeting.id,
             error_codes.ErrorCode.INTERNAL_ERROR,
-            f"The file could not be sent for transcription after {meeting.attempts} attempts.",
+            f"The file could not be sent for transcription after "
+            f"{meeting.submit_attempts} attempts.",
             expected=("received",),
             settings=cfg,
         )

@@ -251,7 +251,7 @@ def claim_submission(conn: Connection, meeting_id: UUID, stale_after_s: int) -> 
     """Take the right to submit a received meeting; False if someone else holds it."""
     row = conn.execute(
         """
-        UPDATE meetings SET submit_claimed_at = now(), attempts = attempts + 1
+        UPDATE meetings SET submit_claimed_at = now(), submit_attempts = submit_attempts + 1
         WHERE id = %s AND status = 'received'
           AND (submit_claimed_at IS NULL
                OR submit_claimed_at < now() - make_interval(secs => %s))
