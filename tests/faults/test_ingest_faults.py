@@ -559,3 +559,39 @@ def test_duplicates_20_concurrent_webhooks_queue_one_message(
     [meeting] = meetings(conn)
     assert meeting["status"] == "transcribed"
     assert len(assemblyai.submissions) == 1
+
+
+def test_an_error_webhook_whose_reason_assemblyai_refuses_ends_the_meeting_at_once(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A final 4xx when asking for the failed transcript's reason can never pass: the
+    meeting fails now (one notice), not after ten retried webhooks answered 503."""
+    from voxcliente import transcription
+    from voxcliente.errors import ProviderError
+
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key)
+    assert results(submit(key, bucket=aws.bucket)) == ["submitted"]
+    [transcript_id] = list(assemblyai._jobs)
+    assemblyai.wait(transcript_id)
+    url, headers, payload = assemblyai.webhook_request(transcript_id)
+
+    def refused(*_args: Any, **_kwargs: Any) -> Any:
+        raise ProviderError("AssemblyAI refused (HTTP 403)", code="assemblyai_rejected")
+
+    monkeypatch.setattr(transcription, "fetch", refused)
+    body = json.dumps({**payload, "status": "error"})
+    assert webhook(url, headers, body)[1]["outcome"] == "failed"
+    [meeting] = meetings(conn)
+    assert (meeting["status"], meeting["error_code"]) == ("failed", "transcription_failed")
+    assert "HTTP 403" in meeting["error_message"]
+    assert aws.queue_messages() == [{"meeting_id": str(meeting["id"]), "kind": "failure"}]
+    # AssemblyAI's retry of the same webhook changes nothing
+    assert webhook(url, headers, body) == (
+        200,
+        {"meeting_id": str(meeting["id"]), "outcome": "unchanged"},
+    )

@@ -85,8 +85,14 @@ def apply_transcript_status(meeting: Meeting, status: str, *, settings: Settings
     if status == "error":
         if meeting.status != "submitted":
             return "unchanged"
-        result = transcription.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
-        reason = result.error or "AssemblyAI gave no reason."
+        try:
+            result = transcription.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
+            reason = result.error or "AssemblyAI gave no reason."
+        except ProviderError as exc:
+            # The transcript failed and AssemblyAI refuses for good to say why (a 4xx):
+            # asking again cannot help, so the meeting ends now rather than after ten
+            # retried webhooks.
+            reason = f"AssemblyAI gave no reason ({exc.message})"
         failed = lifecycle.fail(
             meeting.id,
             ErrorCode.TRANSCRIPTION_FAILED,
