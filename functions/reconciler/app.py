@@ -21,4 +21,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "requeued": report.requeued,
         "notices": report.notices,
         "failed": report.failed,
+        "replayed": report.replayed,
     }

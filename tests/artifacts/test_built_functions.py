@@ -436,6 +436,7 @@ def test_the_reconciler_continues_a_meeting_whose_webhook_never_came(
         "requeued": [],
         "notices": [],
         "failed": [],
+        "replayed": 0,
     }
     assert [m["meeting_id"] for m in aws.queue_messages()] == [outcome["meeting_id"]]
     assert only_meeting(db)["status"] == "transcribed"

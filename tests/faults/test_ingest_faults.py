@@ -595,3 +595,65 @@ def test_an_error_webhook_whose_reason_assemblyai_refuses_ends_the_meeting_at_on
         200,
         {"meeting_id": str(meeting["id"]), "outcome": "unchanged"},
     )
+
+
+def test_an_s3_event_whose_lambda_retries_ran_out_is_replayed_by_the_reconciler(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    configure: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Submit refused by the database on all of Lambda's three attempts left no meeting
+    row; the event waits in the on-failure queue, and the reconciler replays it."""
+    from voxcliente import db, reconcile
+    from voxcliente.errors import TransientError
+
+    failures_url = aws.sqs.create_queue(QueueName="voxcliente-async-failures-test")["QueueUrl"]
+    configure(ASYNC_FAILURES_QUEUE_URL=failures_url)
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key)
+    event = events.s3_put(aws.bucket, key, size=len(AUDIO))
+
+    # Given the database refusing every connection during Lambda's three attempts
+    def full(*_args: Any, **_kwargs: Any) -> Any:
+        raise TransientError("the database is full", code="database_unavailable")
+
+    db.close_connection()
+    with monkeypatch.context() as patch:
+        patch.setattr(db, "connect", full)
+        for _ in range(3):
+            with pytest.raises(TransientError):
+                load_function("submit").lambda_handler(event, events.LambdaContext("Submit"))
+    assert meetings(conn) == []
+    # and Lambda's on-failure destination record of the event (its documented shape)
+    record = {
+        "version": "1.0",
+        "timestamp": "2026-11-26T10:00:00.000Z",
+        "requestContext": {
+            "requestId": "c9b3b1e0-0000-4000-8000-000000000000",
+            "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:Submit:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+        "responsePayload": {"errorMessage": "the database is full"},
+    }
+    aws.sqs.send_message(QueueUrl=failures_url, MessageBody=json.dumps(record))
+    aws.sqs.send_message(QueueUrl=failures_url, MessageBody="not ours")
+
+    # When the reconciler runs (the database is back)
+    assert reconcile.run().replayed == 1
+
+    # Then the meeting exists and is submitted, once; the foreign message is kept
+    [meeting] = meetings(conn)
+    assert meeting["status"] == "submitted"
+    assert len(assemblyai._jobs) == 1
+    counts = aws.sqs.get_queue_attributes(
+        QueueUrl=failures_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert sum(int(n) for n in counts.values()) == 1  # "not ours", hidden until next run
+    assert reconcile.run().replayed == 0

@@ -42,8 +42,12 @@ ALLOWED_ACTIONS: dict[str, set[str]] = {
     "ActaFunction": {"secretsmanager:GetSecretValue", "ses:SendEmail", "ses:SendRawEmail"},
     "EmailEventsFunction": {"secretsmanager:GetSecretValue"},
     "ReconcilerFunction": {
+        "s3:GetObject",
+        "s3:GetObjectVersion",
         "secretsmanager:GetSecretValue",
         "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
         "cloudwatch:PutMetricData",
     },
     "MigrateFunction": {"secretsmanager:GetSecretValue"},
@@ -56,7 +60,7 @@ ALLOWED_SECRETS: dict[str, set[str]] = {
     "WebhookFunction": {"WebhookSecret", "AssemblyAiSecret", "db"},
     "ActaFunction": {"AssemblyAiSecret", "OpenAiSecret", "db"},
     "EmailEventsFunction": {"db"},
-    "ReconcilerFunction": {"AssemblyAiSecret", "db"},
+    "ReconcilerFunction": {"AssemblyAiSecret", "WebhookSecret", "db"},
     "MigrateFunction": {"db"},
 }
 

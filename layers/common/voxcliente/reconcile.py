@@ -17,14 +17,21 @@
   with SES is always re-queued: the worker resolves that email (recorded,
   or ended unsent) without paying anything again.
 * ``failed`` with somebody to tell and no failure notice: queue the notice.
+* Events whose Lambda retries ran out (S3 for Submit, SNS for EmailEvents) wait
+  in the on-failure destination queue (``ASYNC_FAILURES_QUEUE_URL``): each is
+  replayed through the same code once per run, and removed when it went
+  through. Without this, a Submit refused by the database three times in a row
+  would leave no meeting row at all.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
-from voxcliente import error_codes, lifecycle, queue, transcription
+from voxcliente import aws, error_codes, lifecycle, queue, transcription
 from voxcliente import repository as repo
 from voxcliente.db import transaction
 from voxcliente.errors import TransientError
@@ -46,6 +53,7 @@ class Report:
     requeued: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    replayed: int = 0
 
     @property
     def stuck(self) -> int:
@@ -68,6 +76,7 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
             claimed_after_s=cfg.reconcile_submitted_after_s,
             limit=limit,
         )
+    report.replayed = replay_failed_events(cfg)
     for meeting in received:
         _resubmit(meeting, cfg, report)
     for meeting in submitted:
@@ -114,9 +123,71 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
             "requeued": report.requeued,
             "notices": report.notices,
             "failed": report.failed,
+            "replayed": report.replayed,
         },
     )
     return report
+
+
+# Messages read from the on-failure queue per run (10 per request).
+REPLAY_BATCHES = 5
+
+
+def replay_failed_events(cfg: Settings) -> int:
+    """Replay the events Lambda gave up on; return how many went through.
+
+    Each message is Lambda's destination record (AWS Lambda guide, "Capturing
+    records of asynchronous invocations"): the original event is its
+    ``requestPayload``. A message that fails again stays for the next run (the
+    queue's alarm keeps a person informed); one that is not ours is left alone.
+    """
+    if not cfg.async_failures_queue_url:
+        return 0
+    sqs = aws.client("sqs")
+    done = 0
+    for _ in range(REPLAY_BATCHES):
+        messages = sqs.receive_message(
+            QueueUrl=cfg.async_failures_queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            VisibilityTimeout=300,
+        ).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            if _replay(message, cfg):
+                sqs.delete_message(
+                    QueueUrl=cfg.async_failures_queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                )
+                done += 1
+    return done
+
+
+def _replay(message: dict[str, Any], cfg: Settings) -> bool:
+    from voxcliente import email_events, ingest
+
+    try:
+        payload = json.loads(message.get("Body") or "").get("requestPayload")
+        sources = {str(r.get("eventSource") or r.get("EventSource")) for r in payload["Records"]}
+    except (ValueError, TypeError, KeyError, AttributeError):
+        logger.warning("an on-failure message that is not an S3 or SNS event; left alone")
+        return False
+    try:
+        if sources == {"aws:s3"}:
+            ingest.process_event(payload, settings=cfg)
+        elif sources == {"aws:sns"}:
+            email_events.handle_sns_event(payload)
+        else:
+            logger.warning("an on-failure event from another source; left alone")
+            return False
+    except Exception as exc:  # noqa: BLE001 - kept for the next run, whatever it was
+        logger.warning(
+            "replaying a failed event failed again; kept for the next run",
+            extra={"error": type(exc).__name__},
+        )
+        return False
+    return True
 
 
 def _resubmit(meeting: Meeting, cfg: Settings, report: Report) -> None:

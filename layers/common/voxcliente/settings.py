@@ -77,6 +77,9 @@ class Settings(BaseModel):
     aws_endpoint_url: str | None = None
     audio_bucket: str | None = None
     acta_queue_url: str | None = None
+    # Lambda's on-failure destination of Submit and EmailEvents: events whose
+    # retries ran out, replayed by the reconciler.
+    async_failures_queue_url: str | None = None
     upload_prefix: str = "uploads/"
     inbox_prefix: str = "inbox/"
 
