@@ -165,13 +165,14 @@ def _acta_email_in_flight(meeting_id: UUID) -> bool:
 
 def _recipient(meeting: Meeting) -> str:
     """The recipient, checked as SES must address it, before anything is paid for."""
-    from voxcliente import email
+    from voxcliente import recipients
 
     if not meeting.recipient_email:
         raise InputRejected("The meeting has no recipient.", code=ErrorCode.EMAIL_MISSING)
     try:
-        email.parse_single_address(meeting.recipient_email, field="recipient")
-    except ValueError as exc:
+        # The same check as at the door (rows written before it was as strict as SES).
+        recipients.deliverable_address(meeting.recipient_email)
+    except recipients.UndeliverableAddress as exc:
         # e.g. a non-ASCII local part ("josé@..."): SES cannot address it (SMTPUTF8 is
         # not supported), so no email, acta or notice, can ever reach it.
         raise InputRejected(
