@@ -75,6 +75,7 @@ class Deployment:
     bucket: str
     queue_url: str
     queue_arn: str
+    failures_queue_url: str
 
     def environment(self, logical_id: str) -> dict[str, str]:
         return self.stack.function_environment(logical_id)
@@ -107,6 +108,8 @@ def deploy(region: str, client: Callable[[str], Any]) -> Deployment:
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     queue_url = str(stack.ref("ActaQueue"))
     client("sqs").create_queue(QueueName=queue_url.rsplit("/", 1)[1])
+    failures_queue_url = str(stack.ref("AsyncFailuresQueue"))
+    client("sqs").create_queue(QueueName=failures_queue_url.rsplit("/", 1)[1])
     ses = client("sesv2")
     ses.create_email_identity(EmailIdentity=SENDER)
     ses.create_configuration_set(ConfigurationSetName=str(stack.ref("EmailConfigurationSet")))
@@ -116,6 +119,7 @@ def deploy(region: str, client: Callable[[str], Any]) -> Deployment:
         bucket=bucket,
         queue_url=queue_url,
         queue_arn=str(stack.get_att("ActaQueue", "Arn")),
+        failures_queue_url=failures_queue_url,
     )
 
 

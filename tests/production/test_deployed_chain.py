@@ -195,3 +195,56 @@ def test_an_upload_ends_emailed_through_the_real_host_names(
         f"sqs.{REGION}.amazonaws.com:443",
         f"email.{REGION}.amazonaws.com:443",
     }
+
+
+def test_the_reconciler_finishes_stranded_work_with_its_own_environment(
+    deployed: Stack, conn: psycopg.Connection[Any]
+) -> None:
+    """The reconciler does Submit's work for stranded meetings: with only what the
+    template gives it (its secrets, its reads, the on-failure queue's URL) it
+    resubmits a meeting whose retries ran out and replays an S3 event Lambda gave
+    up on, reaching AssemblyAI and the bucket by their real names."""
+    from voxcliente.errors import TransientError
+
+    d, bucket = deployed.deployment, deployed.deployment.bucket
+    audio = SAMPLE.read_bytes()
+    deployed.assemblyai.register_audio(SAMPLE)
+    s3 = deployed.aws("s3")
+
+    # Given a meeting whose three Submit attempts met AssemblyAI down
+    stranded = f"inbox/{RECIPIENT}/varada.mp3"
+    s3.put_object(Bucket=bucket, Key=stranded, Body=audio, ContentType="audio/mpeg")
+    for _ in range(3):
+        deployed.assemblyai.script_submit("server_error")
+        with pytest.raises(TransientError):
+            deployed.run("SubmitFunction", events.s3_put(bucket, stranded, size=len(audio)))
+    conn.execute("UPDATE meetings SET created_at = now() - interval '20 minutes'")
+    # and an S3 event Lambda gave up on before any row was written (its destination record)
+    lost = f"inbox/{RECIPIENT}/perdida.mp3"
+    s3.put_object(Bucket=bucket, Key=lost, Body=audio, ContentType="audio/mpeg")
+    record = {
+        "version": "1.0",
+        "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": 3},
+        "requestPayload": events.s3_put(bucket, lost, size=len(audio)),
+        "responsePayload": {"errorMessage": "The database is unavailable right now."},
+    }
+    deployed.aws("sqs").send_message(QueueUrl=d.failures_queue_url, MessageBody=json.dumps(record))
+
+    # When the schedule fires
+    report = deployed.run("ReconcilerFunction", {"source": "aws.events"})
+
+    # Then both meetings are submitted, once each, through the real host names
+    assert report["replayed"] == 1, (report, deployed.proxy.refused)
+    assert len(report["continued"]) == 1, report
+    rows = conn.execute("SELECT s3_key, status FROM meetings ORDER BY s3_key").fetchall()
+    assert [(r["s3_key"], r["status"]) for r in rows] == [
+        (lost, "submitted"),
+        (stranded, "submitted"),
+    ]
+    assert len(deployed.assemblyai._jobs) == 2
+    assert deployed.proxy.refused == []
+    assert {
+        "api.assemblyai.com:443",
+        f"{bucket}.s3.{REGION}.amazonaws.com:443",
+        f"sqs.{REGION}.amazonaws.com:443",
+    } <= set(deployed.proxy.hosts())
