@@ -31,10 +31,10 @@ RECIPIENT = "ana.mendez@example.com"
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    from voxcliente import generation, worker
+    from voxcliente import db, generation
 
     monkeypatch.setattr(generation, "_sleep", lambda _seconds: None)
-    monkeypatch.setattr(worker, "_sleep", lambda _seconds: None)
+    monkeypatch.setattr(db, "_pause", lambda _seconds: None)
 
 
 class Pipeline:

@@ -177,12 +177,14 @@ def sent_email(db_url: str) -> str:
 
     with transaction() as tx:
         user = repo.get_or_create_user(tx, SES_RECIPIENT)
-        reserved = repo.reserve_delivery(
-            tx, meeting_id=None, user_id=user.id, recipient=SES_RECIPIENT, kind="acta"
-        )
-        assert reserved is not None
-        repo.mark_delivery_sent(tx, reserved.id, SES_MESSAGE_ID)
-    return str(reserved.id)
+        row = tx.execute(
+            "INSERT INTO email_deliveries (user_id, recipient, kind, status) "
+            "VALUES (%s, %s, 'acta', 'pending') RETURNING id",
+            (user.id, SES_RECIPIENT),
+        ).fetchone()
+        assert row is not None
+        repo.mark_delivery_sent(tx, row["id"], SES_MESSAGE_ID)
+    return str(row["id"])
 
 
 def sns_delivery_of(ses_record: dict[str, Any]) -> dict[str, Any]:

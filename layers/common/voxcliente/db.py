@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -170,3 +170,26 @@ def transaction() -> Iterator[Connection]:
         logger.exception("database operation failed")
         close_connection()
         raise TransientError("The database is unavailable right now.") from exc
+
+
+def _pause(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def transaction_retried[T](
+    work: Callable[[Connection], T], *, tries: int = 3, pause_s: float = 0.2, what: str
+) -> T:
+    """``work(tx)`` in a transaction, retried on a new connection when the database is
+    lost (``TransientError``): for a commit that must not be lost after something was
+    paid for or sent (an acta written, an email SES accepted). Raises the last error."""
+    for attempt in range(1, tries + 1):
+        try:
+            with transaction() as tx:
+                return work(tx)
+        except TransientError:
+            logger.warning(f"{what} failed; retrying", extra={"try": attempt})
+            if attempt == tries:
+                raise
+            close_connection()
+            _pause(pause_s * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises

@@ -17,7 +17,6 @@ id or ``key_hash(key)``, never the key itself.
 from __future__ import annotations
 
 import hashlib
-import traceback
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
@@ -32,7 +31,7 @@ from voxcliente import repository as repo
 from voxcliente.db import transaction
 from voxcliente.errors import ProviderError, TransientError
 from voxcliente.models import Meeting
-from voxcliente.observability import logger, metrics
+from voxcliente.observability import log_unexpected, logger, metrics
 from voxcliente.settings import Settings, get_settings
 
 # How long a Submit run may hold the claim before another run may take over
@@ -158,15 +157,13 @@ def resolve_recipient(ref: ObjectRef, metadata: dict[str, str], settings: Settin
     if ref.key.startswith(settings.inbox_prefix):
         parts = ref.key[len(settings.inbox_prefix) :].split("/")
         given.append(parts[0] if len(parts) > 1 else None)
-    candidates = [g for g in given if g and g.strip()]
-    usable = [e for e in (recipients.usable_address(g) for g in candidates) if e]
-    email = usable[0] if usable else None
-    if not candidates:
-        problem: str | None = "email_missing"
-    elif recipients.usable_address(candidates[0]) is None:
+    checked = [recipients.usable_address(g) for g in given if g and g.strip()]
+    email = next((e for e in checked if e), None)
+    problem: str | None = None
+    if not checked:
+        problem = "email_missing"
+    elif checked[0] is None:
         problem = "email_invalid"
-    else:
-        problem = None
     language, language_problem = _metadata_language(metadata.get("language"))
     return Recipient(
         email=email,
@@ -268,19 +265,6 @@ def _s3_read(operation: str, **kwargs: Any) -> Any:
         ) from exc
 
 
-def _log_unexpected(message: str, exc: BaseException, **extra: Any) -> None:
-    """Log an exception we did not expect by type and stack only: its text may
-    quote data (a database error's "Failing row contains (...)" holds addresses)."""
-    logger.error(
-        message,
-        extra={
-            **extra,
-            "error_type": f"{type(exc).__module__}.{type(exc).__qualname__}",
-            "stack": "".join(traceback.format_tb(exc.__traceback__)),
-        },
-    )
-
-
 @dataclass
 class _Progress:
     """What one record's processing had learnt when it stopped."""
@@ -327,7 +311,7 @@ def process_object(ref: ObjectRef, *, settings: Settings | None = None) -> Outco
 def _fail_unexpected(ref: ObjectRef, progress: _Progress, exc: Exception, cfg: Settings) -> Outcome:
     """Record the object's meeting failed (creating the row if it never was)."""
     meeting = progress.meeting
-    _log_unexpected(
+    log_unexpected(
         "unexpected failure on one file; recording its meeting failed",
         exc,
         key_hash=key_hash(ref.key),
@@ -358,7 +342,7 @@ def _fail_unexpected(ref: ObjectRef, progress: _Progress, exc: Exception, cfg: S
     except TransientError:
         raise
     except Exception as again:  # noqa: BLE001 - nothing more can be recorded
-        _log_unexpected(
+        log_unexpected(
             "the failure could not be recorded either", again, key_hash=key_hash(ref.key)
         )
         return Outcome(ref.key, meeting.id if meeting else None, "failed")
@@ -453,7 +437,7 @@ def _submit(meeting: Meeting, head_args: dict[str, Any], cfg: Settings) -> Outco
         # Nothing was (knowingly) accepted: give the claim back so the retry submits.
         # Should AssemblyAI have accepted the job after all, its webhook names the
         # meeting and is adopted (see webhook.handle).
-        _log_unexpected("submission not completed; Lambda will retry", exc, **log)
+        log_unexpected("submission not completed; Lambda will retry", exc, **log)
         with transaction() as tx:
             repo.release_submission(tx, meeting.id)
         if isinstance(exc, TransientError):

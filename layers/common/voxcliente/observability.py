@@ -6,8 +6,24 @@ Globals); the metrics namespace from ``POWERTOOLS_METRICS_NAMESPACE``.
 
 from __future__ import annotations
 
+import traceback
+from typing import Any
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+
+def log_unexpected(message: str, exc: BaseException, **extra: Any) -> None:
+    """Log an exception nobody expected by its type and stack only: its text may quote
+    data (a database error's "Failing row contains (...)" holds an address)."""
+    logger.error(
+        message,
+        extra={
+            **extra,
+            "error_type": f"{type(exc).__module__}.{type(exc).__qualname__}",
+            "stack": "".join(traceback.format_tb(exc.__traceback__)),
+        },
+    )

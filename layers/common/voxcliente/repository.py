@@ -566,30 +566,6 @@ def claim_delivery(
     return EmailDelivery.model_validate(row) if row else None
 
 
-def reserve_delivery(
-    conn: Connection,
-    *,
-    meeting_id: UUID | None,
-    user_id: UUID | None,
-    recipient: str,
-    kind: EmailKind,
-) -> EmailDelivery | None:
-    """An email with no meeting (nothing to claim against): a new ``pending`` row.
-
-    For a meeting's email use :func:`claim_delivery`.
-    """
-    if meeting_id is not None:
-        return claim_delivery(
-            conn, meeting_id=meeting_id, user_id=user_id, recipient=recipient, kind=kind
-        )
-    row = conn.execute(
-        "INSERT INTO email_deliveries (user_id, recipient, kind, status) "
-        "VALUES (%s, %s, %s, 'pending') RETURNING *",
-        (user_id, recipient, kind),
-    ).fetchone()
-    return EmailDelivery.model_validate(row) if row else None
-
-
 def get_delivery(conn: Connection, meeting_id: UUID, kind: EmailKind) -> EmailDelivery | None:
     row = conn.execute(
         "SELECT * FROM email_deliveries WHERE meeting_id = %s AND kind = %s", (meeting_id, kind)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hmac
 import json
 import re
-import traceback
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -29,7 +28,7 @@ from voxcliente.db import transaction
 from voxcliente.error_codes import ErrorCode
 from voxcliente.errors import ProviderError, TransientError
 from voxcliente.models import Meeting
-from voxcliente.observability import logger, metrics
+from voxcliente.observability import log_unexpected, logger, metrics
 from voxcliente.settings import Settings, get_settings
 
 # AssemblyAI's transcript ids are UUID-like ("5552493-16d8-42d8-8feb-c2a16b56f6e8"):
@@ -186,15 +185,7 @@ def handle(
         logger.exception("webhook could not be recorded; asking AssemblyAI to retry")
         return Reply(503, {"error": "temporarily unavailable", "code": exc.code})
     except Exception as exc:  # noqa: BLE001 - any failure to enqueue (botocore) is transient too
-        # By type and stack only: a database error's text may quote a meetings row,
-        # recipient address included.
-        logger.error(
-            "webhook could not be recorded; asking AssemblyAI to retry",
-            extra={
-                "error_type": f"{type(exc).__module__}.{type(exc).__qualname__}",
-                "stack": "".join(traceback.format_tb(exc.__traceback__)),
-            },
-        )
+        log_unexpected("webhook could not be recorded; asking AssemblyAI to retry", exc)
         return Reply(503, {"error": "temporarily unavailable", "code": type(exc).__name__})
     logger.info(
         "webhook handled",

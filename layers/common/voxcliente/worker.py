@@ -33,7 +33,6 @@ guarantee we can give, and the person can ask for it again.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
@@ -42,7 +41,7 @@ from pydantic import ValidationError
 
 from voxcliente import costs, lifecycle, transcription
 from voxcliente import repository as repo
-from voxcliente.db import close_connection, transaction
+from voxcliente.db import Connection, transaction, transaction_retried
 from voxcliente.error_codes import ErrorCode
 from voxcliente.errors import InputRejected, OutcomeUnknown, ProviderError, TransientError
 from voxcliente.models import (
@@ -60,14 +59,6 @@ from voxcliente.settings import Settings, get_settings
 if TYPE_CHECKING:
     from voxcliente.acta_model import Acta
     from voxcliente.rendering import MeetingFacts, RenderedEmail
-
-# Recording SES's answer: tries, and the pause before each retry (a new connection).
-_RECORD_TRIES = 3
-_RECORD_PAUSE_S = 0.2
-
-
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -294,50 +285,44 @@ def _generate(
         ),
         settings=settings,
     )
+
     # Stored before anything else can fail: a retry from here on resumes at the email.
-    for attempt in range(1, _RECORD_TRIES + 1):
-        try:
-            with transaction() as tx:
-                repo.save_acta(
-                    tx,
-                    meeting.id,
-                    content=generated.acta.model_dump(mode="json"),
-                    language=generated.language,
-                    model=generated.model,
-                    input_tokens=generated.input_tokens,
-                    output_tokens=generated.output_tokens,
-                    parts=generated.parts,
-                    generation_ms=generated.generation_ms,
-                )
-                costs.record_generation(
-                    tx,
-                    settings,
-                    meeting_id=meeting.id,
-                    user_id=meeting.user_id,
-                    model=generated.model,
-                    input_tokens=generated.input_tokens,
-                    output_tokens=generated.output_tokens,
-                )
-                repo.add_event(
-                    tx,
-                    meeting.id,
-                    "generating",
-                    "generating",
-                    "acta_written",
-                    {
-                        "model": generated.model,
-                        "parts": generated.parts,
-                        "input_tokens": generated.input_tokens,
-                        "output_tokens": generated.output_tokens,
-                    },
-                )
-            break
-        except TransientError:
-            if attempt == _RECORD_TRIES:
-                raise
-            logger.warning("storing the acta failed; retrying", extra=_log(meeting))
-            close_connection()
-            _sleep(_RECORD_PAUSE_S * attempt)
+    def store(tx: Connection) -> None:
+        repo.save_acta(
+            tx,
+            meeting.id,
+            content=generated.acta.model_dump(mode="json"),
+            language=generated.language,
+            model=generated.model,
+            input_tokens=generated.input_tokens,
+            output_tokens=generated.output_tokens,
+            parts=generated.parts,
+            generation_ms=generated.generation_ms,
+        )
+        costs.record_generation(
+            tx,
+            settings,
+            meeting_id=meeting.id,
+            user_id=meeting.user_id,
+            model=generated.model,
+            input_tokens=generated.input_tokens,
+            output_tokens=generated.output_tokens,
+        )
+        repo.add_event(
+            tx,
+            meeting.id,
+            "generating",
+            "generating",
+            "acta_written",
+            {
+                "model": generated.model,
+                "parts": generated.parts,
+                "input_tokens": generated.input_tokens,
+                "output_tokens": generated.output_tokens,
+            },
+        )
+
+    transaction_retried(store, what="storing the acta")
     return generated.acta
 
 
@@ -478,25 +463,13 @@ def _record_sent(
 ) -> None:
     """Record SES's acceptance, retrying a lost connection (the window a second email
     could come from). Should every try fail, the Send event records it."""
-    for attempt in range(1, _RECORD_TRIES + 1):
-        try:
-            with transaction() as tx:
-                repo.mark_delivery_sent(tx, delivery.id, message_id)
-                costs.record_email(
-                    tx, settings, meeting_id=meeting.id, user_id=meeting.user_id, kind=kind
-                )
-                repo.refresh_costs(tx, meeting.id)
-        except TransientError:
-            logger.warning(
-                "SES accepted the email but recording it failed",
-                extra={**_log(meeting), "kind": kind, "message_id": message_id, "try": attempt},
-            )
-            if attempt == _RECORD_TRIES:
-                raise
-            close_connection()
-            _sleep(_RECORD_PAUSE_S * attempt)
-        else:
-            return
+
+    def record(tx: Connection) -> None:
+        repo.mark_delivery_sent(tx, delivery.id, message_id)
+        costs.record_email(tx, settings, meeting_id=meeting.id, user_id=meeting.user_id, kind=kind)
+        repo.refresh_costs(tx, meeting.id)
+
+    transaction_retried(record, what="recording the email SES accepted")
 
 
 # --- failures --------------------------------------------------------------------------
