@@ -409,6 +409,12 @@ class Stack:
                 f"{logical_id} is not a function of the template; "
                 f"functions: {functions(self.template)}."
             )
+        condition = function.get("Condition")
+        if condition is not None and not self.condition(str(condition)):
+            raise TemplateEnvError(
+                f"{logical_id} is not deployed with these parameters: its Condition "
+                f"{condition} is false."
+            )
         globals_ = ((self.template.get("Globals") or {}).get("Function")) or {}
         props = function.get("Properties") or {}
 

@@ -129,3 +129,13 @@ def test_what_cannot_be_resolved_is_said_not_guessed() -> None:
         stack(NoSuchParameter="x")
     with pytest.raises(TemplateEnvError, match="no plausible value for Fn::GetAtt"):
         stack().get_att("ActaQueue", "NoSuchAttribute")
+
+
+def test_a_function_left_out_by_its_condition_has_no_environment() -> None:
+    """UploadApi is deployed only with PublicUploads=true (no open relay by default):
+    with the default, asking for its environment says so instead of inventing one."""
+    with pytest.raises(TemplateEnvError, match="ServePublicUploads is false"):
+        stack(PublicUploads="false").function_environment("UploadApiFunction")
+    assert stack(PublicUploads="true").function_environment("UploadApiFunction")["WEB_ORIGINS"]
+    # the inbox drop is always there
+    assert stack(PublicUploads="false").function_environment("SubmitFunction")["AUDIO_BUCKET"]
