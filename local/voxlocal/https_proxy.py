@@ -156,6 +156,14 @@ class _Authority:
         return context
 
 
+class _ProxyServer(socketserver.ThreadingTCPServer):
+    """The proxy's listener: its settings on a subclass, not on the stdlib class
+    every other server in the process shares."""
+
+    allow_reuse_address = True
+    daemon_threads = True
+
+
 class HttpsProxy:
     """``with HttpsProxy(routes) as proxy:`` then ``HTTPS_PROXY=proxy.url``."""
 
@@ -167,7 +175,7 @@ class HttpsProxy:
         self._lock = threading.Lock()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._authority: _Authority | None = None
-        self._server: socketserver.ThreadingTCPServer | None = None
+        self._server: _ProxyServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- what clients need -------------------------------------------------------
@@ -227,9 +235,7 @@ class HttpsProxy:
             def handle(self) -> None:
                 proxy._serve(self.connection, self.rfile)
 
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
+        server = _ProxyServer(("127.0.0.1", 0), Handler)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,

@@ -117,3 +117,13 @@ def test_the_environment_it_gives_sends_each_sdk_through_it(
         "voxcliente-audio-123456789012-eu-west-1-dev.s3.eu-west-1.amazonaws.com:443",
     ]
     assert proxy.refused == []
+
+
+def test_starting_it_leaves_the_stdlib_server_class_as_it_was(proxy: HttpsProxy) -> None:
+    """Its listener's settings live on its own subclass: other servers in the process
+    (moto's, the emulators') keep the stdlib defaults."""
+    import socketserver
+
+    assert proxy.url  # started
+    assert socketserver.ThreadingTCPServer.allow_reuse_address is False
+    assert socketserver.ThreadingTCPServer.daemon_threads is False
