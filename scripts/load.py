@@ -102,8 +102,13 @@ class StageResult:
         return text
 
 
-# call(item) -> True: done; False: to be retried (a 5xx); raises: retried as well.
+# call(item) -> True: done; False: to be retried (a 5xx); raises: retried as well,
+# except NotRetried, which ends the item's delivery at once.
 Call = Callable[[str], bool]
+
+
+class NotRetried(Exception):
+    """A failure the event source does not retry: the item is given up at once."""
 
 
 def run_pool(
@@ -119,7 +124,8 @@ def run_pool(
     own ``make_call()`` (its own handler module and database connection).
 
     A failed call is offered again after ``retry_delay_s`` (to whichever environment
-    is free, as Lambda does), until ``max_attempts``; then the item is given up.
+    is free, as Lambda does), until ``max_attempts``; then the item is given up. A
+    call raising :class:`NotRetried` is given up at its first failure.
     Returns when every item is done or given up; each environment then ends
     (``on_environment_end``: closing its connection).
     """
@@ -135,7 +141,7 @@ def run_pool(
     for item in items:
         pending.put((item, 1))
 
-    def settle(item: str, attempt: int, ok: bool, error: str | None) -> None:
+    def settle(item: str, attempt: int, ok: bool, error: str | None, final: bool) -> None:
         nonlocal outstanding
         with lock:
             result.attempts += 1
@@ -143,7 +149,7 @@ def run_pool(
                 result.errors[error] += 1
             if ok:
                 result.done += 1
-            elif attempt >= max_attempts:
+            elif final or attempt >= max_attempts:
                 result.gave_up.append(item)
             else:
                 timer = threading.Timer(retry_delay_s, pending.put, args=((item, attempt + 1),))
@@ -161,9 +167,11 @@ def run_pool(
         try:
             while (job := pending.get()) is not None:
                 item, attempt = job
-                ok, error = False, None
+                ok, error, final = False, None, False
                 try:
                     ok = call(item)
+                except NotRetried as exc:
+                    error, final = type(exc).__name__, True
                 except TransientError as exc:
                     if "no free connection" in exc.message:
                         with lock:
@@ -171,7 +179,7 @@ def run_pool(
                     error = type(exc).__name__
                 except Exception as exc:  # noqa: BLE001 - a function error: retried like Lambda
                     error = type(exc).__name__
-                settle(item, attempt, ok, error)
+                settle(item, attempt, ok, error, final)
         finally:
             on_environment_end()
 
@@ -351,7 +359,7 @@ def _webhook_call(assemblyai: Any) -> Call:
     return call
 
 
-class WebhookRefused(Exception):
+class WebhookRefused(NotRetried):
     """A 4xx: AssemblyAI would not try again."""
 
 

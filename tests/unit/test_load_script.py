@@ -70,6 +70,40 @@ def test_a_call_answering_false_is_retried_like_a_5xx(load: ModuleType) -> None:
     assert (result.done, result.attempts, result.gave_up) == (1, 3, [])
 
 
+def test_a_webhook_answering_401_is_tried_once_as_assemblyai_does(
+    load: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a webhook that refuses the request (a wrong secret: HTTP 401)
+    class Emulator:
+        def webhook_request(self, transcript_id: str) -> tuple[str, dict[str, str], object]:
+            url = f"https://voxcliente.invalid/webhooks/assemblyai?meeting_id={transcript_id}"
+            return url, {"x-voxcliente-webhook-secret": "wrong"}, {"transcript_id": transcript_id}
+
+    calls: list[str] = []
+
+    def refusing_handler(event: dict[str, object], _context: object) -> dict[str, object]:
+        calls.append(str(event["rawPath"]))
+        return {"statusCode": 401, "body": '{"message": "Unauthorized"}'}
+
+    class Webhook:
+        lambda_handler = staticmethod(refusing_handler)
+
+    monkeypatch.setattr("voxlocal.functions.load_function", lambda _name: Webhook)
+    # When the stage runs with AssemblyAI's attempts
+    result = load.run_pool(
+        ["t1"],
+        1,
+        lambda: load._webhook_call(Emulator()),
+        max_attempts=load.ASSEMBLYAI_WEBHOOK_ATTEMPTS,
+        retry_delay_s=0,
+    )
+    # Then the 4xx ends the delivery: one request, given up, nothing retried
+    assert calls == ["/webhooks/assemblyai"]
+    assert (result.done, result.attempts, result.gave_up) == (0, 1, ["t1"])
+    assert result.errors == Counter({"WebhookRefused": 1})
+    assert "retried" not in result.note()
+
+
 def test_no_more_environments_run_at_once_than_the_pool_and_each_ends(load: ModuleType) -> None:
     running = 0
     peak = 0
