@@ -129,6 +129,7 @@ def run_pool(
     Returns when every item is done or given up; each environment then ends
     (``on_environment_end``: closing its connection).
     """
+    from voxcliente.db import server_full
     from voxcliente.errors import TransientError
 
     result = StageResult()
@@ -173,7 +174,9 @@ def run_pool(
                 except NotRetried as exc:
                     error, final = type(exc).__name__, True
                 except TransientError as exc:
-                    if "no free connection" in exc.message:
+                    # Shed by db.connect_error for a full server (SQLSTATE 53300), by
+                    # db's own test of the driver error it was raised from.
+                    if exc.__cause__ is not None and server_full(exc.__cause__):
                         with lock:
                             result.refused += 1
                     error = type(exc).__name__

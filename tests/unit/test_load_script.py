@@ -15,8 +15,10 @@ from collections import Counter
 from pathlib import Path
 from types import ModuleType
 
+import psycopg
 import pytest
 
+from voxcliente import db
 from voxcliente.errors import TransientError
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "load.py"
@@ -35,7 +37,11 @@ def load() -> ModuleType:
 def test_a_refused_call_is_retried_until_it_succeeds_or_its_attempts_run_out(
     load: ModuleType,
 ) -> None:
-    # Given calls refused by the database a number of times each
+    # Given calls refused by the database a number of times each, as db raises it
+    # for a role at its CONNECTION LIMIT (libpq's text: no SQLSTATE at start-up)
+    server_full = psycopg.OperationalError(
+        'connection failed: FATAL:  too many connections for role "voxcliente_load"'
+    )
     refusals = {"a": 0, "b": 2, "c": 5}
     seen: Counter[str] = Counter()
     lock = threading.Lock()
@@ -46,7 +52,7 @@ def test_a_refused_call_is_retried_until_it_succeeds_or_its_attempts_run_out(
                 seen[item] += 1
                 attempt = seen[item]
             if attempt <= refusals[item]:
-                raise TransientError("The database has no free connection right now.")
+                raise db.connect_error(server_full, 5) from server_full
             return True
 
         return call
@@ -60,6 +66,27 @@ def test_a_refused_call_is_retried_until_it_succeeds_or_its_attempts_run_out(
     assert result.attempts == 7
     assert result.refused == 5
     assert "1 given up" in result.note()
+
+
+def test_only_a_full_database_counts_as_shed_not_any_transient_error(load: ModuleType) -> None:
+    unreachable = psycopg.OperationalError("connection failed: Connection refused")
+    errors = iter(
+        [
+            db.connect_error(unreachable, 5),
+            TransientError("The database has no free connection (worded by someone else)."),
+        ]
+    )
+
+    def call(_item: str) -> bool:
+        error = next(errors, None)
+        if error is None:
+            return True
+        raise error from unreachable
+
+    result = load.run_pool(["x"], 1, lambda: call, max_attempts=3, retry_delay_s=0)
+    assert (result.done, result.attempts) == (1, 3)
+    assert result.refused == 0
+    assert result.errors == Counter({"TransientError": 2})
 
 
 def test_a_call_answering_false_is_retried_like_a_5xx(load: ModuleType) -> None:
