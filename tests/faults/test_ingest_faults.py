@@ -169,10 +169,10 @@ def test_defect_03_a_database_lost_after_acceptance_ends_transcribed_once(
     assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
     key = f"inbox/{ADDRESS}/reunion.mp3"
     put(aws, key)
-    _lose_database_on_submitted(monkeypatch)
-    with pytest.raises(TransientError):
-        submit(key, bucket=aws.bucket)
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:  # only the fault is undone, not the fixtures
+        _lose_database_on_submitted(patch)
+        with pytest.raises(TransientError):
+            submit(key, bucket=aws.bucket)
     # When Lambda retries the event: the claim is held, nothing is submitted again
     assert results(submit(key, bucket=aws.bucket)) == ["duplicate"]
     assert len(assemblyai.submissions) == 1
@@ -212,10 +212,10 @@ def test_defect_03_without_the_webhook_the_meeting_waits_received_with_its_claim
 
     key = f"inbox/{ADDRESS}/reunion.mp3"
     put(aws, key)
-    _lose_database_on_submitted(monkeypatch)
-    with pytest.raises(TransientError):
-        submit(key, bucket=aws.bucket)
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:  # only the fault is undone, not the fixtures
+        _lose_database_on_submitted(patch)
+        with pytest.raises(TransientError):
+            submit(key, bucket=aws.bucket)
     for _ in range(2):  # Lambda's two retries
         assert results(submit(key, bucket=aws.bucket)) == ["duplicate"]
     [meeting] = meetings(conn)
@@ -314,9 +314,10 @@ def test_defect_04_one_bad_record_does_not_stop_the_batch(
             raise CheckViolation(f"Failing row contains ({ADDRESS}, Roto)")
         return real_client(tx, user_id, name, *args)
 
-    monkeypatch.setattr(repo, "get_or_create_client", violation)
     # When one event carries all three
-    out = submit(*keys, bucket=aws.bucket)
+    with monkeypatch.context() as patch:  # only the fault is undone, not the fixtures
+        patch.setattr(repo, "get_or_create_client", violation)
+        out = submit(*keys, bucket=aws.bucket)
     # Then each ends in its own outcome: two submitted, the bad one failed with a notice
     assert results(out) == ["submitted", "failed", "submitted"]
     assert len(assemblyai.submissions) == 2
@@ -330,7 +331,6 @@ def test_defect_04_one_bad_record_does_not_stop_the_batch(
     assert "psycopg.errors.CheckViolation" in logged
     assert ADDRESS not in logged
     # A repeat of the event: nothing submitted or queued again
-    monkeypatch.undo()
     assert results(submit(*keys, bucket=aws.bucket)) == ["duplicate"] * 3
     assert len(assemblyai.submissions) == 2
     assert aws.queue_messages() == []
@@ -657,3 +657,80 @@ def test_an_s3_event_whose_lambda_retries_ran_out_is_replayed_by_the_reconciler(
     )["Attributes"]
     assert sum(int(n) for n in counts.values()) == 1  # "not ours", hidden until next run
     assert reconcile.run().replayed == 0
+
+
+def test_defect_09_an_s3_key_with_nul_is_skipped_and_nothing_is_stored(
+    db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
+) -> None:
+    """S3 URL-encodes the key in its event: a %00 becomes NUL, which no text column
+    takes; the record is skipped instead of failing the batch."""
+    event = events.s3_put(aws.bucket, f"inbox/{ADDRESS}/a\x00b.mp3", size=len(AUDIO))
+    out = load_function("submit").lambda_handler(event, events.LambdaContext("Submit"))
+    assert [r["result"] for r in out["results"]] == ["skipped"]
+    assert meetings(conn) == []
+    assert assemblyai.submissions == []
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        ("Textiles\x00 Andinos", "Textiles Andinos"),
+        ("Textiles\u202e Andinos\x1b", "Textiles Andinos"),
+        ("  Textiles \t\n Andinos  ", "Textiles Andinos"),
+        ("\x00\x1b", None),
+    ],
+)
+def test_defect_09_metadata_loses_nul_control_and_format_characters(
+    given: str, kept: str | None
+) -> None:
+    from voxcliente.ingest import clean_text
+
+    assert clean_text(given, 200) == kept
+
+
+def test_defect_13_an_unexpected_error_in_the_webhook_is_a_503_and_its_retry_goes_through(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    logs: Callable[[], str],
+) -> None:
+    from voxcliente import webhook as webhook_module
+
+    assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key)
+    assert results(submit(key, bucket=aws.bucket)) == ["submitted"]
+    [transcript_id] = list(assemblyai._jobs)
+    assemblyai.wait(transcript_id)
+    url, headers, payload = assemblyai.webhook_request(transcript_id)
+
+    def bug(*_args: Any, **_kwargs: Any) -> Any:
+        raise KeyError(ADDRESS)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(webhook_module, "apply_transcript_status", bug)
+        status, _ = webhook(url, headers, json.dumps(payload))
+    assert status == 503  # AssemblyAI retries
+    assert [m["status"] for m in meetings(conn)] == ["submitted"]
+    assert ADDRESS not in logs()  # logged by type and stack, not by its text
+    assert webhook(url, headers, json.dumps(payload))[1]["outcome"] == "queued"
+
+
+def test_a_malformed_meeting_id_in_the_webhook_url_is_ignored_not_an_error(
+    db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
+) -> None:
+    assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key)
+    assert results(submit(key, bucket=aws.bucket)) == ["submitted"]
+    [transcript_id] = list(assemblyai._jobs)
+    assemblyai.wait(transcript_id)
+    url, headers, payload = assemblyai.webhook_request(transcript_id)
+    bad_url = url.split("?", 1)[0] + "?meeting_id=not-a-uuid"
+    # the transcript id alone finds the meeting
+    assert webhook(bad_url, headers, json.dumps(payload))[1]["outcome"] == "queued"
+    # an unknown transcript with a malformed meeting id: retried later, never a 500
+    unknown = json.dumps({"transcript_id": "no-such-transcript", "status": "completed"})
+    assert webhook(bad_url, headers, unknown)[0] == 503
