@@ -538,6 +538,16 @@ def test_an_unmapped_exception_after_submission_releases_the_claim(
     [row] = meeting_rows(conn)
     assert row["status"] == "submitted"
     assert len(assemblyai.submissions) == 2
+    first, second = list(assemblyai._jobs)
+    assert row["assemblyai_transcript_id"] == second
+    # and the first job's webhook, naming the meeting, changes nothing
+    from voxcliente import webhook
+
+    assemblyai.wait(first)
+    url, headers, payload = assemblyai.webhook_request(first)
+    reply = webhook.handle(headers, json.dumps(payload), dict(parse_qsl(urlsplit(url).query)))
+    assert (reply.status, reply.body["outcome"]) == (200, "superseded")
+    assert aws.queue_messages() == []
 
 
 def test_a_lost_database_after_acceptance_keeps_the_claim_for_the_webhook(
