@@ -550,12 +550,12 @@ def run(options: Options) -> int:
 
     progress = demo.Progress()
     started = time.monotonic()
-    demo._quiet_lambda_environment({})  # fake credentials before anything talks to AWS
+    demo.quiet_lambda_environment({})  # fake credentials before anything talks to AWS
     os.environ["POWERTOOLS_METRICS_DISABLED"] = "1"
     with contextlib.ExitStack() as stack:
         with progress.stage(f"PostgreSQL: a role limited to {options.cap} connections"):
             admin_url, functions_url = _database(stack, options.cap)
-        aws = demo._start_aws(stack, progress)
+        aws = demo.start_aws(stack, progress)
         with progress.stage("AssemblyAI and OpenAI emulators"):
             env, assemblyai = _providers(stack)
         env.update(
@@ -571,7 +571,7 @@ def run(options: Options) -> int:
         )
         if "host=/" in functions_url or "@/" in functions_url:
             env["DB_SSLMODE"] = "disable"  # a Unix socket: no TLS to negotiate
-        demo._quiet_lambda_environment(env)
+        demo.quiet_lambda_environment(env)
         os.environ.pop("SES_CONFIGURATION_SET", None)
 
         from voxcliente import aws as vox_aws
@@ -580,7 +580,7 @@ def run(options: Options) -> int:
         reset_settings()
         vox_aws.reset_clients()
         log_path = ROOT / "out" / "load-functions.log"
-        demo._functions_log_to(stack, log_path, progress)
+        demo.functions_log_to(stack, log_path, progress)
         # Powertools prints a full metric set (100 values) even with metrics disabled,
         # and the environments share one Metrics object here: their output joins the log.
         side = stack.enter_context(log_path.open("a", encoding="utf-8"))

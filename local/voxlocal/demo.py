@@ -76,7 +76,7 @@ class Progress:
         print(f"     {text}", flush=True)
 
 
-def _quiet_lambda_environment(env: dict[str, str]) -> None:
+def quiet_lambda_environment(env: dict[str, str]) -> None:
     """The environment the template's Globals give the functions, plus local endpoints."""
     os.environ.update(
         {
@@ -95,7 +95,7 @@ def _quiet_lambda_environment(env: dict[str, str]) -> None:
     os.environ.pop("AWS_SESSION_TOKEN", None)
 
 
-def _aws_resources(endpoint: str) -> dict[str, str]:
+def aws_resources(endpoint: str) -> dict[str, str]:
     """Create in moto what template.yaml declares for the pipeline."""
     import boto3
 
@@ -147,7 +147,7 @@ def _aws_resources(endpoint: str) -> dict[str, str]:
     return {"bucket": bucket, "queue_url": queue_url, "dlq_url": dlq_url, "sender": sender}
 
 
-def _sent_messages() -> list[Any]:
+def sent_messages() -> list[Any]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
@@ -213,7 +213,7 @@ def _write_outputs(out_dir: Path, meeting_id: str, raw: bytes | None) -> Path:
     return target
 
 
-def _start_database(stack: contextlib.ExitStack, progress: Progress) -> str:
+def start_database(stack: contextlib.ExitStack, progress: Progress) -> str:
     """DATABASE_URL, or the embedded server; migrated either way."""
     import psycopg
 
@@ -234,7 +234,7 @@ def _start_database(stack: contextlib.ExitStack, progress: Progress) -> str:
     return database_url
 
 
-def _start_aws(stack: contextlib.ExitStack, progress: Progress) -> dict[str, str]:
+def start_aws(stack: contextlib.ExitStack, progress: Progress) -> dict[str, str]:
     import logging
 
     from voxlocal.aws_doubles import StrictMotoServer, strict_ses
@@ -253,7 +253,7 @@ def _start_aws(stack: contextlib.ExitStack, progress: Progress) -> dict[str, str
         stack.callback(moto.stop)
         host, port = moto.get_host_and_port()
         endpoint = f"http://{host}:{port}"
-        aws = {**_aws_resources(endpoint), "endpoint": endpoint}
+        aws = {**aws_resources(endpoint), "endpoint": endpoint}
     progress.note(f"moto server at {endpoint}: bucket {aws['bucket']}, acta queue + DLQ")
     return aws
 
@@ -361,11 +361,11 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
     progress = Progress()
     if not audio.is_file():
         raise DemoError(f"No such audio file: {audio}")
-    _quiet_lambda_environment({})  # fake credentials first: nothing may reach a real account
+    quiet_lambda_environment({})  # fake credentials first: nothing may reach a real account
 
     with contextlib.ExitStack() as stack:
-        database_url = _start_database(stack, progress)
-        aws = _start_aws(stack, progress)
+        database_url = start_database(stack, progress)
+        aws = start_aws(stack, progress)
         env = {
             "DATABASE_URL": database_url,
             "AWS_ENDPOINT_URL": aws["endpoint"],
@@ -378,7 +378,7 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
         if "host=/" in database_url or "@/" in database_url:
             env["DB_SSLMODE"] = "disable"  # a Unix socket: no TLS to negotiate
         emulator = _start_providers(stack, progress, audio, env)
-        _quiet_lambda_environment(env)
+        quiet_lambda_environment(env)
         os.environ.pop("SES_CONFIGURATION_SET", None)
 
         from voxcliente import aws as vox_aws
@@ -387,7 +387,7 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
 
         reset_settings()
         vox_aws.reset_clients()
-        _functions_log_to(stack, out_dir / "functions.log", progress)
+        functions_log_to(stack, out_dir / "functions.log", progress)
         key = f"{get_settings().inbox_prefix}{recipient}/{audio.name}"
         with progress.stage(f"S3 put s3://{aws['bucket']}/{key}"):
             content_type = mimetypes.guess_type(audio.name)[0] or "application/octet-stream"
@@ -420,7 +420,7 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
         progress.note(f"{handled} message(s) processed")
         _explain_unfinished(meeting_id)
 
-        sent = [m for m in _sent_messages() if recipient.lower() in str(m.destinations).lower()]
+        sent = [m for m in sent_messages() if recipient.lower() in str(m.destinations).lower()]
         raw: bytes | None = None
         if sent:
             data_sent = sent[-1].raw_data
@@ -431,7 +431,7 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
         return _summary(target, meeting_id, raw, progress)
 
 
-def _functions_log_to(stack: contextlib.ExitStack, path: Path, progress: Progress) -> None:
+def functions_log_to(stack: contextlib.ExitStack, path: Path, progress: Progress) -> None:
     """The functions' JSON log lines (what CloudWatch would hold) go to a file, so the
     terminal shows the stages and one clear line if something stops them."""
     import warnings

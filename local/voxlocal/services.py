@@ -53,9 +53,9 @@ def serve(bind: str) -> int:
 
     local = json.loads(ENV_FILE.read_text(encoding="utf-8"))["Parameters"]
     progress = demo.Progress()
-    demo._quiet_lambda_environment({})
+    demo.quiet_lambda_environment({})
     with contextlib.ExitStack() as stack:
-        database_url = demo._start_database(stack, progress)
+        database_url = demo.start_database(stack, progress)
         socket_dir = psycopg.conninfo.conninfo_to_dict(database_url).get("host", "")
         if str(socket_dir).startswith("/"):
             relay = TcpToUnixRelay(Path(str(socket_dir)) / ".s.PGSQL.5432", bind, PORTS["postgres"])
@@ -70,7 +70,7 @@ def serve(bind: str) -> int:
             moto.start()
             stack.callback(moto.stop)
             endpoint = f"http://127.0.0.1:{PORTS['moto']}"
-            resources = demo._aws_resources(endpoint)
+            resources = demo.aws_resources(endpoint)
             _secrets(
                 endpoint,
                 {
