@@ -346,11 +346,31 @@ def _invalid_condition(condition: Any) -> S3Error:
 
 _WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _BUCKET_PATH = re.compile(r"^/([^/]+)/?$")
+# A virtual-hosted bucket: ``<bucket>.s3.<region>.amazonaws.com`` or the global
+# ``<bucket>.s3.amazonaws.com``, with an optional port (S3 user guide, "Virtual
+# hosting of buckets"); the form is then POSTed to ``/``.
+_BUCKET_HOST = re.compile(
+    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*)\.s3(?:\.[a-z0-9-]+)?\.amazonaws\.com(?::\d+)?$",
+    re.IGNORECASE,
+)
+
+
+def post_bucket(environ: Mapping[str, Any]) -> str | None:
+    """The bucket a request addresses: path-style ``/<bucket>`` on any host, or
+    virtual-hosted (``Host: <bucket>.s3.<region>.amazonaws.com``, path ``/``)."""
+    path = environ.get("PATH_INFO", "")
+    host = _BUCKET_HOST.match(environ.get("HTTP_HOST", ""))
+    if host is not None:
+        return host.group("bucket").lower() if path in ("", "/") else None
+    match = _BUCKET_PATH.match(path)
+    return match.group(1) if match else None
 
 
 class PostPolicyMiddleware:
-    """WSGI middleware: every form POST to a bucket (path-style ``/<bucket>``) is
-    checked with :func:`check_post_policy` before moto sees it."""
+    """WSGI middleware: every form POST to a bucket (path-style ``/<bucket>``, or
+    virtual-hosted ``<bucket>.s3.<region>.amazonaws.com/`` as the HTTPS proxy of the
+    production tier relays it) is checked with :func:`check_post_policy` before
+    moto sees it."""
 
     def __init__(
         self,
@@ -365,11 +385,11 @@ class PostPolicyMiddleware:
     def __call__(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Iterable[bytes]:
-        path = _BUCKET_PATH.match(environ.get("PATH_INFO", ""))
+        bucket = post_bucket(environ)
         content_type = environ.get("CONTENT_TYPE", "")
         if (
             environ.get("REQUEST_METHOD") != "POST"
-            or path is None
+            or bucket is None
             or environ.get("QUERY_STRING")
             or not content_type.lower().startswith("multipart/form-data")
         ):
@@ -378,9 +398,7 @@ class PostPolicyMiddleware:
         body = environ["wsgi.input"].read(length) if length else environ["wsgi.input"].read()
         try:
             form = parse_form(body, content_type)
-            check_post_policy(
-                form, bucket=path.group(1), credentials=self.credentials, now=self.clock()
-            )
+            check_post_policy(form, bucket=bucket, credentials=self.credentials, now=self.clock())
         except S3Error as error:
             data = error.to_xml()
             start_response(

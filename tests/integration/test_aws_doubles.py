@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
@@ -88,12 +89,18 @@ def form_body(
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
 
 
-def post(url: str, fields: dict[str, str], file: bytes | None, **kw: Any) -> tuple[int, Any]:
-    """POST the form; return the status and, for an error, S3's ``<Error>`` as a dict."""
+def post(
+    url: str, fields: dict[str, str], file: bytes | None, *, host: str | None = None, **kw: Any
+) -> tuple[int, Any]:
+    """POST the form; return the status and, for an error, S3's ``<Error>`` as a dict.
+
+    ``host`` sends that ``Host`` header instead of the URL's (a virtual-hosted bucket).
+    """
     body, content_type = form_body(list(fields.items()), file, **kw)
-    request = urllib.request.Request(
-        url, data=body, headers={"Content-Type": content_type}, method="POST"
-    )
+    headers = {"Content-Type": content_type}
+    if host is not None:
+        headers["Host"] = host
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request) as response:
             return response.status, None
@@ -245,6 +252,78 @@ def test_a_post_to_another_bucket_fails_the_bucket_condition(aws: AwsEnv) -> Non
 
     assert (status, error["Code"]) == (403, "AccessDenied")
     assert error["Message"] == condition_failed(["eq", "$bucket", aws.bucket])
+
+
+# Through the production tier's HTTPS proxy a browser upload arrives virtual-hosted:
+# ``Host: <bucket>.s3.<region>.amazonaws.com`` and the form POSTed to ``/``.
+def virtual_host(aws: AwsEnv, host: str) -> str:
+    port = urllib.parse.urlsplit(aws.endpoint).port
+    return host.format(bucket=aws.bucket, port=port)
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "{bucket}.s3.us-east-1.amazonaws.com",
+        "{bucket}.s3.us-east-1.amazonaws.com:{port}",
+        "{bucket}.s3.amazonaws.com",
+    ],
+)
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"x-amz-signature": "0" * 64}, "SignatureDoesNotMatch"),
+        ({"key": "uploads/someone-else/x.mp3"}, "AccessDenied"),
+    ],
+    ids=["bad-signature", "outside-policy"],
+)
+def test_a_virtual_hosted_post_outside_its_policy_is_refused(
+    aws: AwsEnv, host: str, change: dict[str, str], code: str
+) -> None:
+    presigned = presign(aws)
+
+    status, error = post(
+        f"{aws.endpoint}/",
+        {**presigned["fields"], **change},
+        AUDIO,
+        host=virtual_host(aws, host),
+    )
+
+    assert (status, error["Code"]) == (403, code), error
+    assert stored_keys(aws) == []
+
+
+def test_a_virtual_hosted_post_within_its_policy_is_stored(aws: AwsEnv) -> None:
+    presigned = presign(aws)
+
+    status, error = post(
+        f"{aws.endpoint}/",
+        presigned["fields"],
+        AUDIO,
+        host=virtual_host(aws, "{bucket}.s3.us-east-1.amazonaws.com:{port}"),
+    )
+
+    assert (status, error) == (204, None)
+    assert aws.s3.get_object(Bucket=aws.bucket, Key=KEY)["Body"].read() == AUDIO
+
+
+def test_a_virtual_hosted_post_to_another_bucket_fails_the_bucket_condition(
+    aws: AwsEnv,
+) -> None:
+    # The bucket named by the Host header is the one the policy's bucket condition sees
+    aws.s3.create_bucket(Bucket="voxcliente-other")
+    presigned = presign(aws)
+
+    status, error = post(
+        f"{aws.endpoint}/",
+        presigned["fields"],
+        AUDIO,
+        host="voxcliente-other.s3.us-east-1.amazonaws.com",
+    )
+
+    assert (status, error["Code"]) == (403, "AccessDenied")
+    assert error["Message"] == condition_failed(["eq", "$bucket", aws.bucket])
+    assert aws.s3.list_objects_v2(Bucket="voxcliente-other").get("Contents", []) == []
 
 
 def test_an_unknown_access_key_is_refused(aws: AwsEnv) -> None:
