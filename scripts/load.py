@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
 import os
 import queue
 import secrets
@@ -50,7 +49,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 # The layer package and the local tools, importable as in the demo.
@@ -346,12 +344,7 @@ def _webhook_call(assemblyai: Any) -> Call:
     def call(transcript_id: str) -> bool:
         url, headers, body = assemblyai.webhook_request(transcript_id)
         out = handler(
-            events.http_api(
-                "POST",
-                "/webhooks/assemblyai?" + urlsplit(url).query,
-                headers=headers,
-                body=json.dumps(body),
-            ),
+            events.webhook_request_event(url, headers, body),
             events.LambdaContext("Webhook", timeout_s=10),
         )
         status = int(out["statusCode"])

@@ -313,10 +313,7 @@ def _transcribe_and_call_back(meeting_id: str, emulator: Any, progress: Progress
     from voxlocal.functions import load_function
 
     settings = get_settings()
-    webhook_path = (
-        "/webhooks/assemblyai?"
-        + urlsplit(transcription.webhook_url_for(UUID(meeting_id), settings)).query
-    )
+    webhook_url = transcription.webhook_url_for(UUID(meeting_id), settings)
     with transaction() as tx:
         meeting = repo.get_meeting(tx, UUID(meeting_id))
     transcript_id = str(meeting.assemblyai_transcript_id) if meeting else ""
@@ -325,11 +322,10 @@ def _transcribe_and_call_back(meeting_id: str, emulator: Any, progress: Progress
     progress.note(f"transcript {transcript_id}: {status}")
     with progress.stage("Webhook (the request AssemblyAI sends)"):
         reply = load_function("webhook").lambda_handler(
-            events.http_api(
-                "POST",
-                webhook_path,
-                headers={settings.webhook_auth_header: settings.get_webhook_secret()},
-                body=json.dumps({"transcript_id": transcript_id, "status": status}),
+            events.webhook_request_event(
+                webhook_url,
+                {settings.webhook_auth_header: settings.get_webhook_secret()},
+                {"transcript_id": transcript_id, "status": status},
             ),
             events.LambdaContext("Webhook"),
         )

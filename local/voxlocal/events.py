@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 
 def s3_put(bucket: str, *keys: str, size: int = 0, version_id: str | None = None) -> dict[str, Any]:
@@ -86,6 +87,17 @@ def http_api(
     if path_parameters:
         event["pathParameters"] = path_parameters
     return event
+
+
+def webhook_request_event(
+    url: str, headers: Mapping[str, str], body: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The HTTP API event for AssemblyAI's webhook POST to ``url`` (the ``webhook_url``
+    Submit gave it): path and query string from the URL, the meeting id riding in the
+    query; ``body`` sent as JSON."""
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return http_api("POST", target, headers=dict(headers), body=json.dumps(body))
 
 
 def sqs(

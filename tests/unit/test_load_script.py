@@ -107,9 +107,11 @@ def test_a_webhook_answering_401_is_tried_once_as_assemblyai_does(
             return url, {"x-voxcliente-webhook-secret": "wrong"}, {"transcript_id": transcript_id}
 
     calls: list[str] = []
+    queries: list[object] = []
 
     def refusing_handler(event: dict[str, object], _context: object) -> dict[str, object]:
         calls.append(str(event["rawPath"]))
+        queries.append(event.get("queryStringParameters"))
         return {"statusCode": 401, "body": '{"message": "Unauthorized"}'}
 
     class Webhook:
@@ -126,6 +128,7 @@ def test_a_webhook_answering_401_is_tried_once_as_assemblyai_does(
     )
     # Then the 4xx ends the delivery: one request, given up, nothing retried
     assert calls == ["/webhooks/assemblyai"]
+    assert queries == [{"meeting_id": "t1"}]  # the query of the URL AssemblyAI calls
     assert (result.done, result.attempts, result.gave_up) == (0, 1, ["t1"])
     assert result.errors == Counter({"WebhookRefused": 1})
     assert "retried" not in result.note()
