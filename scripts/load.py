@@ -56,6 +56,9 @@ for _path in (ROOT / "layers" / "common", ROOT / "local"):
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
+# AssemblyAI's attempts at a webhook, as its emulator (the specification here) makes them.
+from voxlocal.emulators.assemblyai_server import WEBHOOK_MAX_ATTEMPTS  # noqa: E402
+
 AUDIO = ROOT / "tests" / "fixtures" / "tiny.mp3"
 TRANSCRIPT = {
     "text": "Hola. Acordamos enviar la propuesta el lunes y revisar el presupuesto.",
@@ -65,7 +68,6 @@ TRANSCRIPT = {
 ROLE = "voxcliente_load"
 DATABASE = "voxcliente_load"
 LAMBDA_ASYNC_ATTEMPTS = 3  # the invocation and MaximumRetryAttempts: 2 (template.yaml)
-ASSEMBLYAI_WEBHOOK_ATTEMPTS = 10  # AssemblyAI docs, "Webhooks for pre-recorded audio"
 TERMINAL = ("emailed", "failed")
 
 
@@ -373,13 +375,6 @@ def _drain_acta_queue(workers: int, queue_url: str, idle_rounds: int = 3) -> Sta
     result = StageResult()
     lock = threading.Lock()
 
-    def queue_is_empty() -> bool:
-        attrs = sqs.get_queue_attributes(
-            QueueUrl=queue_url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-        return all(int(v) == 0 for v in attrs.values())
-
     def environment() -> None:
         handler = load_function("acta").lambda_handler
         idle = 0
@@ -392,7 +387,7 @@ def _drain_acta_queue(workers: int, queue_url: str, idle_rounds: int = 3) -> Sta
                     AttributeNames=["ApproximateReceiveCount"],
                 ).get("Messages", [])
                 if not got:
-                    idle = idle + 1 if queue_is_empty() else 0
+                    idle = idle + 1 if _queue_depth(queue_url) == 0 else 0
                     continue
                 idle = 0
                 try:
@@ -485,8 +480,8 @@ def _addresses(destinations: Any) -> list[str]:
 
 def _verdict(admin_url: str, meetings: int, cap: int, peak: int, started: float) -> Verdict:
     import psycopg
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
+
+    from voxlocal import demo
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
         rows = conn.execute("SELECT status, count(*) FROM meetings GROUP BY status").fetchall()
@@ -495,7 +490,7 @@ def _verdict(admin_url: str, meetings: int, cap: int, peak: int, started: float)
     if recorded < meetings:
         statuses["no row"] = meetings - recorded
     emails: Counter[str] = Counter()
-    for message in ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages:
+    for message in demo.sent_messages():
         for address in _addresses(getattr(message, "destinations", None)):
             emails[address] += 1
     return Verdict(meetings, statuses, emails, peak, cap, time.monotonic() - started)
@@ -544,7 +539,6 @@ def run(options: Options) -> int:
     progress = demo.Progress()
     started = time.monotonic()
     demo.quiet_lambda_environment({})  # fake credentials before anything talks to AWS
-    os.environ["POWERTOOLS_METRICS_DISABLED"] = "1"
     with contextlib.ExitStack() as stack:
         with progress.stage(f"PostgreSQL: a role limited to {options.cap} connections"):
             admin_url, functions_url = _database(stack, options.cap)
@@ -619,7 +613,7 @@ def _stages(
             transcript_ids,
             options.webhook_workers,
             lambda: _webhook_call(assemblyai),
-            max_attempts=ASSEMBLYAI_WEBHOOK_ATTEMPTS,
+            max_attempts=WEBHOOK_MAX_ATTEMPTS,
             retry_delay_s=options.retry_delay_s,
             on_environment_end=db.close_connection,
         )

@@ -123,7 +123,7 @@ def test_a_webhook_answering_401_is_tried_once_as_assemblyai_does(
         ["t1"],
         1,
         lambda: load._webhook_call(Emulator()),
-        max_attempts=load.ASSEMBLYAI_WEBHOOK_ATTEMPTS,
+        max_attempts=load.WEBHOOK_MAX_ATTEMPTS,
         retry_delay_s=0,
     )
     # Then the 4xx ends the delivery: one request, given up, nothing retried
