@@ -10,7 +10,8 @@ This module adds, in front of or around moto:
   server receives, and :class:`StrictMotoServer` is moto's threaded server with
   that middleware in front.
 * :func:`strict_ses`: SES v2 ``SendEmail`` refuses a sender that is not a
-  verified identity and a message over 40 MB, as SES does.
+  verified identity, a message over 40 MB, a configuration set the account does
+  not have and message tags outside SES's character set, as SES does.
 
 Sources: S3 API reference, "Authenticating Requests: Browser-Based Uploads Using
 POST (AWS Signature Version 4)", "Creating a POST Policy" and "Error Responses";
@@ -18,7 +19,9 @@ S3 user guide, "HTML Forms" (fields after the file are ignored, the fields befor
 it at most 20 KB, every field but a few must be named by a condition); SES
 developer guide, "Service quotas in Amazon SES" (40 MB per message through the v2
 API, after base64 encoding) and "Why am I getting a 400 Message rejected error
-with the message Email address is not verified" (AWS re:Post knowledge center).
+with the message Email address is not verified" (AWS re:Post knowledge center);
+SES API v2 reference, "SendEmail" (errors NotFoundException, BadRequestException)
+and "MessageTag" (docs.aws.amazon.com/ses/latest/APIReference-V2/API_MessageTag.html).
 """
 
 from __future__ import annotations
@@ -473,10 +476,47 @@ SES_V2_MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 _SENDER_HEADERS = ("From", "Sender", "Return-Path")
 
 
+# MessageTag (SES API v2 reference): a tag's Name and Value "can only contain ASCII
+# letters (a-z, A-Z), numbers (0-9), underscores (_), or dashes (-)" and "no more
+# than 256 characters".
+SES_TAG_MAX_CHARS = 256
+_SES_TAG_TEXT = re.compile(r"[A-Za-z0-9_-]*")
+
+
+def check_email_tags(tags: Any) -> str | None:
+    """Why SES refuses these ``EmailTags`` (the error message), or None if it takes them.
+
+    The wording is SES's own for a tag outside the character set ("Invalid tag
+    value <...>: only alphanumeric ASCII characters, '_', and '-' are allowed.",
+    as AWS answers it, quoted in localstack/localstack#8588); the length message
+    keeps that shape.
+    """
+    for tag in tags or []:
+        for part in ("Name", "Value"):
+            text = str(tag.get(part, "")) if isinstance(tag, dict) else ""
+            label = part.lower()
+            if not _SES_TAG_TEXT.fullmatch(text):
+                return (
+                    f"Invalid tag {label} <{text}>: only alphanumeric ASCII characters, "
+                    "'_', and '-' are allowed."
+                )
+            if len(text) > SES_TAG_MAX_CHARS:
+                return (
+                    f"Invalid tag {label} <{text[:32]}...>: it has {len(text)} characters; "
+                    f"at most {SES_TAG_MAX_CHARS} are allowed."
+                )
+    return None
+
+
 @contextmanager
 def strict_ses() -> Iterator[None]:
     """While active, moto's SES v2 ``SendEmail`` (raw content) refuses, like SES:
 
+    * a ``ConfigurationSetName`` the account does not have in that region:
+      ``NotFoundException`` (404), "Configuration set <name> does not exist.";
+    * ``EmailTags`` whose Name or Value is not ASCII letters, digits, ``_`` and
+      ``-``, or is over 256 characters: ``BadRequestException`` (400, the v2 code
+      for what v1 answers ``InvalidParameterValue``);
     * a message over :data:`SES_V2_MAX_MESSAGE_BYTES`: ``MessageRejected``,
       "Message length is more than <limit> bytes long: '<size>'.";
     * a ``FromEmailAddress`` or a From / Sender / Return-Path header that is not
@@ -485,12 +525,34 @@ def strict_ses() -> Iterator[None]:
       in region <REGION>: <addresses>".
 
     The account is modelled out of the sandbox: recipients need no verification.
-    Patches the backend class, so both moto's server and ``mock_aws`` obey it.
+    Patches the backend and response classes, so both moto's server and
+    ``mock_aws`` obey it.
     """
     from unittest import mock
 
+    from moto.core.exceptions import ServiceException
     from moto.ses.exceptions import MessageRejectedError
     from moto.sesv2.models import SESV2Backend
+    from moto.sesv2.responses import SESV2Response
+
+    class NotFoundException(ServiceException):
+        code = "NotFoundException"
+
+    class BadRequestException(ServiceException):
+        code = "BadRequestException"
+
+    original_send_email: Any = SESV2Response.send_email
+
+    def send_email(self: Any) -> Any:
+        # moto's handler drops ConfigurationSetName and EmailTags before the backend.
+        params = json.loads(self.body or "{}")
+        name = params.get("ConfigurationSetName")
+        if name is not None and name not in self.sesv2_backend.core_backend.config_sets:
+            raise NotFoundException(f"Configuration set {name} does not exist.")
+        refusal = check_email_tags(params.get("EmailTags"))
+        if refusal is not None:
+            raise BadRequestException(refusal)
+        return original_send_email(self)
 
     original: Any = SESV2Backend.send_raw_email
 
@@ -514,7 +576,10 @@ def strict_ses() -> Iterator[None]:
             )
         return original(self, source, destinations, raw_data)
 
-    with mock.patch.object(SESV2Backend, "send_raw_email", send_raw_email):
+    with (
+        mock.patch.object(SESV2Backend, "send_raw_email", send_raw_email),
+        mock.patch.object(SESV2Response, "send_email", send_email),
+    ):
         yield
 
 

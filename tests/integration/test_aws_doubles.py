@@ -552,3 +552,120 @@ def test_ses_refuses_a_message_over_40_mb_and_our_send_treats_it_as_final(
         f"'{SES_V2_MAX_MESSAGE_BYTES + 1}'." in caught.value.message
     )
     assert sent_emails() == []
+
+
+# --------------------------------------------------------------------------- SES v2 request
+
+
+def send(aws: AwsEnv, **request: Any) -> Any:
+    return ses(aws).send_email(
+        FromEmailAddress=SENDER,
+        Destination={"ToAddresses": ["lucia@example.com"]},
+        Content={"Raw": {"Data": raw_message(f"VoxCliente <{SENDER}>")}},
+        **request,
+    )
+
+
+def test_ses_refuses_a_configuration_set_the_account_does_not_have(aws: AwsEnv) -> None:
+    with pytest.raises(ClientError) as caught:
+        send(aws, ConfigurationSetName="voxcliente-events")
+
+    error = caught.value.response["Error"]
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert (error["Code"], error["Message"]) == (
+        "NotFoundException",
+        "Configuration set voxcliente-events does not exist.",
+    )
+    assert sent_emails() == []
+
+
+def test_ses_sends_with_a_configuration_set_that_exists(aws: AwsEnv) -> None:
+    ses(aws).create_configuration_set(ConfigurationSetName="voxcliente-events")
+
+    message_id = vox_email.send_raw_email(
+        raw_message(f"VoxCliente <{SENDER}>"),
+        sender=SENDER,
+        recipient="lucia@example.com",
+        configuration_set="voxcliente-events",
+        tags=vox_email.meeting_tags(uuid.UUID(UPLOAD_ID), "acta"),
+    )
+
+    [sent] = sent_emails()
+    assert sent.id == message_id
+
+
+def test_a_missing_configuration_set_is_a_final_failure_of_our_send(aws: AwsEnv) -> None:
+    with pytest.raises(ProviderError) as caught:
+        vox_email.send_raw_email(
+            raw_message(f"VoxCliente <{SENDER}>"),
+            sender=SENDER,
+            recipient="lucia@example.com",
+            configuration_set="never-created",
+        )
+
+    assert caught.value.code == "ses_rejected"
+    assert "NotFoundException" in caught.value.message
+    assert sent_emails() == []
+
+
+@pytest.mark.parametrize(
+    ("tag", "message"),
+    [
+        pytest.param(
+            {"Name": "meeting:id", "Value": "x"},
+            "Invalid tag name <meeting:id>: only alphanumeric ASCII characters, '_', and "
+            "'-' are allowed.",
+            id="colon-in-name",
+        ),
+        pytest.param(
+            {"Name": "recipient", "Value": "lucia@example.com"},
+            "Invalid tag value <lucia@example.com>: only alphanumeric ASCII characters, "
+            "'_', and '-' are allowed.",
+            id="address-as-value",
+        ),
+        pytest.param(
+            {"Name": "kind", "Value": "reunión"},
+            "Invalid tag value <reunión>: only alphanumeric ASCII characters, '_', and "
+            "'-' are allowed.",
+            id="non-ascii-value",
+        ),
+        pytest.param(
+            {"Name": "kind", "Value": "a b"},
+            "Invalid tag value <a b>: only alphanumeric ASCII characters, '_', and '-' "
+            "are allowed.",
+            id="space",
+        ),
+        pytest.param(
+            {"Name": "n" * 257, "Value": "x"},
+            f"Invalid tag name <{'n' * 32}...>: it has 257 characters; at most 256 are allowed.",
+            id="name-too-long",
+        ),
+        pytest.param(
+            {"Name": "kind", "Value": "v" * 257},
+            f"Invalid tag value <{'v' * 32}...>: it has 257 characters; at most 256 are allowed.",
+            id="value-too-long",
+        ),
+    ],
+)
+def test_ses_refuses_message_tags_outside_its_rules(
+    aws: AwsEnv, tag: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ClientError) as caught:
+        send(aws, EmailTags=[{"Name": "ok", "Value": "ok"}, tag])
+
+    error = caught.value.response["Error"]
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert (error["Code"], error["Message"]) == ("BadRequestException", message)
+    assert sent_emails() == []
+
+
+def test_ses_takes_message_tags_within_its_rules(aws: AwsEnv) -> None:
+    tags = [
+        {"Name": "n" * 256, "Value": "v" * 256},  # the longest allowed
+        {"Name": "voxcliente_meeting_id", "Value": UPLOAD_ID},
+        {"Name": "Kind-2", "Value": "acta_final"},
+    ]
+
+    send(aws, EmailTags=tags)
+
+    assert len(sent_emails()) == 1
