@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 ROOT = Path(__file__).resolve().parents[1]
 # The layer package, importable as Lambda sees it under /opt/python.
@@ -98,18 +98,6 @@ def stored_transcript(audio: Path) -> Path:
 
 
 # --- AssemblyAI -----------------------------------------------------------------------
-def transcript_request(
-    audio_url: str, settings: Settings, language_code: str | None = None
-) -> dict[str, Any]:
-    """The ``POST /v2/transcript`` body Submit sends, without the webhook (the same
-    builder, ``voxcliente.transcription.transcript_request``)."""
-    from voxcliente import transcription
-
-    return transcription.transcript_request(
-        audio_url, language_code=language_code, settings=settings
-    )
-
-
 def _refusal(response: httpx.Response) -> str:
     try:
         body = response.json()
@@ -144,7 +132,10 @@ def check_assemblyai(
         f"{settings.assemblyai_base_url} accepted"
     )
 
-    request = transcript_request(upload_url, settings, language_code)
+    # The body Submit sends, without the webhook (the same builder).
+    request = transcription.transcript_request(
+        upload_url, language_code=language_code, settings=settings
+    )
     # The SDK's HTTP client Submit uses: key, base URL and timeout from the settings.
     http = transcription._client(settings).http_client
     try:

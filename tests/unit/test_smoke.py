@@ -170,20 +170,25 @@ def test_the_request_is_the_one_submit_sends_without_the_webhook(
     smoke: ModuleType,
     assemblyai: Any,
     configure: Any,
+    no_openai: None,
     language: str | None,
     pii: str,
 ) -> None:
     from voxcliente import transcription
-    from voxcliente.settings import get_settings
 
     configure(ASSEMBLYAI_PII_REDACTION=pii)
-    audio_url = f"{assemblyai.base_url}/upload/{uuid4()}"
+    assemblyai.register_audio(SAMPLE)
 
-    transcription.submit(audio_url, meeting_id=uuid4(), language_code=language)
+    # When the smoke check sends its request, and Submit one for the same upload
+    code, output = run(smoke, *(["--language", language] if language else []))
+    assert code == 0, output
+    [sent_by_smoke] = assemblyai.submissions
+    transcription.submit(sent_by_smoke["audio_url"], meeting_id=uuid4(), language_code=language)
     submitted = assemblyai.submissions[-1]
 
+    # Then they are the same but for the webhook
     expected = {k: v for k, v in submitted.items() if not k.startswith("webhook")}
-    assert smoke.transcript_request(audio_url, get_settings(), language) == expected
+    assert sent_by_smoke == expected
 
 
 @pytest.mark.integration
