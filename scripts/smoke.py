@@ -331,56 +331,77 @@ def main(argv: list[str] | None = None, *, stream: TextIO | None = None) -> int:
 
 def _run(settings: Settings, audio: Path, args: argparse.Namespace, out: Output) -> dict[str, str]:
     """Check each provider that has a key: ``{provider: "ok" | "failed" | "skipped"}``."""
-    outcome: dict[str, str] = {}
     transcript: TranscriptResult | None = None
 
-    if settings.assemblyai_api_key or settings.assemblyai_secret_id:
-        try:
-            transcript = check_assemblyai(
-                settings,
-                audio,
-                out,
-                language_code=args.language,
-                timeout_s=args.timeout,
-                poll_s=args.poll_interval,
-            )
-        except Exception as exc:  # one line for a person, not a traceback
-            if args.debug:
-                raise
-            out.line(f"AssemblyAI: FAILED - {_one_line(exc)}")
-            outcome["AssemblyAI"] = "failed"
-        else:
-            outcome["AssemblyAI"] = "ok"
-    else:
-        outcome["AssemblyAI"] = "skipped"
-        out.line(
-            "AssemblyAI: skipped - ASSEMBLYAI_API_KEY (or ASSEMBLYAI_SECRET_ID) is not set; "
-            "set ASSEMBLYAI_API_KEY to check AssemblyAI."
+    def assemblyai() -> None:
+        nonlocal transcript
+        transcript = check_assemblyai(
+            settings,
+            audio,
+            out,
+            language_code=args.language,
+            timeout_s=args.timeout,
+            poll_s=args.poll_interval,
         )
 
-    if settings.openai_api_key or settings.openai_secret_id:
-        try:
-            if transcript is None:
-                sidecar = stored_transcript(audio)
-                from voxcliente.transcription import parse_transcript
+    def openai() -> None:
+        check_openai(settings, transcript or _stored(audio, out), audio.name, out)
 
-                transcript = parse_transcript(json.loads(sidecar.read_text(encoding="utf-8")))
-                out.line(f"OpenAI: writing the acta of the stored transcript {sidecar.name}")
-            check_openai(settings, transcript, audio.name, out)
-        except Exception as exc:  # one line for a person, not a traceback
-            if args.debug:
-                raise
-            out.line(f"OpenAI: FAILED - {_one_line(exc)}")
-            outcome["OpenAI"] = "failed"
-        else:
-            outcome["OpenAI"] = "ok"
-    else:
-        outcome["OpenAI"] = "skipped"
+    return {
+        "AssemblyAI": _check(
+            "AssemblyAI",
+            "ASSEMBLYAI",
+            bool(settings.assemblyai_api_key or settings.assemblyai_secret_id),
+            assemblyai,
+            out,
+            debug=args.debug,
+        ),
+        "OpenAI": _check(
+            "OpenAI",
+            "OPENAI",
+            bool(settings.openai_api_key or settings.openai_secret_id),
+            openai,
+            out,
+            debug=args.debug,
+        ),
+    }
+
+
+def _check(
+    provider: str,
+    variable: str,
+    has_key: bool,
+    check: Callable[[], None],
+    out: Output,
+    *,
+    debug: bool,
+) -> str:
+    """One provider's check: "ok", "failed" (one line says why) or "skipped" (no key;
+    one line says which variable to set)."""
+    if not has_key:
         out.line(
-            "OpenAI: skipped - OPENAI_API_KEY (or OPENAI_SECRET_ID) is not set; "
-            "set OPENAI_API_KEY to check OpenAI."
+            f"{provider}: skipped - {variable}_API_KEY (or {variable}_SECRET_ID) is not set; "
+            f"set {variable}_API_KEY to check {provider}."
         )
-    return outcome
+        return "skipped"
+    try:
+        check()
+    except Exception as exc:  # one line for a person, not a traceback
+        if debug:
+            raise
+        out.line(f"{provider}: FAILED - {_one_line(exc)}")
+        return "failed"
+    return "ok"
+
+
+def _stored(audio: Path, out: Output) -> TranscriptResult:
+    """The transcript stored beside the recording, for OpenAI without AssemblyAI."""
+    from voxcliente.transcription import parse_transcript
+
+    sidecar = stored_transcript(audio)
+    transcript = parse_transcript(json.loads(sidecar.read_text(encoding="utf-8")))
+    out.line(f"OpenAI: writing the acta of the stored transcript {sidecar.name}")
+    return transcript
 
 
 if __name__ == "__main__":
