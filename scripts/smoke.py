@@ -198,7 +198,7 @@ def check_openai(
 ) -> GenerationResult:
     import openai
 
-    from voxcliente.generation import TranscriptInput, generate_acta
+    from voxcliente.generation import TranscriptInput, generate_acta, openai_client
 
     answered: list[str] = []
 
@@ -213,19 +213,16 @@ def check_openai(
             if model:
                 answered.append(str(model))
 
-    # Built from the settings only (the SDK must not read OPENAI_* by itself);
-    # generate_acta does its own retrying.
-    client = openai.OpenAI(
-        api_key=settings.get_openai_api_key(),
-        base_url=settings.openai_base_url,
-        timeout=settings.openai_timeout_s,
-        max_retries=0,
-        http_client=openai.DefaultHttpxClient(event_hooks={"response": [record_model]}),
+    # The functions' client (every value from the settings), with an HTTP client that
+    # records the answering model. The SDK's copy, given organization=None, reads
+    # OPENAI_ORG_ID / OPENAI_PROJECT_ID again: keep the functions' (as generate_acta does).
+    functions_client = openai_client(settings)
+    client = functions_client.with_options(
+        http_client=openai.DefaultHttpxClient(event_hooks={"response": [record_model]})
     )
-    # As generate_acta does for its own client: given None, the SDK reads OPENAI_ORG_ID /
-    # OPENAI_PROJECT_ID by itself; cleared, the API key's own organization and project apply.
-    client.organization = None
-    client.project = None
+    client.organization = functions_client.organization
+    client.project = functions_client.project
+    functions_client.close()
     try:
         result = generate_acta(
             TranscriptInput(
