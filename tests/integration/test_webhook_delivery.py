@@ -45,6 +45,8 @@ RETRY_DELAY_S = 0.01
 class Answer:
     status: int = 200
     delay_s: float = 0.0  # wait this long before answering
+    location: str | None = None  # a Location header (for a 3xx)
+    trickle_s: float = 0.0  # pause between the lines of the answer's head
 
 
 @dataclass
@@ -89,10 +91,17 @@ def receiver() -> Iterator[Receiver]:
             )
             answer = state.next_answer(request)
             time.sleep(answer.delay_s)
+            head = [f"HTTP/1.1 {answer.status} Scripted\r\n", "Content-Length: 0\r\n"]
+            if answer.location is not None:
+                head.append(f"Location: {answer.location}\r\n")
+            head += ["Connection: close\r\n", "\r\n"]
+            self.close_connection = True
             try:
-                self.send_response(answer.status)
-                self.send_header("content-length", "0")
-                self.end_headers()
+                for number, line in enumerate(head):
+                    if number:
+                        time.sleep(answer.trickle_s)
+                    self.wfile.write(line.encode("latin-1"))
+                    self.wfile.flush()
             except OSError:  # the emulator gave up waiting
                 pass
 
@@ -212,6 +221,37 @@ def test_no_answer_within_the_deadline_is_retried(receiver: Receiver) -> None:
     assert (second.number, second.status_code) == (2, 200)
 
 
+def test_an_answer_completed_after_the_deadline_counts_as_none(receiver: Receiver) -> None:
+    # Given a 200 whose head trickles in over four lines: every pause is shorter
+    # than the deadline, the whole answer takes longer (three pauses), which a
+    # per-read socket timeout alone would accept
+    receiver.script = [Answer(200, trickle_s=DEADLINE_S * 0.45)]
+    with emulator() as emu:
+        emu.register_audio(AUDIO, TRANSCRIPT)
+        transcript_id = submit(emu, f"{receiver.origin}/hook")
+
+        first, second = emu.wait_webhook_delivery(transcript_id)
+
+    assert (first.status_code, first.succeeded) == (None, False)
+    assert first.error == f"no answer within {DEADLINE_S} s"
+    assert (second.number, second.status_code) == (2, 200)
+    assert len(receiver.received) == 2
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirect_is_not_followed_but_retried(receiver: Receiver, status: int) -> None:
+    receiver.script = [Answer(status, location=f"{receiver.origin}/elsewhere")]
+    with emulator() as emu:
+        emu.register_audio(AUDIO, TRANSCRIPT)
+        transcript_id = submit(emu, f"{receiver.origin}/hook")
+
+        first, second = emu.wait_webhook_delivery(transcript_id)
+
+    assert (first.status_code, first.succeeded, first.error) == (status, False, None)
+    assert (second.number, second.status_code) == (2, 200)
+    assert [r.path for r in receiver.received] == ["/hook", "/hook"]  # never /elsewhere
+
+
 def test_at_most_ten_attempts_in_all(receiver: Receiver) -> None:
     receiver.then = Answer(500)
     with emulator() as emu:  # AssemblyAI's attempt count, not a shortened one
@@ -275,10 +315,36 @@ def test_without_deliver_webhooks_nothing_is_sent(receiver: Receiver) -> None:
         with pytest.raises(LookupError, match="deliver_webhooks"):
             emu.wait_webhook_delivery(transcript_id)
         assert emu.webhook_attempts(transcript_id) == []
-        # ...and the test still delivers it by hand, once
+        # ...and the test still delivers it by hand, once, recorded like any attempt
         assert emu.deliver_webhook(transcript_id) == 200
+        [attempt] = emu.webhook_attempts(transcript_id)
+        assert (attempt.number, attempt.status_code) == (1, 200)
 
     assert len(receiver.received) == 1
+
+
+def test_a_hand_delivery_follows_the_same_rules(receiver: Receiver) -> None:
+    closed = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    port = closed.server_address[1]
+    closed.server_close()  # nothing listens there any more
+    receiver.script = [Answer(302, location=f"{receiver.origin}/elsewhere")]
+    with AssemblyAIEmulator(webhook_deadline_s=DEADLINE_S) as emu:
+        emu.register_audio(AUDIO, TRANSCRIPT)
+        redirected = submit(emu, f"{receiver.origin}/hook")
+        unreachable = submit(emu, f"http://127.0.0.1:{port}/hook")
+
+        # When the test delivers each by hand
+        assert emu.deliver_webhook(redirected) == 302
+        assert emu.deliver_webhook(unreachable) is None
+
+        # Then each is one recorded attempt: the redirect not followed, the refused
+        # connection an attempt without a status rather than an exception
+        [moved] = emu.webhook_attempts(redirected)
+        [failed] = emu.webhook_attempts(unreachable)
+    assert (moved.status_code, moved.succeeded) == (302, False)
+    assert [r.path for r in receiver.received] == ["/hook"]
+    assert failed.status_code is None
+    assert failed.error is not None and failed.error.startswith("connection failed")
 
 
 def test_options_that_cannot_work_are_refused() -> None:

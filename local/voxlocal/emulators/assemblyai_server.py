@@ -31,10 +31,12 @@ requested model that supports the language, as the service reports it.
 Webhooks: by default none are sent; :meth:`webhook_request` describes the POST
 AssemblyAI would make ({"transcript_id", "status"} plus the custom auth header)
 so the test delivers it where and when it wants, and :meth:`deliver_webhook`
-posts it once. With ``deliver_webhooks=True`` the emulator delivers it itself
-when the job is final, with AssemblyAI's rules ("Webhooks for pre-recorded
-audio": a 2xx within 10 s is success; otherwise it retries, up to 10 attempts in
-all; a 4xx ends the delivery), records every attempt (:meth:`webhook_attempts`)
+posts it once (one recorded attempt, with the same rules as below). With
+``deliver_webhooks=True`` the emulator delivers it itself when the job is final,
+with AssemblyAI's rules ("Webhooks for pre-recorded audio": a 2xx within 10 s is
+success, the 10 s counting the whole answer; otherwise it retries, up to 10
+attempts in all; a 4xx ends the delivery; the POST is not redirected, so a 3xx
+is a failed attempt), records every attempt (:meth:`webhook_attempts`)
 and, with ``webhook_before_response=True``, delivers before answering the
 ``POST /v2/transcript`` (the webhook then reaches a receiver before the caller
 holds the transcript id). ``webhook_url_rewrite`` (for example
@@ -83,6 +85,18 @@ FINAL_STATUSES = ("completed", "error")
 WEBHOOK_DEADLINE_S = 10.0
 WEBHOOK_MAX_ATTEMPTS = 10
 WEBHOOK_RETRY_DELAY_S = 10.0
+
+# The webhook POST is not redirected: no HTTPRedirectHandler, so a 3xx comes back
+# as an HTTPError with its status (a non-2xx answer, retried like a 5xx).
+_WEBHOOK_OPENER = urllib.request.OpenerDirector()
+for _handler in (
+    urllib.request.ProxyHandler(),
+    urllib.request.HTTPHandler(),
+    urllib.request.HTTPSHandler(),
+    urllib.request.HTTPDefaultErrorHandler(),
+    urllib.request.HTTPErrorProcessor(),
+):
+    _WEBHOOK_OPENER.add_handler(_handler)
 
 # Fields of a registered transcript that describe the recognition result (the
 # rest of the JSON comes from the submission and the emulator's own state).
@@ -300,22 +314,18 @@ class AssemblyAIEmulator(LoopbackServer):
             )
         return self.webhook_attempts(transcript_id)
 
-    def deliver_webhook(self, transcript_id: str, timeout: float = 10.0) -> int:
-        """POST :meth:`webhook_request` to its URL; return the status code (recorded too)."""
-        url, headers, body = self.webhook_request(transcript_id)
-        if self.webhook_url_rewrite is not None:
-            url = self.webhook_url_rewrite(url)
-        request = urllib.request.Request(
-            url, data=json.dumps(body).encode(), headers=headers, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                status = int(response.status)
-        except urllib.error.HTTPError as exc:
-            status = exc.code
+    def deliver_webhook(self, transcript_id: str, timeout: float | None = None) -> int | None:
+        """POST :meth:`webhook_request` to its URL once, as one recorded attempt.
+
+        Returns the status code, or None when there was no answer in time
+        (``timeout``, default ``webhook_deadline_s``) or no connection; the
+        attempt is in :meth:`webhook_attempts` either way.
+        """
+        self.wait(transcript_id)
         with self._lock:
-            self._jobs[transcript_id].state["webhook_status_code"] = status
-        return status
+            job = self._jobs[transcript_id]
+            number = 1 + sum(1 for a in self._attempts if a.transcript_id == transcript_id)
+        return self._post_webhook(job, number, timeout).status_code
 
     # --- lifecycle -------------------------------------------------------------------
 
@@ -456,6 +466,19 @@ class AssemblyAIEmulator(LoopbackServer):
 
     def _attempt_ends_delivery(self, job: _Job, number: int) -> bool:
         """One POST; True when no retry follows (a 2xx or a 4xx)."""
+        status = self._post_webhook(job, number).status_code
+        return status is not None and (200 <= status < 300 or 400 <= status < 500)
+
+    def _post_webhook(
+        self, job: _Job, number: int, deadline_s: float | None = None
+    ) -> WebhookAttempt:
+        """POST the webhook once and record the attempt (automatic and manual delivery).
+
+        The deadline is for the whole exchange: an answer that completes after it
+        counts as none, however the bytes trickled in (a socket timeout alone is
+        per read). Redirects are not followed: a 3xx is an answer that is not a 2xx.
+        """
+        deadline = self.webhook_deadline_s if deadline_s is None else deadline_s
         url, headers, body = self.webhook_request(job.id)
         if self.webhook_url_rewrite is not None:
             url = self.webhook_url_rewrite(url)
@@ -466,25 +489,24 @@ class AssemblyAIEmulator(LoopbackServer):
         error: str | None = None
         started = time.monotonic()
         try:
-            with urllib.request.urlopen(request, timeout=self.webhook_deadline_s) as response:
+            with _WEBHOOK_OPENER.open(request, timeout=deadline) as response:
+                response.read()
                 status = int(response.status)
         except urllib.error.HTTPError as exc:
             status = exc.code
+            exc.close()
         except (TimeoutError, urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            timed_out = isinstance(reason, TimeoutError)
-            error = (
-                f"no answer within {self.webhook_deadline_s} s"
-                if timed_out
-                else f"connection failed: {reason}"
-            )
-        attempt = WebhookAttempt(
-            job.id, number, url, status, error, started, time.monotonic() - started
-        )
+            if not isinstance(reason, TimeoutError):
+                error = f"connection failed: {reason}"
+        elapsed = time.monotonic() - started
+        if error is None and (status is None or elapsed > deadline):
+            status, error = None, f"no answer within {deadline} s"
+        attempt = WebhookAttempt(job.id, number, url, status, error, started, elapsed)
         with self._lock:
             self._attempts.append(attempt)
             job.state["webhook_status_code"] = status
-        return status is not None and (200 <= status < 300 or 400 <= status < 500)
+        return attempt
 
     def _finish(
         self, job: _Job, *, result: dict[str, Any] | None = None, error: str | None = None
