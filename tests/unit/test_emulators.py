@@ -429,12 +429,16 @@ def test_check_transcript_params_is_usable_without_the_server() -> None:
         (("universal-3-5-pro", "universal-2"), "nl", "universal-2"),
         (("universal-2", "universal-3-5-pro"), "es", "universal-2"),
         (("assemblyai-stt-3-7", "universal-2"), "fi", "universal-2"),
-        (("universal-3-5-pro",), "ja", "universal-2"),  # nothing listed fits: the fallback
+        # Nothing listed fits: no fallback outside the list (assemblyai-stt-3-7 migration
+        # guide, "Model fallback": the universal-2 fallback was the previous behaviour)
+        (("universal-3-5-pro",), "ja", None),
+        (("assemblyai-stt-3-7",), "fi", None),
+        (("universal-2",), "ja", "universal-2"),  # our default transcribes every code
         (("universal-3-5-pro", "universal-2"), None, "universal-3-5-pro"),
     ],
 )
 def test_the_first_model_that_supports_the_language_is_used(
-    models: tuple[str, ...], language: str | None, used: str
+    models: tuple[str, ...], language: str | None, used: str | None
 ) -> None:
     assert schema.speech_model_used(models, language) == used
 
@@ -465,6 +469,79 @@ def test_speech_model_used_follows_the_detected_language(
     # Then the model used is the first one that supports that language
     assert final["language_code"] == detected
     assert final["speech_model_used"] == used
+
+
+@pytest.mark.parametrize(
+    ("params", "models"),
+    [
+        ({"speech_models": ["universal-3-5-pro"], "language_code": "ja"}, "universal-3-5-pro"),
+        ({"speech_models": ["assemblyai-stt-3-7"], "language_code": "fi"}, "assemblyai-stt-3-7"),
+        ({"speech_models": ["universal"], "language_code": "nl"}, "universal-3-5-pro"),
+    ],
+)
+def test_a_language_code_no_listed_model_supports_is_refused(
+    assemblyai_emulator: AssemblyAIEmulator, params: dict[str, Any], models: str
+) -> None:
+    message = refusal(assemblyai_emulator, **params)
+
+    assert message == (
+        f"Invalid request: no model in speech_models ({models}) supports language_code "
+        f"{params['language_code']!r}; add one that does, such as universal-2, which "
+        "transcribes every language code"
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"speech_models": ["universal-2"], "language_code": "ja"},  # our default
+        {"speech_models": ["universal-3-5-pro", "universal-2"], "language_code": "ja"},
+        {"speech_models": ["universal-3-5-pro"], "language_code": "es"},
+        {"language_code": "ja"},  # the account default ends in universal-2
+    ],
+)
+def test_a_language_code_a_listed_model_supports_is_accepted(
+    assemblyai_emulator: AssemblyAIEmulator, params: dict[str, Any]
+) -> None:
+    response = post_transcript(assemblyai_emulator, **params)
+
+    assert response.status_code == 200, response.text
+
+
+def test_the_account_default_models_decide_without_speech_models() -> None:
+    # Given an account whose default is assemblyai-stt-3-7 alone
+    with AssemblyAIEmulator(default_speech_models=("assemblyai-stt-3-7",)) as emu:
+        assert "no model in speech_models (assemblyai-stt-3-7)" in refusal(emu, language_code="ja")
+        assert post_transcript(emu, language_code="es").status_code == 200
+    with pytest.raises(schema.InvalidParams, match="supports language_code 'ja'"):
+        schema.check_transcript_params(
+            {"audio_url": "https://a.example/x.mp3", "language_code": "ja"},
+            ("assemblyai-stt-3-7",),
+        )
+
+
+def test_a_detected_language_no_listed_model_supports_ends_in_error(
+    assemblyai_emulator: AssemblyAIEmulator, put_audio: Any
+) -> None:
+    # Given audio detected as Japanese and only Universal-3.5 Pro listed
+    audio = b"audio in ja, one model"
+    assemblyai_emulator.register_audio(audio, {"text": "konnichiwa", "language_code": "ja"})
+    url = put_audio("inbox/ana@example.com/ja-only-u35.mp3", audio)
+    config = aai.TranscriptionConfig(language_detection=True, speech_models=["universal-3-5-pro"])
+
+    # When it is transcribed with detection
+    transcript = aai.Transcriber().submit(url, config)
+    final = assemblyai_emulator.wait(transcript.id)
+
+    # Then no model outside the list transcribes it: the transcript is an error
+    assert final["status"] == "error"
+    assert final["error"] == (
+        "Transcription error: the detected language 'ja' is not supported by any model "
+        "in speech_models (universal-3-5-pro); add a model that supports it, such as "
+        "universal-2"
+    )
+    assert final.get("speech_model_used") is None
+    assert final["text"] is None
 
 
 # --- AssemblyAI: our production request fits the schema ---------------------------------

@@ -21,7 +21,8 @@ Sources (read 2026-11):
   the "assemblyai-stt-3-7 migration guide" and the changelog entry for
   2026-09-02 (assemblyai.com/changelog): ``speech_models`` is a priority list;
   the first model that supports the language transcribes, otherwise the next
-  one (``speech_model_used`` in the transcript names it); ``["universal"]`` is
+  one (``speech_model_used`` in the transcript names it), and none outside the
+  list (no silent fallback: see ``speech_model_used``); ``["universal"]`` is
   upgraded to Universal-3.5 Pro; ``universal-3-pro`` "returns an error" since
   2026-09-02; the singular ``speech_model`` (values ``best``, ``nano``,
   ``slam-1``, ``universal``) is deprecated and routed like a request without a
@@ -89,9 +90,17 @@ MODEL_LANGUAGES: Mapping[str, frozenset[str]] = {
     "assemblyai-stt-3-7": frozenset(_U3_CORE),
     "universal-2": frozenset(LANGUAGE_CODES),
 }
-# The model the service used when nothing listed supports the language
-# ("Previously, AssemblyAI fell back to another model by default").
-LAST_RESORT_MODEL = "universal-2"
+# No model outside ``speech_models`` is used. AssemblyAI docs, "assemblyai-stt-3-7
+# migration guide", Behavioral changes, Model fallback
+# (assemblyai.com/docs/pre-recorded-audio/assemblyai-stt-3-7-migration-guide):
+# "Previously, AssemblyAI fell back to another model by default", for example to
+# universal-2 when the language detected was one the listed models do not
+# support; the guide now has you keep universal-2 in the list "if you need
+# languages AssemblyAI-STT-3.7 doesn't support". So when no listed model
+# supports the language, a set ``language_code`` is refused at submission (as
+# "Supported languages & features" documents for a manual language the request
+# cannot serve) and a detected one ends the transcript with ``status: error``.
+# The exact error texts are not published; those below say what to change.
 
 # --- enums ----------------------------------------------------------------------------
 
@@ -212,8 +221,13 @@ def _type_ok(value: Any, kind: str) -> bool:
     raise AssertionError(f"unknown kind {kind!r}")  # pragma: no cover - a table typo
 
 
-def check_transcript_params(body: Any) -> None:
-    """Raise :class:`InvalidParams` if AssemblyAI would refuse this ``POST /v2/transcript`` body."""
+def check_transcript_params(
+    body: Any, default_models: tuple[str, ...] = DEFAULT_SPEECH_MODELS
+) -> None:
+    """Raise :class:`InvalidParams` if AssemblyAI would refuse this ``POST /v2/transcript`` body.
+
+    ``default_models``: the account's models for a body without ``speech_models``.
+    """
     if not isinstance(body, dict):
         raise InvalidParams("Transcript creation error, the body must be a JSON object")
     unknown = sorted(name for name in body if name not in PARAMETERS)
@@ -240,6 +254,14 @@ def check_transcript_params(body: Any) -> None:
         elif not _type_ok(value, kind):
             raise InvalidParams(f"Invalid request: {name} must be of type {kind}")
     _check_rules(body)
+    language = body.get("language_code")
+    models = requested_models(body, default_models)
+    if language and speech_model_used(models, language) is None:
+        raise InvalidParams(
+            f"Invalid request: no model in speech_models ({', '.join(models)}) supports "
+            f"language_code {language!r}; add one that does, such as universal-2, "
+            "which transcribes every language code"
+        )
 
 
 def _check_rules(body: dict[str, Any]) -> None:
@@ -290,11 +312,24 @@ def requested_models(
     return tuple(SPEECH_MODEL_ALIASES.get(m, m) for m in models)
 
 
-def speech_model_used(models: tuple[str, ...], language_code: str | None) -> str:
-    """The first model that transcribes ``language_code``: what ``speech_model_used`` says."""
+def speech_model_used(models: tuple[str, ...], language_code: str | None) -> str | None:
+    """The first model that transcribes ``language_code``: what ``speech_model_used`` says.
+
+    None when no listed model supports the language: the service no longer falls
+    back to a model outside the list (see the note after ``MODEL_LANGUAGES``).
+    """
     if not language_code:
         return models[0]
     for model in models:
         if language_code in MODEL_LANGUAGES.get(model, frozenset()):
             return model
-    return LAST_RESORT_MODEL
+    return None
+
+
+def unsupported_language_error(models: tuple[str, ...], language_code: str) -> str:
+    """The transcript's ``error`` when no listed model supports the detected language."""
+    return (
+        f"Transcription error: the detected language {language_code!r} is not supported "
+        f"by any model in speech_models ({', '.join(models)}); add a model that supports "
+        "it, such as universal-2"
+    )

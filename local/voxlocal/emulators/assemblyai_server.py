@@ -26,7 +26,9 @@ Submissions are checked against AssemblyAI's request schema
 type, a value outside an enum (``speech_models``, ``language_code``,
 ``redact_pii_policies``, ...) or options that exclude each other answer
 ``400 {"error": "..."}`` as the service does. ``speech_model_used`` is the first
-requested model that supports the language, as the service reports it.
+requested model that supports the language, as the service reports it; no model
+outside ``speech_models`` is used, so a ``language_code`` none of them supports
+is a 400 and a detected one ends the transcript in ``error``.
 
 Webhooks: by default none are sent; :meth:`webhook_request` describes the POST
 AssemblyAI would make ({"transcript_id", "status"} plus the custom auth header)
@@ -365,7 +367,7 @@ class AssemblyAIEmulator(LoopbackServer):
             outcome = self._script.pop(0) if self._script else None
             if isinstance(request.json, dict):
                 self.submissions.append(dict(request.json))
-        refusal = _scripted(outcome) or _invalid(request.json)
+        refusal = _scripted(outcome) or _invalid(request.json, self.default_speech_models)
         if refusal is not None or not isinstance(request.json, dict):
             return refusal or Response.json_body(400, {"error": "Transcript creation error"})
         body: dict[str, Any] = dict(request.json)
@@ -511,6 +513,16 @@ class AssemblyAIEmulator(LoopbackServer):
     def _finish(
         self, job: _Job, *, result: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
+        used: str | None = None
+        if result is not None:
+            models = schema.requested_models(job.submission, self.default_speech_models)
+            language = job.submission.get("language_code") or result.get("language_code")
+            used = schema.speech_model_used(models, language)
+            if used is None:
+                # No listed model supports the detected language, and none outside
+                # speech_models is used (assemblyai-stt-3-7 migration guide).
+                error = schema.unsupported_language_error(models, str(language))
+                result = None
         with self._lock:
             state = job.state
             if result is not None:
@@ -519,10 +531,7 @@ class AssemblyAIEmulator(LoopbackServer):
                         state[key] = result[key]
                 if job.submission.get("language_detection") and "language_code" in result:
                     state["language_code"] = result["language_code"]
-                models = schema.requested_models(job.submission, self.default_speech_models)
-                state["speech_model_used"] = schema.speech_model_used(
-                    models, job.submission.get("language_code") or result.get("language_code")
-                )
+                state["speech_model_used"] = used
                 if not job.submission.get("speaker_labels") and state.get("utterances"):
                     # Without speaker_labels AssemblyAI returns no utterances and no speakers.
                     state["utterances"] = None
@@ -546,10 +555,10 @@ def _scripted(outcome: str | None) -> Response | None:
     return None
 
 
-def _invalid(body: Any) -> Response | None:
+def _invalid(body: Any, default_models: tuple[str, ...]) -> Response | None:
     """The 400 AssemblyAI answers for a submission it cannot accept, or None."""
     try:
-        schema.check_transcript_params(body)
+        schema.check_transcript_params(body, default_models)
     except schema.InvalidParams as exc:
         return Response.json_body(400, {"error": str(exc)})
     return None
