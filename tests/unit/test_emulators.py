@@ -7,7 +7,6 @@ URL, as in the pipeline.
 from __future__ import annotations
 
 import http.server
-import inspect
 import json
 import threading
 import uuid
@@ -567,15 +566,16 @@ def test_production_submit_is_accepted(
     from voxcliente.settings import get_settings
 
     cfg = get_settings().model_copy(update={"assemblyai_pii_redaction": pii})
-    extra: dict[str, Any] = {}
-    if "meeting_id" in inspect.signature(transcription.submit).parameters:
-        extra["meeting_id"] = uuid.uuid4()
-
+    meeting_id = uuid.uuid4()
     transcript_id = transcription.submit(
-        "https://audio.example/meeting.mp3", language_code=language, settings=cfg, **extra
+        "https://audio.example/meeting.mp3",
+        meeting_id=meeting_id,
+        language_code=language,
+        settings=cfg,
     )
 
     sent = assemblyai.submissions[-1]
+    assert sent["webhook_url"].endswith(f"?meeting_id={meeting_id}")
     schema.check_transcript_params(sent)  # raises with the reason if it does not fit
     assert assemblyai.transcript(transcript_id)["speech_models"] == sent["speech_models"]
     assert ("redact_pii_policies" in sent) is pii
