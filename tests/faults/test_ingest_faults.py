@@ -82,6 +82,22 @@ def webhook(url: str, headers: dict[str, str], body: str) -> tuple[int, dict[str
     return int(out["statusCode"]), json.loads(out["body"])
 
 
+def _submitted_awaiting_its_webhook(
+    aws: AwsEnv, assemblyai: Any, *, speech: bool = True
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A dropped file, submitted once; AssemblyAI done with it (a transcript, or without
+    ``speech`` its error). Returns the webhook request AssemblyAI sends."""
+    if speech:
+        assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
+    key = f"inbox/{ADDRESS}/reunion.mp3"
+    put(aws, key)
+    assert results(submit(key, bucket=aws.bucket)) == ["submitted"]
+    [transcript_id] = list(assemblyai._jobs)
+    assemblyai.wait(transcript_id)
+    url, headers, payload = assemblyai.webhook_request(transcript_id)
+    return url, headers, payload
+
+
 def meetings(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
     return conn.execute("SELECT * FROM meetings ORDER BY created_at").fetchall()
 
@@ -573,12 +589,7 @@ def test_an_error_webhook_whose_reason_assemblyai_refuses_ends_the_meeting_at_on
     from voxcliente import transcription
     from voxcliente.errors import ProviderError
 
-    key = f"inbox/{ADDRESS}/reunion.mp3"
-    put(aws, key)
-    assert results(submit(key, bucket=aws.bucket)) == ["submitted"]
-    [transcript_id] = list(assemblyai._jobs)
-    assemblyai.wait(transcript_id)
-    url, headers, payload = assemblyai.webhook_request(transcript_id)
+    url, headers, payload = _submitted_awaiting_its_webhook(aws, assemblyai, speech=False)
 
     def refused(*_args: Any, **_kwargs: Any) -> Any:
         raise ProviderError("AssemblyAI refused (HTTP 403)", code="assemblyai_rejected")
@@ -698,13 +709,7 @@ def test_defect_13_an_unexpected_error_in_the_webhook_is_a_503_and_its_retry_goe
 ) -> None:
     from voxcliente import webhook as webhook_module
 
-    assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
-    key = f"inbox/{ADDRESS}/reunion.mp3"
-    put(aws, key)
-    assert results(submit(key, bucket=aws.bucket)) == ["submitted"]
-    [transcript_id] = list(assemblyai._jobs)
-    assemblyai.wait(transcript_id)
-    url, headers, payload = assemblyai.webhook_request(transcript_id)
+    url, headers, payload = _submitted_awaiting_its_webhook(aws, assemblyai)
 
     def bug(*_args: Any, **_kwargs: Any) -> Any:
         raise KeyError(ADDRESS)
@@ -721,13 +726,7 @@ def test_defect_13_an_unexpected_error_in_the_webhook_is_a_503_and_its_retry_goe
 def test_a_malformed_meeting_id_in_the_webhook_url_is_ignored_not_an_error(
     db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
 ) -> None:
-    assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
-    key = f"inbox/{ADDRESS}/reunion.mp3"
-    put(aws, key)
-    assert results(submit(key, bucket=aws.bucket)) == ["submitted"]
-    [transcript_id] = list(assemblyai._jobs)
-    assemblyai.wait(transcript_id)
-    url, headers, payload = assemblyai.webhook_request(transcript_id)
+    url, headers, payload = _submitted_awaiting_its_webhook(aws, assemblyai)
     bad_url = url.split("?", 1)[0] + "?meeting_id=not-a-uuid"
     # the transcript id alone finds the meeting
     assert webhook(bad_url, headers, json.dumps(payload))[1]["outcome"] == "queued"
