@@ -129,8 +129,8 @@ def run_pool(
     Returns when every item is done or given up; each environment then ends
     (``on_environment_end``: closing its connection).
     """
-    from voxcliente.db import server_full
-    from voxcliente.errors import TransientError
+    from voxcliente.adapters.db import server_full
+    from voxcliente.domain.errors import TransientError
 
     result = StageResult()
     pending: queue.Queue[tuple[str, int] | None] = queue.Queue()
@@ -261,7 +261,7 @@ def _capped_role(admin_url: str, cap: int) -> None:
     import psycopg
     from psycopg import sql
 
-    from voxcliente.migrate import apply_migrations
+    from voxcliente.adapters.migrations import apply_migrations
 
     role = sql.Identifier(ROLE)
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -309,7 +309,7 @@ def _put_recordings(bucket: str, meetings: int) -> dict[str, dict[str, Any]]:
     """Every recording in inbox/<recipient>/; returns each key's S3 event."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from voxcliente import aws as vox_aws
+    from voxcliente.adapters import aws as vox_aws
     from voxlocal import events
 
     s3 = vox_aws.client("s3")
@@ -366,8 +366,8 @@ def _drain_acta_queue(workers: int, queue_url: str, idle_rounds: int = 3) -> Sta
     until it holds nothing, visible or in flight."""
     from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-    from voxcliente import aws as vox_aws
-    from voxcliente import db
+    from voxcliente.adapters import aws as vox_aws
+    from voxcliente.adapters import db
     from voxlocal import events
     from voxlocal.functions import load_function
 
@@ -561,7 +561,7 @@ def run(options: Options) -> int:
         demo.quiet_lambda_environment(env)
         os.environ.pop("SES_CONFIGURATION_SET", None)
 
-        from voxcliente import aws as vox_aws
+        from voxcliente.adapters import aws as vox_aws
         from voxcliente.settings import reset_settings
 
         reset_settings()
@@ -589,7 +589,7 @@ def run(options: Options) -> int:
 def _stages(
     options: Options, progress: Any, aws: dict[str, str], assemblyai: Any, admin_url: str
 ) -> None:
-    from voxcliente import db
+    from voxcliente.adapters import db
 
     with progress.stage(f"S3: {options.meetings} recordings dropped in inbox/"):
         s3_events = _put_recordings(aws["bucket"], options.meetings)
@@ -638,7 +638,7 @@ def _transcript_ids(admin_url: str) -> list[str]:
 
 
 def _queue_depth(queue_url: str) -> int:
-    from voxcliente import aws as vox_aws
+    from voxcliente.adapters import aws as vox_aws
 
     attrs = vox_aws.client("sqs").get_queue_attributes(
         QueueUrl=queue_url,

@@ -6,7 +6,7 @@ AssemblyAI (upload, then a transcript request with the configured speech models,
 language detection or ``--language``, and PII redaction, as Submit builds it,
 but without a webhook: it polls until the transcript is final) and asks OpenAI
 for one acta of that transcript with the configured model, through
-``voxcliente.generation.generate_acta``. It prints what each provider accepted
+``voxcliente.acta.generation.generate_acta``. It prints what each provider accepted
 and answered.
 
 A provider without a key (``ASSEMBLYAI_API_KEY`` / ``OPENAI_API_KEY``, or their
@@ -39,14 +39,14 @@ ROOT = Path(__file__).resolve().parents[1]
 # The layer package, importable as Lambda sees it under /opt/python.
 sys.path.insert(0, str(ROOT / "layers" / "common"))
 
-from voxcliente.errors import ConfigurationError, VoxError  # noqa: E402
+from voxcliente.domain.errors import ConfigurationError, VoxError  # noqa: E402
 from voxcliente.settings import Settings, load_settings  # noqa: E402
 
 if TYPE_CHECKING:
     import httpx
 
-    from voxcliente.generation import GenerationResult
-    from voxcliente.transcription import TranscriptResult
+    from voxcliente.acta.generation import GenerationResult
+    from voxcliente.adapters.assemblyai import TranscriptResult
 
 SAMPLES = ROOT / "samples"
 AUDIO_SUFFIXES = frozenset({".mp3", ".m4a", ".wav", ".ogg", ".oga", ".opus", ".flac", ".webm"})
@@ -120,11 +120,11 @@ def check_assemblyai(
 ) -> TranscriptResult:
     import httpx
 
-    from voxcliente import transcription
+    from voxcliente.adapters import assemblyai
 
     data = audio.read_bytes()
     try:
-        upload_url = transcription.upload(data, settings=settings)
+        upload_url = assemblyai.upload(data, settings=settings)
     except VoxError as exc:
         raise SmokeFailure(f"the upload of {audio.name} failed: {exc}") from exc
     out.line(
@@ -133,11 +133,11 @@ def check_assemblyai(
     )
 
     # The body Submit sends, without the webhook (the same builder).
-    request = transcription.transcript_request(
+    request = assemblyai.transcript_request(
         upload_url, language_code=language_code, settings=settings
     )
     # The SDK's HTTP client Submit uses: key, base URL and timeout from the settings.
-    http = transcription._client(settings).http_client
+    http = assemblyai._client(settings).http_client
     try:
         response = http.post("/v2/transcript", json=request)
     except httpx.HTTPError as exc:
@@ -163,7 +163,7 @@ def check_assemblyai(
     last_status, last_note = "", started
     while True:
         try:
-            result = transcription.fetch(transcript_id, settings=settings)
+            result = assemblyai.fetch(transcript_id, settings=settings)
         except VoxError as exc:
             raise SmokeFailure(f"transcript {transcript_id} could not be read: {exc}") from exc
         if result.done:
@@ -198,7 +198,7 @@ def check_openai(
 ) -> GenerationResult:
     import openai
 
-    from voxcliente.generation import TranscriptInput, generate_acta, openai_client
+    from voxcliente.acta.generation import TranscriptInput, generate_acta, openai_client
 
     answered: list[str] = []
 
@@ -393,7 +393,7 @@ def _check(
 
 def _stored(audio: Path, out: Output) -> TranscriptResult:
     """The transcript stored beside the recording, for OpenAI without AssemblyAI."""
-    from voxcliente.transcription import parse_transcript
+    from voxcliente.adapters.assemblyai import parse_transcript
 
     sidecar = stored_transcript(audio)
     transcript = parse_transcript(json.loads(sidecar.read_text(encoding="utf-8")))

@@ -24,8 +24,8 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from voxcliente import db
-from voxcliente.migrate import apply_migrations
+from voxcliente.adapters import db
+from voxcliente.adapters.migrations import apply_migrations
 from voxcliente.settings import reset_settings
 from voxlocal import postgres
 
@@ -168,7 +168,7 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]
 
     import boto3
 
-    from voxcliente import aws as vox_aws
+    from voxcliente.adapters import aws as vox_aws
 
     urllib.request.urlopen(
         urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")

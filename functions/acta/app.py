@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voxcliente import worker
+from voxcliente.flows import acta
 from voxcliente.observability import logger, metrics, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -20,12 +20,12 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 @tracer.capture_method
 def record_handler(record: SQSRecord) -> str:
-    message = worker.parse_message(record.body)
+    message = acta.parse_message(record.body)
     if message is None:
         # Malformed: no retry can make it work, so it is consumed (logged, counted).
         return "discarded"
     receive_count = int(record.attributes.approximate_receive_count or 1)
-    result = worker.process(message, receive_count=receive_count)
+    result = acta.process(message, receive_count=receive_count)
     return result.outcome
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voxcliente import email_events
+from voxcliente.flows import email_events
 from voxcliente.observability import logger, metrics, tracer
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voxcliente import ingest
+from voxcliente.flows import submit
 from voxcliente.observability import logger, metrics, tracer
 
 
@@ -14,7 +14,7 @@ from voxcliente.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    outcomes = ingest.process_event(event)
+    outcomes = submit.process_event(event)
     return {
         "results": [
             {

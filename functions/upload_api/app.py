@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voxcliente import uploads
-from voxcliente.errors import NotFound, TransientError
+from voxcliente.domain.errors import NotFound, TransientError
+from voxcliente.flows import upload_api
 from voxcliente.observability import logger, metrics, tracer
 from voxcliente.settings import get_settings
 
@@ -28,18 +28,18 @@ def _error(status: int, code: str, message: str, **extra: Any) -> Response[dict[
     )
 
 
-@app.exception_handler(uploads.BadRequest)
-def _bad_request(exc: uploads.BadRequest) -> Response[dict[str, Any]]:
+@app.exception_handler(upload_api.BadRequest)
+def _bad_request(exc: upload_api.BadRequest) -> Response[dict[str, Any]]:
     return _error(400, exc.code, exc.message, fields=exc.fields)
 
 
-@app.exception_handler(uploads.TooLarge)
-def _too_large(exc: uploads.TooLarge) -> Response[dict[str, Any]]:
+@app.exception_handler(upload_api.TooLarge)
+def _too_large(exc: upload_api.TooLarge) -> Response[dict[str, Any]]:
     return _error(413, exc.code, exc.message)
 
 
-@app.exception_handler(uploads.UnsupportedType)
-def _unsupported(exc: uploads.UnsupportedType) -> Response[dict[str, Any]]:
+@app.exception_handler(upload_api.UnsupportedType)
+def _unsupported(exc: upload_api.UnsupportedType) -> Response[dict[str, Any]]:
     return _error(415, exc.code, exc.message)
 
 
@@ -59,16 +59,16 @@ def create_upload() -> Response[dict[str, Any]]:
     try:
         body = app.current_event.json_body
     except ValueError as exc:
-        raise uploads.BadRequest({"body": "must be valid JSON"}) from exc
+        raise upload_api.BadRequest({"body": "must be valid JSON"}) from exc
     return Response(
-        status_code=201, content_type="application/json", body=uploads.create_upload(body)
+        status_code=201, content_type="application/json", body=upload_api.create_upload(body)
     )
 
 
 @app.get("/uploads/<upload_id>")
 @tracer.capture_method
 def get_upload(upload_id: str) -> dict[str, Any]:
-    return uploads.upload_status(upload_id)
+    return upload_api.upload_status(upload_id)
 
 
 @app.not_found

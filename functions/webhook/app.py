@@ -9,7 +9,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from voxcliente import webhook
+from voxcliente.flows import webhook
 from voxcliente.observability import logger, metrics, tracer
 
 

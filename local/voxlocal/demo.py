@@ -171,8 +171,8 @@ def _parts(raw: bytes) -> tuple[str | None, dict[str, bytes]]:
 
 
 def _write_outputs(out_dir: Path, meeting_id: str, raw: bytes | None) -> Path:
-    from voxcliente import repository as repo
-    from voxcliente.db import transaction
+    from voxcliente.adapters import repository as repo
+    from voxcliente.adapters.db import transaction
 
     target = out_dir / meeting_id
     target.mkdir(parents=True, exist_ok=True)
@@ -217,7 +217,7 @@ def start_database(stack: contextlib.ExitStack, progress: Progress) -> str:
     """DATABASE_URL, or the embedded server; migrated either way."""
     import psycopg
 
-    from voxcliente.migrate import apply_migrations
+    from voxcliente.adapters.migrations import apply_migrations
 
     with progress.stage("PostgreSQL"):
         data_dir = ROOT / ".local-data" / "postgres"
@@ -306,14 +306,14 @@ def _transcribe_and_call_back(meeting_id: str, emulator: Any, progress: Progress
     """Wait for AssemblyAI, then deliver the webhook request it would send."""
     from uuid import UUID
 
-    from voxcliente import repository as repo
-    from voxcliente import transcription
-    from voxcliente.db import transaction
+    from voxcliente.adapters import assemblyai
+    from voxcliente.adapters import repository as repo
+    from voxcliente.adapters.db import transaction
     from voxcliente.settings import get_settings
     from voxlocal.functions import load_function
 
     settings = get_settings()
-    webhook_url = transcription.webhook_url_for(UUID(meeting_id), settings)
+    webhook_url = assemblyai.webhook_url_for(UUID(meeting_id), settings)
     with transaction() as tx:
         meeting = repo.get_meeting(tx, UUID(meeting_id))
     transcript_id = str(meeting.assemblyai_transcript_id) if meeting else ""
@@ -336,7 +336,7 @@ def _notify_delivery(meeting_id: str, recipient: str, progress: Progress) -> Non
     """What SES's configuration set would publish once the email is delivered."""
     from uuid import UUID
 
-    from voxcliente.db import transaction
+    from voxcliente.adapters.db import transaction
     from voxlocal.functions import load_function
 
     with progress.stage("EmailEvents (SES delivery notification)"):
@@ -377,7 +377,7 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
         quiet_lambda_environment(env)
         os.environ.pop("SES_CONFIGURATION_SET", None)
 
-        from voxcliente import aws as vox_aws
+        from voxcliente.adapters import aws as vox_aws
         from voxcliente.settings import get_settings, reset_settings
         from voxlocal.functions import load_function
 
@@ -391,7 +391,7 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
             put = vox_aws.client("s3").put_object(
                 Bucket=aws["bucket"], Key=key, Body=data, ContentType=content_type
             )
-        from voxcliente.errors import TransientError
+        from voxcliente.domain.errors import TransientError
 
         try:
             with progress.stage("Submit (S3 event)"):
@@ -448,8 +448,8 @@ def _explain_unfinished(meeting_id: str) -> None:
     """A meeting the worker could not finish (a provider unreachable): say which, and stop."""
     from uuid import UUID
 
-    from voxcliente import repository as repo
-    from voxcliente.db import transaction
+    from voxcliente.adapters import repository as repo
+    from voxcliente.adapters.db import transaction
     from voxcliente.settings import get_settings
 
     with transaction() as tx:
@@ -467,14 +467,14 @@ def _explain_unfinished(meeting_id: str) -> None:
 
 
 def _wait_for_transcript(transcript_id: str, emulator: Any, progress: Progress) -> str:
-    from voxcliente import transcription
+    from voxcliente.adapters import assemblyai
 
     if emulator is not None:
         return str(emulator.wait(transcript_id, timeout=60)["status"])
     deadline = time.monotonic() + TRANSCRIPT_WAIT_S
     last_note = time.monotonic()
     while time.monotonic() < deadline:
-        result = transcription.fetch(transcript_id)
+        result = assemblyai.fetch(transcript_id)
         if result.done:
             return result.status
         if time.monotonic() - last_note > 15:

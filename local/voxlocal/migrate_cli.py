@@ -12,7 +12,7 @@ from pathlib import Path
 
 import psycopg
 
-from voxcliente.migrate import MigrationError, apply_migrations
+from voxcliente.adapters.migrations import MigrationError, apply_migrations
 from voxlocal import postgres
 
 ROOT = Path(__file__).resolve().parents[2]

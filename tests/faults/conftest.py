@@ -31,7 +31,8 @@ RECIPIENT = "ana.mendez@example.com"
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    from voxcliente import db, generation
+    from voxcliente.acta import generation
+    from voxcliente.adapters import db
 
     monkeypatch.setattr(generation, "_sleep", lambda _seconds: None)
     monkeypatch.setattr(db, "_pause", lambda _seconds: None)
@@ -193,11 +194,11 @@ class FlakySes:
 @pytest.fixture
 def flaky_ses(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FlakySes]]:
     """``flaky_ses("TooManyRequestsException", ...)``: the next sends fail that way."""
-    from voxcliente import aws, email
+    from voxcliente.adapters import aws, ses
 
     def install(*errors: str) -> FlakySes:
         double = FlakySes(aws.client("sesv2"), list(errors))
-        monkeypatch.setattr(email, "get_ses_client", lambda: double)
+        monkeypatch.setattr(ses, "get_ses_client", lambda: double)
         return double
 
     yield install
@@ -214,7 +215,7 @@ def kill_connection_at(
     """Terminate the worker's database session (``pg_terminate_backend``, from the test's
     own connection) right before ``repository.<function>`` runs, ``times`` times; the
     statement then meets a dead connection, as in an outage at that commit point."""
-    from voxcliente import repository
+    from voxcliente.adapters import repository
 
     original = getattr(repository, function)
     killed: list[int] = []

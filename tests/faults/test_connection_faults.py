@@ -60,7 +60,7 @@ class CappedRole:
         Yields how many were opened. This thread's own connection (the handler's)
         is closed first so that the handler has to ask for a new one.
         """
-        from voxcliente import db
+        from voxcliente.adapters import db
 
         db.close_connection()
         held: list[psycopg.Connection[Any]] = []
@@ -81,7 +81,7 @@ class CappedRole:
 @pytest.fixture
 def capped(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CappedRole]:
     """The functions connect as a role limited to CAP connections."""
-    from voxcliente import db
+    from voxcliente.adapters import db
     from voxcliente.settings import reset_settings
 
     role = f"vox_capped_{secrets.token_hex(4)}"
@@ -115,7 +115,7 @@ def pipeline(
     openai_api: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Pipeline:
-    from voxcliente import generation
+    from voxcliente.acta import generation
 
     monkeypatch.setattr(generation, "_sleep", lambda _seconds: None)  # no retry pauses
     return Pipeline(aws, assemblyai, openai_api)
@@ -205,8 +205,8 @@ def _meetings(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
 def test_defect_12_a_full_server_is_a_transient_error_and_the_next_call_reconnects(
     capped: CappedRole,
 ) -> None:
-    from voxcliente import db
-    from voxcliente.errors import TransientError
+    from voxcliente.adapters import db
+    from voxcliente.domain.errors import TransientError
 
     # Given a server whose connections for this role are all taken
     with capped.full() as opened:
@@ -229,8 +229,8 @@ def test_defect_12_a_connect_timeout_is_a_transient_error(
     backend) must not hold an invocation past its deadline."""
     import socket
 
-    from voxcliente import db
-    from voxcliente.errors import TransientError
+    from voxcliente.adapters import db
+    from voxcliente.domain.errors import TransientError
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -251,7 +251,7 @@ def test_defect_12_a_connect_timeout_is_a_transient_error(
 def test_defect_12_submit_raises_while_full_and_lambdas_retry_submits_once(
     pipeline: Pipeline, capped: CappedRole, conn: psycopg.Connection[Any]
 ) -> None:
-    from voxcliente.errors import TransientError
+    from voxcliente.domain.errors import TransientError
 
     event = pipeline.put("llena.mp3")
     # Given a full server, When S3's event reaches Submit, Then the invocation fails
@@ -329,8 +329,8 @@ def test_defect_12_a_burst_over_the_cap_loses_no_meeting(
 ) -> None:
     """Six environments at once against a cap of two: those refused are retried as
     their source retries them, and every meeting ends emailed once."""
-    from voxcliente import db
-    from voxcliente.errors import TransientError
+    from voxcliente.adapters import db
+    from voxcliente.domain.errors import TransientError
 
     meetings = 6
 

@@ -20,7 +20,7 @@ TERMINAL = {"sent", "delivered", "bounced", "complained", "rejected", "suppresse
 
 def _failed_meeting(pipeline: Pipeline) -> Any:
     """A meeting that failed (OpenAI refused) with its notice queued, nothing sent yet."""
-    from voxcliente import lifecycle
+    from voxcliente.pipeline import lifecycle
     from voxcliente.settings import get_settings
 
     meeting = pipeline.transcribed()
@@ -38,7 +38,7 @@ def _failed_meeting(pipeline: Pipeline) -> Any:
 
 def _send_event(meeting_id: Any, kind: str, message_id: str) -> dict[str, Any]:
     """SES's Send event for a message tagged as the worker tags it (published shape)."""
-    from voxcliente.email import meeting_tags
+    from voxcliente.adapters.ses import meeting_tags
 
     return {
         "eventType": "Send",
@@ -57,13 +57,13 @@ def _send_event(meeting_id: Any, kind: str, message_id: str) -> dict[str, Any]:
 def test_defect_01_twenty_concurrent_failure_messages_send_exactly_one_notice(
     pipeline: Pipeline,
 ) -> None:
-    from voxcliente import worker
-    from voxcliente.queue import WorkMessage
+    from voxcliente.adapters.sqs import WorkMessage
+    from voxcliente.flows import acta
 
     failed = _failed_meeting(pipeline)
     message = WorkMessage(meeting_id=failed.id, kind="failure")
 
-    outcomes = run_concurrently(lambda: worker.process(message).outcome, 20)
+    outcomes = run_concurrently(lambda: acta.process(message).outcome, 20)
 
     assert outcomes.count("notified") == 1 and outcomes.count("skipped") == 19
     assert len(pipeline.emails()) == 1
@@ -106,9 +106,9 @@ def test_defect_06_ses_rejecting_the_acta_and_the_notice_ends_both_deliveries(
 def test_ses_throttled_or_paused_is_retried_and_the_notice_is_sent_once(
     error: str, pipeline: Pipeline, flaky_ses: Any
 ) -> None:
-    from voxcliente import worker
-    from voxcliente.errors import TransientError
-    from voxcliente.queue import WorkMessage
+    from voxcliente.adapters.sqs import WorkMessage
+    from voxcliente.domain.errors import TransientError
+    from voxcliente.flows import acta
     from voxcliente.settings import get_settings
 
     failed = _failed_meeting(pipeline)
@@ -116,7 +116,7 @@ def test_ses_throttled_or_paused_is_retried_and_the_notice_is_sent_once(
     message = WorkMessage(meeting_id=failed.id, kind="failure")
 
     with pytest.raises(TransientError):
-        worker.process(message, settings=get_settings())
+        acta.process(message, settings=get_settings())
     assert pipeline.deliveries()["failure"]["status"] == "pending"
     # The reconciler asks again for a notice SES did not take...
     assert pipeline.reconcile()["notices"] == [str(failed.id)]
@@ -131,9 +131,9 @@ def test_ses_throttled_or_paused_is_retried_and_the_notice_is_sent_once(
 def test_ses_unavailable_past_the_attempt_limit_ends_the_notice_failed(
     pipeline: Pipeline, flaky_ses: Any, configure: Any
 ) -> None:
-    from voxcliente import worker
-    from voxcliente.errors import TransientError
-    from voxcliente.queue import WorkMessage
+    from voxcliente.adapters.sqs import WorkMessage
+    from voxcliente.domain.errors import TransientError
+    from voxcliente.flows import acta
     from voxcliente.settings import get_settings
 
     configure(MAX_ATTEMPTS="2")
@@ -142,8 +142,8 @@ def test_ses_unavailable_past_the_attempt_limit_ends_the_notice_failed(
     message = WorkMessage(meeting_id=failed.id, kind="failure")
 
     with pytest.raises(TransientError):
-        worker.process(message, settings=get_settings())
-    assert worker.process(message, settings=get_settings()).outcome == "skipped"
+        acta.process(message, settings=get_settings())
+    assert acta.process(message, settings=get_settings()).outcome == "skipped"
 
     delivery = pipeline.deliveries()["failure"]
     assert (delivery["status"], delivery["details"]["reason"]) == ("failed", "ses_unavailable")
@@ -154,7 +154,7 @@ def test_ses_unavailable_past_the_attempt_limit_ends_the_notice_failed(
 def test_defect_08_a_lost_commit_after_ses_accepted_is_recorded_by_the_send_event(
     pipeline: Pipeline, conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voxcliente import email_events
+    from voxcliente.flows import email_events
 
     meeting = pipeline.transcribed()
     [message] = pipeline.receive()
@@ -217,8 +217,8 @@ def test_defect_08_an_abandoned_send_without_a_send_event_is_never_repeated(
 
 
 def test_a_fresh_sending_claim_is_left_to_its_holder(pipeline: Pipeline) -> None:
-    from voxcliente import worker
-    from voxcliente.queue import WorkMessage
+    from voxcliente.adapters.sqs import WorkMessage
+    from voxcliente.flows import acta
 
     failed = _failed_meeting(pipeline)
     pipeline.conn.execute(
@@ -227,7 +227,7 @@ def test_a_fresh_sending_claim_is_left_to_its_holder(pipeline: Pipeline) -> None
         (failed.id,),
     )
 
-    outcome = worker.process(WorkMessage(meeting_id=failed.id, kind="failure")).outcome
+    outcome = acta.process(WorkMessage(meeting_id=failed.id, kind="failure")).outcome
 
     assert outcome == "skipped" and pipeline.emails() == []
     assert pipeline.deliveries()["failure"]["status"] == "sending"
@@ -238,7 +238,7 @@ def test_a_fresh_sending_claim_is_left_to_its_holder(pipeline: Pipeline) -> None
 def test_a_delivery_event_after_a_bounce_or_complaint_keeps_the_bad_news(
     worse: str, pipeline: Pipeline
 ) -> None:
-    from voxcliente import email_events
+    from voxcliente.flows import email_events
 
     pipeline.transcribed()
     pipeline.drain()

@@ -160,7 +160,7 @@ def test_defect_02_an_unusable_metadata_address_keeps_the_usable_folder_address(
 def _lose_database_on_submitted(monkeypatch: pytest.MonkeyPatch) -> None:
     """The server ends our session (pg_terminate_backend) at the commit point that
     would record the transcript id."""
-    from voxcliente import repository as repo
+    from voxcliente.adapters import repository as repo
 
     real_transition = repo.transition
 
@@ -179,7 +179,7 @@ def test_defect_03_a_database_lost_after_acceptance_ends_transcribed_once(
     conn: psycopg.Connection[Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from voxcliente.errors import TransientError
+    from voxcliente.domain.errors import TransientError
 
     # Given AssemblyAI accepts the job and the database dies before the id is stored
     assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
@@ -224,7 +224,7 @@ def test_defect_03_without_the_webhook_the_meeting_waits_received_with_its_claim
     """The door's side of the case where the webhook never comes: the meeting is
     resumable (``received``, claim held, nothing queued); finding such meetings
     with a stale claim is the reconciler's job."""
-    from voxcliente.errors import TransientError
+    from voxcliente.domain.errors import TransientError
 
     key = f"inbox/{ADDRESS}/reunion.mp3"
     put(aws, key)
@@ -243,23 +243,23 @@ def test_defect_03_without_the_webhook_the_meeting_waits_received_with_its_claim
     # When the webhook never came and the claim is older than the webhook's window,
     # the reconciler submits it again (a second, paid transcript: the price of a
     # meeting that would otherwise be lost) and the meeting goes on
-    from voxcliente import reconcile
+    from voxcliente.flows import reconciler
 
     conn.execute("UPDATE meetings SET submit_claimed_at = now() - interval '4 hours'")
-    assert reconcile.run().continued == [str(meeting["id"])]
+    assert reconciler.run().continued == [str(meeting["id"])]
     [meeting] = meetings(conn)
     assert meeting["status"] == "submitted"
     assert len(assemblyai.submissions) == 2
     # and a second pass does nothing more
-    assert reconcile.run().continued == []
+    assert reconciler.run().continued == []
     assert len(assemblyai.submissions) == 2
 
 
 def test_defect_03_a_meeting_whose_retries_ran_out_is_resubmitted_by_the_reconciler(
     db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
 ) -> None:
-    from voxcliente import reconcile
-    from voxcliente.errors import TransientError
+    from voxcliente.domain.errors import TransientError
+    from voxcliente.flows import reconciler
 
     # Given AssemblyAI down for all of Lambda's three attempts (the claim released)
     key = f"inbox/{ADDRESS}/reunion.mp3"
@@ -271,9 +271,9 @@ def test_defect_03_a_meeting_whose_retries_ran_out_is_resubmitted_by_the_reconci
     [meeting] = meetings(conn)
     assert (meeting["status"], meeting["submit_claimed_at"]) == ("received", None)
     # When the reconciler runs early, it leaves it alone; later, it submits it once
-    assert reconcile.run().continued == []
+    assert reconciler.run().continued == []
     conn.execute("UPDATE meetings SET created_at = now() - interval '20 minutes'")
-    assert reconcile.run().continued == [str(meeting["id"])]
+    assert reconciler.run().continued == [str(meeting["id"])]
     [meeting] = meetings(conn)
     assert meeting["status"] == "submitted"
     assert len(assemblyai._jobs) == 1  # the one job AssemblyAI accepted
@@ -286,7 +286,7 @@ def test_defect_03_a_meeting_that_never_submits_ends_failed_with_a_notice(
     conn: psycopg.Connection[Any],
     configure: Callable[..., None],
 ) -> None:
-    from voxcliente import reconcile
+    from voxcliente.flows import reconciler
 
     key = f"inbox/{ADDRESS}/reunion.mp3"
     put(aws, key)
@@ -297,13 +297,13 @@ def test_defect_03_a_meeting_that_never_submits_ends_failed_with_a_notice(
             submit(key, bucket=aws.bucket)
     conn.execute("UPDATE meetings SET created_at = now() - interval '20 minutes'")
     assert [m["submit_attempts"] for m in meetings(conn)] == [2]
-    report = reconcile.run()
+    report = reconciler.run()
     [meeting] = meetings(conn)
     assert report.failed == [str(meeting["id"])]
     assert (meeting["status"], meeting["error_code"]) == ("failed", "internal_error")
     assert aws.queue_messages() == [{"meeting_id": str(meeting["id"]), "kind": "failure"}]
     assert assemblyai._jobs == {}  # nothing was accepted, nothing paid
-    assert reconcile.run().failed == []  # ended once
+    assert reconciler.run().failed == []  # ended once
 
 
 # --- 4: one record's failure is that record's outcome -------------------------------------
@@ -317,7 +317,7 @@ def test_defect_04_one_bad_record_does_not_stop_the_batch(
 ) -> None:
     from psycopg.errors import CheckViolation
 
-    from voxcliente import repository as repo
+    from voxcliente.adapters import repository as repo
 
     # Given three files, the middle one breaking the database in a way nobody expected
     keys = [f"inbox/{ADDRESS}/parte {i}.mp3" for i in range(3)]
@@ -370,8 +370,8 @@ def test_defect_04_a_transient_record_is_retried_after_the_others_are_done(
     conn: psycopg.Connection[Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from voxcliente import media
-    from voxcliente.errors import TransientError
+    from voxcliente.domain import media
+    from voxcliente.domain.errors import TransientError
 
     keys = [f"inbox/{ADDRESS}/a.mp3", f"inbox/{ADDRESS}/b.mp3"]
     put(aws, keys[0], AUDIO + b"a")
@@ -406,8 +406,8 @@ def test_defect_05_a_deleted_object_is_skipped_not_raised(
     monkeypatch: pytest.MonkeyPatch,
     logs: Callable[[], str],
 ) -> None:
-    from voxcliente import aws as vox_aws
-    from voxcliente.ingest import key_hash
+    from voxcliente.adapters import aws as vox_aws
+    from voxcliente.flows.submit import key_hash
 
     key = f"inbox/{ADDRESS}/borrado.mp3"
     if code == "403":
@@ -430,7 +430,7 @@ def test_defect_05_an_object_deleted_after_its_meeting_was_recorded_fails_it(
     conn: psycopg.Connection[Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from voxcliente import aws as vox_aws
+    from voxcliente.adapters import aws as vox_aws
 
     key = f"inbox/{ADDRESS}/borrado.mp3"
     put(aws, key)
@@ -586,15 +586,15 @@ def test_an_error_webhook_whose_reason_assemblyai_refuses_ends_the_meeting_at_on
 ) -> None:
     """A final 4xx when asking for the failed transcript's reason can never pass: the
     meeting fails now (one notice), not after ten retried webhooks answered 503."""
-    from voxcliente import transcription
-    from voxcliente.errors import ProviderError
+    from voxcliente.adapters import assemblyai as assemblyai_api
+    from voxcliente.domain.errors import ProviderError
 
     url, headers, payload = _submitted_awaiting_its_webhook(aws, assemblyai, speech=False)
 
     def refused(*_args: Any, **_kwargs: Any) -> Any:
         raise ProviderError("AssemblyAI refused (HTTP 403)", code="assemblyai_rejected")
 
-    monkeypatch.setattr(transcription, "fetch", refused)
+    monkeypatch.setattr(assemblyai_api, "fetch", refused)
     body = json.dumps({**payload, "status": "error"})
     assert webhook(url, headers, body)[1]["outcome"] == "failed"
     [meeting] = meetings(conn)
@@ -618,8 +618,9 @@ def test_an_s3_event_whose_lambda_retries_ran_out_is_replayed_by_the_reconciler(
 ) -> None:
     """Submit refused by the database on all of Lambda's three attempts left no meeting
     row; the event waits in the on-failure queue, and the reconciler replays it."""
-    from voxcliente import db, reconcile
-    from voxcliente.errors import TransientError
+    from voxcliente.adapters import db
+    from voxcliente.domain.errors import TransientError
+    from voxcliente.flows import reconciler
 
     failures_url = aws.sqs.create_queue(QueueName="voxcliente-async-failures-test")["QueueUrl"]
     configure(ASYNC_FAILURES_QUEUE_URL=failures_url)
@@ -656,7 +657,7 @@ def test_an_s3_event_whose_lambda_retries_ran_out_is_replayed_by_the_reconciler(
     aws.sqs.send_message(QueueUrl=failures_url, MessageBody="not ours")
 
     # When the reconciler runs (the database is back)
-    assert reconcile.run().replayed == 1
+    assert reconciler.run().replayed == 1
 
     # Then the meeting exists and is submitted, once; the foreign message is kept
     [meeting] = meetings(conn)
@@ -667,7 +668,7 @@ def test_an_s3_event_whose_lambda_retries_ran_out_is_replayed_by_the_reconciler(
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
     )["Attributes"]
     assert sum(int(n) for n in counts.values()) == 1  # "not ours", hidden until next run
-    assert reconcile.run().replayed == 0
+    assert reconciler.run().replayed == 0
 
 
 def test_defect_09_an_s3_key_with_nul_is_skipped_and_nothing_is_stored(
@@ -694,7 +695,7 @@ def test_defect_09_an_s3_key_with_nul_is_skipped_and_nothing_is_stored(
 def test_defect_09_metadata_loses_nul_control_and_format_characters(
     given: str, kept: str | None
 ) -> None:
-    from voxcliente.ingest import clean_text
+    from voxcliente.flows.submit import clean_text
 
     assert clean_text(given, 200) == kept
 
@@ -707,7 +708,7 @@ def test_defect_13_an_unexpected_error_in_the_webhook_is_a_503_and_its_retry_goe
     monkeypatch: pytest.MonkeyPatch,
     logs: Callable[[], str],
 ) -> None:
-    from voxcliente import webhook as webhook_module
+    from voxcliente.flows import webhook as webhook_module
 
     url, headers, payload = _submitted_awaiting_its_webhook(aws, assemblyai)
 

@@ -75,7 +75,7 @@ def test_defect_07_a_transient_failure_after_the_acta_is_written_does_not_pay_op
 def test_defect_13_an_unexpected_exception_is_an_attempt_and_ends_internal_error_at_the_limit(
     pipeline: Pipeline, configure: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voxcliente import rendering
+    from voxcliente.render import rendering
 
     configure(MAX_ATTEMPTS="2", ACTA_MAX_RECEIVES="10")
     pipeline.transcribed()
@@ -207,14 +207,14 @@ def test_openai_faults_end_emailed_or_failed_with_one_email_each(
 def test_twenty_concurrent_acta_messages_pay_openai_once_and_send_one_email(
     pipeline: Pipeline,
 ) -> None:
-    from voxcliente import worker
-    from voxcliente.queue import WorkMessage
+    from voxcliente.adapters.sqs import WorkMessage
+    from voxcliente.flows import acta
 
     meeting_id = pipeline.transcribed()["id"]
     pipeline.receive()
     message = WorkMessage(meeting_id=meeting_id, kind="acta")
 
-    outcomes = run_concurrently(lambda: worker.process(message).outcome, 20)
+    outcomes = run_concurrently(lambda: acta.process(message).outcome, 20)
 
     assert sorted(set(outcomes)) in (["emailed", "skipped"], ["emailed"])
     assert outcomes.count("emailed") == 1
@@ -246,20 +246,21 @@ def test_a_malformed_queue_message_is_discarded_and_does_not_block_the_batch(
 
 # --- the registry covers every code --------------------------------------------------------
 def test_every_error_code_the_code_base_uses_is_in_the_registry() -> None:
-    from voxcliente import ingest, rendering
-    from voxcliente.error_codes import ErrorCode
+    from voxcliente.domain.error_codes import ErrorCode
+    from voxcliente.flows import submit
+    from voxcliente.render import rendering
 
     used: set[str] = set()
-    for path in LAYER.glob("*.py"):
+    for path in LAYER.rglob("*.py"):
         if path.name == "prompts.py":  # language codes, not error codes
             continue
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r"\bcode=\"([a-z_]+)\"", text))
         for name in re.findall(r"ErrorCode\.([A-Z_]+)", text):
             assert name in ErrorCode.__members__, f"{path.name}: ErrorCode.{name}"
-    errors = (LAYER / "errors.py").read_text(encoding="utf-8")
+    errors = (LAYER / "domain" / "errors.py").read_text(encoding="utf-8")
     used |= set(re.findall(r"^    code = \"([a-z_]+)\"", errors, re.MULTILINE))
-    used |= set(getattr(ingest, "_REFUSALS", {}))
+    used |= set(getattr(submit, "_REFUSALS", {}))
     for table in rendering._FAILURES.values():
         used |= set(table) - {"default"}
 

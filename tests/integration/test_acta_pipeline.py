@@ -33,7 +33,7 @@ RECIPIENT = "ana.mendez@example.com"
 
 @pytest.fixture(autouse=True)
 def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    from voxcliente import generation
+    from voxcliente.acta import generation
 
     monkeypatch.setattr(generation, "_sleep", lambda _seconds: None)
 
@@ -231,7 +231,7 @@ def test_webhook_before_submit_commits_is_adopted_by_its_meeting(
 def test_the_database_being_down_is_a_5xx_so_assemblyai_retries(
     chain: Chain, configure: Callable[..., None]
 ) -> None:
-    from voxcliente import db
+    from voxcliente.adapters import db
 
     transcript_id = chain.drop(SPANISH)
     db.close_connection()

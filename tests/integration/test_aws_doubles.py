@@ -23,9 +23,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import SENDER, AwsEnv, sent_emails
-from voxcliente import aws as vox_aws
-from voxcliente import email as vox_email
-from voxcliente.errors import ProviderError
+from voxcliente.adapters import aws as vox_aws
+from voxcliente.adapters import ses as vox_email
+from voxcliente.domain.errors import ProviderError
 from voxlocal.aws_doubles import (
     SES_V2_MAX_MESSAGE_BYTES,
     PostForm,
@@ -47,7 +47,7 @@ UPLOAD_ID = "7b1e0c52-0000-4000-8000-000000000001"
 def presign(
     aws: AwsEnv, *, key: str = KEY, max_bytes: int = len(AUDIO), expires_in: int = 600
 ) -> dict[str, Any]:
-    """A presigned POST built the way ``voxcliente.uploads`` builds it."""
+    """A presigned POST built the way ``voxcliente.flows.upload_api`` builds it."""
     presigned: dict[str, Any] = vox_aws.client("s3").generate_presigned_post(
         Bucket=aws.bucket,
         Key=key,

@@ -34,8 +34,8 @@ def contract(name: str) -> dict[str, Any]:
 
 # --- AssemblyAI: the transcript resource ------------------------------------------------
 def test_the_published_completed_transcript_is_read_as_published() -> None:
-    from voxcliente.models import Utterance
-    from voxcliente.transcription import parse_transcript
+    from voxcliente.adapters.assemblyai import parse_transcript
+    from voxcliente.domain.models import Utterance
 
     published = contract("assemblyai/transcript-completed.json")
 
@@ -62,9 +62,9 @@ def test_the_published_completed_transcript_is_read_as_published() -> None:
 
 
 def test_the_published_regional_language_code_gives_an_acta_language() -> None:
-    from voxcliente.generation import acta_language
+    from voxcliente.acta.generation import acta_language
+    from voxcliente.adapters.assemblyai import parse_transcript
     from voxcliente.settings import load_settings
-    from voxcliente.transcription import parse_transcript
 
     result = parse_transcript(contract("assemblyai/transcript-completed.json"))
 
@@ -74,7 +74,7 @@ def test_the_published_regional_language_code_gives_an_acta_language() -> None:
 def test_speech_model_used_as_the_current_spec_defines_it_wins_over_the_deprecated_field() -> None:
     """``TranscriptResponse.speech_model_used`` (AssemblyAI's current OpenAPI spec) names
     the model that really ran; ``speech_model`` is deprecated (null in the example)."""
-    from voxcliente.transcription import parse_transcript
+    from voxcliente.adapters.assemblyai import parse_transcript
 
     answered = copy.deepcopy(contract("assemblyai/transcript-completed.json"))
     answered["speech_models"] = ["universal-3-pro", "universal-2"]
@@ -84,7 +84,7 @@ def test_speech_model_used_as_the_current_spec_defines_it_wins_over_the_deprecat
 
 
 def test_the_published_failed_transcript_carries_its_error() -> None:
-    from voxcliente.transcription import parse_transcript
+    from voxcliente.adapters.assemblyai import parse_transcript
 
     published = contract("assemblyai/transcript-error.json")
 
@@ -100,8 +100,8 @@ def test_the_published_failed_transcript_carries_its_error() -> None:
 # --- AssemblyAI: the webhook request ------------------------------------------------------
 def _submitted_meeting(transcript_id: str, bucket: str) -> str:
     """A meeting Submit has sent to AssemblyAI under ``transcript_id``; returns its id."""
-    from voxcliente import repository as repo
-    from voxcliente.db import transaction
+    from voxcliente.adapters import repository as repo
+    from voxcliente.adapters.db import transaction
 
     with transaction() as tx:
         meeting, _ = repo.insert_meeting_once(
@@ -127,7 +127,7 @@ def _submitted_meeting(transcript_id: str, bucket: str) -> str:
 def test_the_published_webhook_body_queues_the_acta_of_its_meeting(
     db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
 ) -> None:
-    from voxcliente import webhook
+    from voxcliente.flows import webhook
 
     # Given a submitted meeting whose transcript id is the one in AssemblyAI's example
     raw_body = (CONTRACTS / "assemblyai/webhook-completed.json").read_text(encoding="utf-8")
@@ -172,8 +172,8 @@ def test_the_published_webhook_body_through_the_function_handler(
 @pytest.fixture
 def sent_email(db_url: str) -> str:
     """An email SES accepted under the message id of AWS's examples; returns the delivery id."""
-    from voxcliente import repository as repo
-    from voxcliente.db import transaction
+    from voxcliente.adapters import repository as repo
+    from voxcliente.adapters.db import transaction
 
     with transaction() as tx:
         user = repo.get_or_create_user(tx, SES_RECIPIENT)
@@ -380,12 +380,12 @@ _READ_KEYS = ("id", "status", "text", "utterances", "language_code", "audio_dura
 def test_the_assemblyai_emulator_answers_in_the_published_shapes(assemblyai: Any) -> None:
     from uuid import uuid4
 
-    from voxcliente import transcription
+    from voxcliente.adapters import assemblyai as assemblyai_api
 
     sample = Path(__file__).resolve().parents[2] / "samples" / "client-call-en.mp3"
     assemblyai.register_audio(sample)
-    audio_url = transcription.upload(sample.read_bytes())
-    transcript_id = transcription.submit(audio_url, meeting_id=uuid4())
+    audio_url = assemblyai_api.upload(sample.read_bytes())
+    transcript_id = assemblyai_api.submit(audio_url, meeting_id=uuid4())
 
     final = assemblyai.wait(transcript_id)
     published = contract("assemblyai/transcript-completed.json")

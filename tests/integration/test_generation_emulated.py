@@ -10,17 +10,17 @@ from typing import Any
 import openai
 import pytest
 
-from voxcliente import generation
-from voxcliente.acta_model import Acta
-from voxcliente.errors import ProviderError, TransientError
-from voxcliente.generation import (
+from voxcliente.acta import generation
+from voxcliente.acta.generation import (
     MAX_COMPLETION_TOKENS,
     MAX_COMPLETION_TOKENS_RETRY,
     TranscriptInput,
     generate_acta,
 )
-from voxcliente.models import Utterance
-from voxcliente.prompts import PARTIALS_CLOSE, PARTIALS_OPEN, TRANSCRIPT_CLOSE, TRANSCRIPT_OPEN
+from voxcliente.acta.model import Acta
+from voxcliente.acta.prompts import PARTIALS_CLOSE, PARTIALS_OPEN, TRANSCRIPT_CLOSE, TRANSCRIPT_OPEN
+from voxcliente.domain.errors import ProviderError, TransientError
+from voxcliente.domain.models import Utterance
 from voxcliente.settings import Settings, load_settings
 from voxlocal.emulators.openai_server import OpenAIEmulator, user_text
 

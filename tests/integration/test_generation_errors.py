@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from voxcliente import generation
-from voxcliente.errors import ProviderError, TransientError
-from voxcliente.generation import MAX_COMPLETION_TOKENS, TranscriptInput, generate_acta
-from voxcliente.models import Utterance
+from voxcliente.acta import generation
+from voxcliente.acta.generation import MAX_COMPLETION_TOKENS, TranscriptInput, generate_acta
+from voxcliente.domain.errors import ProviderError, TransientError
+from voxcliente.domain.models import Utterance
 from voxlocal.emulators.openai_rules import ModelSpec
 from voxlocal.emulators.openai_server import OpenAIEmulator
 

@@ -232,7 +232,7 @@ def test_a_file_over_the_limit_is_refused(
 def test_assemblyai_5xx_leaves_the_meeting_received_and_raises(
     db_url: str, aws: AwsEnv, assemblyai: Any, conn: psycopg.Connection[Any]
 ) -> None:
-    from voxcliente.errors import TransientError
+    from voxcliente.domain.errors import TransientError
 
     key = "inbox/ana@example.com/a.mp3"
     put(aws, key)
@@ -513,7 +513,7 @@ def test_an_unmapped_exception_after_submission_releases_the_claim(
     stayed held, S3's retries saw "duplicate" and the meeting stuck in received."""
     import httpx
 
-    from voxcliente.errors import TransientError
+    from voxcliente.domain.errors import TransientError
 
     key = "inbox/ana@example.com/a.mp3"
     put(aws, key)
@@ -541,7 +541,7 @@ def test_an_unmapped_exception_after_submission_releases_the_claim(
     first, second = list(assemblyai._jobs)
     assert row["assemblyai_transcript_id"] == second
     # and the first job's webhook, naming the meeting, changes nothing
-    from voxcliente import webhook
+    from voxcliente.flows import webhook
 
     assemblyai.wait(first)
     url, headers, payload = assemblyai.webhook_request(first)
@@ -559,9 +559,9 @@ def test_a_lost_database_after_acceptance_keeps_the_claim_for_the_webhook(
 ) -> None:
     """The id could not be committed: the claim stays held (no second submission on
     retry) and the webhook adopts the transcript through the meeting id in its URL."""
-    from voxcliente import repository as repo
-    from voxcliente import webhook
-    from voxcliente.errors import TransientError
+    from voxcliente.adapters import repository as repo
+    from voxcliente.domain.errors import TransientError
+    from voxcliente.flows import webhook
 
     assemblyai.register_audio(AUDIO, {"text": "Hola.", "audio_duration": 1})
     key = "inbox/ana@example.com/a.mp3"

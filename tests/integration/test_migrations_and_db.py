@@ -8,8 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from voxcliente import db
-from voxcliente.migrate import MigrationError, apply_migrations
+from voxcliente.adapters import db
+from voxcliente.adapters.migrations import MigrationError, apply_migrations
 from voxlocal import postgres
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from voxcliente import repository as repo
-from voxcliente.db import transaction
+from voxcliente.adapters import repository as repo
+from voxcliente.adapters.db import transaction
 
 pytestmark = pytest.mark.integration
 

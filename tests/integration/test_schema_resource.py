@@ -12,7 +12,8 @@ from typing import Any
 import psycopg
 import pytest
 
-from voxcliente import db, schema_resource
+from voxcliente.adapters import db
+from voxcliente.flows import migrate
 from voxcliente.settings import reset_settings
 from voxlocal import postgres
 
@@ -87,8 +88,8 @@ def event(kind: str, url: str, version: int = 2, old: int | None = None) -> dict
 
 
 def test_create_applies_and_update_applies_nothing_more(fresh_db: str, cfn: CloudFormation) -> None:
-    schema_resource.handle(event("Create", cfn.url), Context(), SQL_DIR)
-    schema_resource.handle(event("Update", cfn.url, version=3, old=2), Context(), SQL_DIR)
+    migrate.handle(event("Create", cfn.url), Context(), SQL_DIR)
+    migrate.handle(event("Update", cfn.url, version=3, old=2), Context(), SQL_DIR)
     created, updated = cfn.answers
     assert created["Status"] == "SUCCESS"
     assert created["Data"]["AppliedCount"] == str(len(list(SQL_DIR.glob("*.sql"))))
@@ -99,7 +100,7 @@ def test_create_applies_and_update_applies_nothing_more(fresh_db: str, cfn: Clou
 def test_a_rollback_succeeds_without_touching_the_schema(
     fresh_db: str, cfn: CloudFormation
 ) -> None:
-    schema_resource.handle(event("Update", cfn.url, version=2, old=5), Context(), SQL_DIR)
+    migrate.handle(event("Update", cfn.url, version=2, old=5), Context(), SQL_DIR)
     [answer] = cfn.answers
     assert answer["Status"] == "SUCCESS" and "Rollback" in answer["Reason"]
     with psycopg.connect(fresh_db) as conn:
@@ -111,7 +112,7 @@ def test_a_failing_migration_fails_the_deploy_with_its_reason(
     fresh_db: str, cfn: CloudFormation, tmp_path: Path
 ) -> None:
     (tmp_path / "0001_broken.sql").write_text("CREATE TABLE t (id int); SELECT * FROM nowhere;")
-    schema_resource.handle(event("Create", cfn.url), Context(), tmp_path)
+    migrate.handle(event("Create", cfn.url), Context(), tmp_path)
     [answer] = cfn.answers
     assert answer["Status"] == "FAILED"
     assert "nowhere" in answer["Reason"] and "log stream" in answer["Reason"]
@@ -121,16 +122,16 @@ def test_an_unreachable_database_fails_the_deploy(
     cfn: CloudFormation, configure: Callable[..., None]
 ) -> None:
     configure(DATABASE_URL="postgresql://nobody@127.0.0.1:1/none", DB_CONNECT_TIMEOUT_S="1")
-    schema_resource.handle(event("Create", cfn.url), Context(), SQL_DIR)
+    migrate.handle(event("Create", cfn.url), Context(), SQL_DIR)
     [answer] = cfn.answers
     assert answer["Status"] == "FAILED" and "database" in answer["Reason"].lower()
 
 
 def test_delete_keeps_the_data(fresh_db: str, cfn: CloudFormation) -> None:
-    schema_resource.handle(event("Delete", cfn.url), Context(), SQL_DIR)
+    migrate.handle(event("Delete", cfn.url), Context(), SQL_DIR)
     assert cfn.answers[0]["Status"] == "SUCCESS"
 
 
 def test_only_https_or_this_machine_may_receive_the_answer() -> None:
     with pytest.raises(ValueError, match="https"):
-        schema_resource.put_response("http://example.com/x", {"Status": "SUCCESS"})
+        migrate.put_response("http://example.com/x", {"Status": "SUCCESS"})

@@ -131,13 +131,13 @@ def deploy(region: str, client: Callable[[str], Any]) -> Deployment:
 
 def reset_caches() -> None:
     """Forget everything an execution environment keeps between invocations."""
-    from voxcliente import aws, db, transcription
+    from voxcliente.adapters import assemblyai, aws, db
     from voxcliente.settings import reset_settings
 
     db.close_connection()
     reset_settings()
     aws.reset_clients()
-    transcription._cached_client.cache_clear()
+    assemblyai._cached_client.cache_clear()
 
 
 def use_environment(monkeypatch: pytest.MonkeyPatch, env: Mapping[str, str], **extra: str) -> None:

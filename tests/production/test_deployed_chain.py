@@ -208,7 +208,7 @@ def test_the_reconciler_finishes_stranded_work_with_its_own_environment(
     template gives it (its secrets, its reads, the on-failure queue's URL) it
     resubmits a meeting whose retries ran out and replays an S3 event Lambda gave
     up on, reaching AssemblyAI and the bucket by their real names."""
-    from voxcliente.errors import TransientError
+    from voxcliente.domain.errors import TransientError
 
     d, bucket = deployed.deployment, deployed.deployment.bucket
     audio = SAMPLE.read_bytes()

@@ -81,14 +81,14 @@ def _assert_https_host(url: str, host: str, what: str) -> None:
 def openai_client_of_generation(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The ``openai.OpenAI`` that ``generation.generate_acta`` builds from ``settings``
     (``generation.openai_client``, the one factory it uses)."""
-    from voxcliente import generation
+    from voxcliente.acta import generation
 
     return generation.openai_client(settings)
 
 
 def check_every_client(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:
     """With ``os.environ`` already the function's: every client targets the public endpoint."""
-    from voxcliente import aws, transcription
+    from voxcliente.adapters import assemblyai, aws
     from voxcliente.settings import get_settings
 
     region = deployment.region
@@ -108,13 +108,13 @@ def check_every_client(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) 
     if settings.openai_secret_id:
         assert client.api_key == OPENAI_KEY  # read from Secrets Manager
 
-    # AssemblyAI, as transcription.py builds it.
+    # AssemblyAI, as assemblyai.py builds it.
     keyed = (
         settings
         if settings.assemblyai_secret_id
         else settings.model_copy(update={"assemblyai_api_key": "test-assemblyai-key"})
     )
-    base = transcription._client(keyed).http_client.base_url
+    base = assemblyai._client(keyed).http_client.base_url
     assert (base.scheme, base.host, base.port, base.path) == (
         "https",
         "api.assemblyai.com",
@@ -122,7 +122,7 @@ def check_every_client(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) 
         "/",
     ), f"AssemblyAI base URL is {base!r}"
 
-    # boto3, through voxcliente.aws.client: the URL of a real call of each.
+    # boto3, through voxcliente.adapters.aws.client: the URL of a real call of each.
     log = RequestLog()
     s3 = log.watch(aws.client("s3"))
     s3.put_object(Bucket=deployment.bucket, Key="inbox/probe", Body=b"x")
@@ -149,7 +149,7 @@ def test_every_client_targets_the_public_regional_endpoint(
     # Given: the process environment is exactly the function's, in this region
     env = deployed.environment(function)
     use_environment(monkeypatch, env)
-    from voxcliente import aws
+    from voxcliente.adapters import aws
     from voxcliente.settings import get_settings, load_settings
 
     # Then: the settings read from exactly that environment...
@@ -210,13 +210,13 @@ def test_the_openai_sdk_left_to_itself_takes_an_empty_base_url(
 def test_the_presigned_post_names_the_bucket_on_the_regional_host(
     deployed: Deployment, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voxcliente import uploads
+    from voxcliente.flows import upload_api
 
     # Given: the UploadApi function's environment (its database from the test's server)
     env = deployed.environment("UploadApiFunction")
     use_environment(monkeypatch, env, DATABASE_URL=db_url, DB_SSLMODE="disable")
     # When: a browser asks for an upload
-    answer = uploads.create_upload(
+    answer = upload_api.create_upload(
         {
             "email": "ana.mendez@example.com",
             "filename": "reunion.mp3",
@@ -237,7 +237,8 @@ def test_the_presigned_get_assemblyai_fetches_names_the_regional_host(
 ) -> None:
     import boto3
 
-    from voxcliente import ingest, transcription
+    from voxcliente.adapters import assemblyai
+    from voxcliente.flows import submit
 
     # Given: an audio file in the inbox and the Submit function's environment
     key = "inbox/ana.mendez@example.com/reunion.mp3"
@@ -249,14 +250,14 @@ def test_the_presigned_get_assemblyai_fetches_names_the_regional_host(
     use_environment(monkeypatch, env, DATABASE_URL=db_url, DB_SSLMODE="disable")
     submitted: list[str] = []
 
-    def submit(audio_url: str, **_: Any) -> str:
+    def accept(audio_url: str, **_: Any) -> str:
         submitted.append(audio_url)
         return "transcript-id"
 
-    monkeypatch.setattr(transcription, "submit", submit)
+    monkeypatch.setattr(assemblyai, "submit", accept)
     # When: Submit handles the S3 event
-    (ref,) = ingest.object_refs(events.s3_put(deployed.bucket, key, size=len(audio)))
-    outcome = ingest.process_object(ref)
+    (ref,) = submit.object_refs(events.s3_put(deployed.bucket, key, size=len(audio)))
+    outcome = submit.process_object(ref)
     # Then: AssemblyAI is given https://<bucket>.s3.<region>.amazonaws.com/<key>?<signature>
     assert outcome.result == "submitted", outcome
     (url,) = submitted

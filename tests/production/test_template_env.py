@@ -151,14 +151,14 @@ def test_every_allowed_speech_model_choice_makes_a_request_assemblyai_accepts(
     """Regression: a speech model name AssemblyAI refuses made every submission a 400.
     Each value the template allows, read by Submit's settings from the environment
     the template gives it, builds a request the strict AssemblyAI double accepts."""
-    from voxcliente import transcription
+    from voxcliente.adapters import assemblyai
     from voxcliente.settings import load_settings
     from voxlocal.emulators.assemblyai_schema import check_transcript_params
 
     env = stack(AssemblyAiSpeechModels=models).function_environment("SubmitFunction")
     settings = load_settings(env)
     assert settings.assemblyai_speech_models == tuple(models.split(","))
-    request = transcription.transcript_request(
+    request = assemblyai.transcript_request(
         "https://voxcliente-audio.s3.eu-west-1.amazonaws.com/inbox/a.mp3?X-Amz-Signature=x",
         language_code=language,
         settings=settings,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from voxcliente import aws
+from voxcliente.adapters import aws
 from voxcliente.settings import load_settings, reset_settings
 
 

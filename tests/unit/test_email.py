@@ -15,18 +15,18 @@ from botocore.stub import Stubber
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 
-from voxcliente import aws
-from voxcliente.acta_model import Acta
-from voxcliente.email import (
+from voxcliente.acta.model import Acta
+from voxcliente.adapters import aws
+from voxcliente.adapters.ses import (
     MAX_SUBJECT_CHARS,
     SES_MAX_MESSAGE_BYTES,
     build_mime,
     send_raw_email,
     send_rendered_email,
 )
-from voxcliente.errors import ProviderError, TransientError
-from voxcliente.models import Utterance
-from voxcliente.rendering import (
+from voxcliente.domain.errors import ProviderError, TransientError
+from voxcliente.domain.models import Utterance
+from voxcliente.render.rendering import (
     DOCX_MIME,
     MeetingFacts,
     RenderedEmail,

@@ -562,12 +562,12 @@ def test_the_settings_defaults_name_only_what_assemblyai_accepts() -> None:
 def test_production_submit_is_accepted(
     assemblyai: AssemblyAIEmulator, language: str | None, pii: bool
 ) -> None:
-    from voxcliente import transcription
+    from voxcliente.adapters import assemblyai as assemblyai_api
     from voxcliente.settings import get_settings
 
     cfg = get_settings().model_copy(update={"assemblyai_pii_redaction": pii})
     meeting_id = uuid.uuid4()
-    transcript_id = transcription.submit(
+    transcript_id = assemblyai_api.submit(
         "https://audio.example/meeting.mp3",
         meeting_id=meeting_id,
         language_code=language,
@@ -656,7 +656,7 @@ def test_parse_returns_a_valid_instance_derived_from_the_transcript(
 
 
 def test_parse_fits_the_project_acta_model(openai_emulator: OpenAIEmulator) -> None:
-    from voxcliente.acta_model import Acta
+    from voxcliente.acta.model import Acta
 
     transcript = json.loads(
         SAMPLE_EN.with_name(SAMPLE_EN.name + ".transcript.json").read_text(encoding="utf-8")
@@ -855,7 +855,7 @@ def _sample_prompt(sample: Path) -> str:
 
 
 def test_spanish_sample_gives_a_plausible_acta() -> None:
-    from voxcliente.acta_model import Acta
+    from voxcliente.acta.model import Acta
 
     acta = Acta.model_validate(generate_instance(Acta.model_json_schema(), _sample_prompt(SAMPLE)))
 
@@ -976,7 +976,7 @@ def test_without_agenda_the_title_is_the_first_subject_and_no_next_meeting_is_nu
 
 
 def test_the_heuristics_are_deterministic() -> None:
-    from voxcliente.acta_model import Acta
+    from voxcliente.acta.model import Acta
 
     schema, prompt = Acta.model_json_schema(), _sample_prompt(SAMPLE_EN)
 

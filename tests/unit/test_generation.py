@@ -11,9 +11,7 @@ from typing import Any
 
 import pytest
 
-from voxcliente.acta_model import Acta, NextMeeting
-from voxcliente.errors import InputRejected
-from voxcliente.generation import (
+from voxcliente.acta.generation import (
     TranscriptInput,
     _finish,
     _Generator,
@@ -22,8 +20,8 @@ from voxcliente.generation import (
     split_transcript,
     transcript_segments,
 )
-from voxcliente.models import Utterance
-from voxcliente.prompts import (
+from voxcliente.acta.model import Acta, NextMeeting
+from voxcliente.acta.prompts import (
     TRANSCRIPT_CLOSE,
     TRANSCRIPT_OPEN,
     MeetingDetails,
@@ -31,6 +29,8 @@ from voxcliente.prompts import (
     system_prompt,
     transcript_message,
 )
+from voxcliente.domain.errors import InputRejected
+from voxcliente.domain.models import Utterance
 from voxcliente.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -254,7 +254,7 @@ def test_finish_sets_language_and_fills_what_code_knows() -> None:
 
 
 def test_importing_generation_does_not_import_openai() -> None:
-    code = "import sys, voxcliente.generation; print('openai' in sys.modules)"
+    code = "import sys, voxcliente.acta.generation; print('openai' in sys.modules)"
     result = subprocess.run(  # noqa: S603 - our own interpreter, fixed arguments
         [sys.executable, "-c", code],
         capture_output=True,

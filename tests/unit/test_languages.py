@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from voxcliente.languages import ASSEMBLYAI_LANGUAGE_CODES, UnsupportedLanguage, to_assemblyai
+from voxcliente.domain.languages import (
+    ASSEMBLYAI_LANGUAGE_CODES,
+    UnsupportedLanguage,
+    to_assemblyai,
+)
 
 
 @pytest.mark.parametrize(
@@ -52,7 +56,7 @@ def test_the_codes_are_those_the_assemblyai_emulator_accepts() -> None:
 
 
 def test_the_speech_models_are_those_the_assemblyai_emulator_accepts() -> None:
-    from voxcliente.languages import ASSEMBLYAI_SPEECH_MODELS
+    from voxcliente.domain.languages import ASSEMBLYAI_SPEECH_MODELS
     from voxlocal.emulators import assemblyai_schema
 
     assert set(ASSEMBLYAI_SPEECH_MODELS) <= set(assemblyai_schema.SPEECH_MODELS)

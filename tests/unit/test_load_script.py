@@ -18,8 +18,8 @@ from types import ModuleType
 import psycopg
 import pytest
 
-from voxcliente import db
-from voxcliente.errors import TransientError
+from voxcliente.adapters import db
+from voxcliente.domain.errors import TransientError
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "load.py"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from voxcliente import media
+from voxcliente.domain import media
 
 TINY_MP3 = (Path(__file__).resolve().parents[1] / "fixtures" / "tiny.mp3").read_bytes()
 

@@ -17,7 +17,7 @@ import pytest
 from openai.lib._parsing._completions import type_to_response_format_param
 from pydantic import BaseModel, ConfigDict, Field
 
-from voxcliente.acta_model import Acta
+from voxcliente.acta.model import Acta
 from voxlocal.emulators.openai_rules import (
     MAX_NESTING,
     MODELS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voxcliente.recipients import UndeliverableAddress, deliverable_address, usable_address
+from voxcliente.domain.recipients import UndeliverableAddress, deliverable_address, usable_address
 
 
 @pytest.mark.parametrize(

@@ -13,9 +13,9 @@ from typing import Any
 import docx
 import pytest
 
-from voxcliente.acta_model import Acta
-from voxcliente.models import Utterance
-from voxcliente.rendering import (
+from voxcliente.acta.model import Acta
+from voxcliente.domain.models import Utterance
+from voxcliente.render.rendering import (
     DOCX_MIME,
     LABELS,
     MeetingFacts,
@@ -441,7 +441,7 @@ def test_a_failure_detail_is_escaped() -> None:
 
 def test_importing_rendering_and_email_does_not_load_jinja2_or_docx() -> None:
     code = (
-        "import sys, voxcliente.rendering, voxcliente.email\n"
+        "import sys, voxcliente.render.rendering, voxcliente.adapters.ses\n"
         "loaded = sorted(m for m in ('jinja2', 'docx') if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )

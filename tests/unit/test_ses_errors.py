@@ -1,6 +1,6 @@
 """Every error SES v2 SendEmail can answer is classified on purpose: transient or final.
 
-The table is ``voxcliente.email.SES_SEND_ERRORS``; botocore's own service model
+The table is ``voxcliente.adapters.ses.SES_SEND_ERRORS``; botocore's own service model
 and retry rules are the reference, so a new error in either fails here first.
 """
 
@@ -16,9 +16,15 @@ import pytest
 from botocore.retries.standard import ThrottledRetryableChecker, TransientRetryableChecker
 from botocore.stub import Stubber
 
-from voxcliente import email
-from voxcliente.email import FINAL, SES_SEND_ERRORS, TRANSIENT, classify_ses_error, send_raw_email
-from voxcliente.errors import ProviderError, TransientError
+from voxcliente.adapters import ses
+from voxcliente.adapters.ses import (
+    FINAL,
+    SES_SEND_ERRORS,
+    TRANSIENT,
+    classify_ses_error,
+    send_raw_email,
+)
+from voxcliente.domain.errors import ProviderError, TransientError
 
 SENDER = "VoxCliente <actas@voxcliente.example>"
 RECIPIENT = "lucia@example.com"
@@ -66,7 +72,8 @@ def test_every_error_botocore_models_for_send_email_is_classified() -> None:
     assert len(modeled) >= 8  # the model loaded (8 shapes in botocore 1.44)
     assert missing == [], (
         f"botocore's SES v2 SendEmail model has errors without a decision: {missing}. "
-        "Add each to voxcliente.email.SES_SEND_ERRORS as transient or final, with the reason."
+        "Add each to voxcliente.adapters.ses.SES_SEND_ERRORS as transient or final, "
+        "with the reason."
     )
 
 
@@ -136,7 +143,7 @@ def test_an_acta_sent_during_a_sending_pause_is_retried_not_lost() -> None:
 
 @pytest.mark.parametrize("status", [400, 403, 500])
 def test_an_unknown_code_is_transient_and_logged_for_classification(status: int) -> None:
-    with mock.patch.object(email.logger, "warning") as warning:
+    with mock.patch.object(ses.logger, "warning") as warning:
         got = fail_send("BrandNewSesException", status)
 
     assert (got.kind, got.code) == (TransientError, "ses_unavailable")
@@ -148,7 +155,7 @@ def test_an_unknown_code_is_transient_and_logged_for_classification(status: int)
 
 
 def test_a_known_code_is_not_reported_as_unclassified() -> None:
-    with mock.patch.object(email.logger, "warning") as warning:
+    with mock.patch.object(ses.logger, "warning") as warning:
         fail_send("MessageRejected", 400)
 
     warning.assert_not_called()

@@ -7,7 +7,7 @@ import json
 import pytest
 from moto import mock_aws
 
-from voxcliente.errors import ConfigurationError
+from voxcliente.domain.errors import ConfigurationError
 from voxcliente.settings import load_settings
 
 

@@ -174,7 +174,7 @@ def test_the_request_is_the_one_submit_sends_without_the_webhook(
     language: str | None,
     pii: str,
 ) -> None:
-    from voxcliente import transcription
+    from voxcliente.adapters import assemblyai as assemblyai_api
 
     configure(ASSEMBLYAI_PII_REDACTION=pii)
     assemblyai.register_audio(SAMPLE)
@@ -183,7 +183,7 @@ def test_the_request_is_the_one_submit_sends_without_the_webhook(
     code, output = run(smoke, *(["--language", language] if language else []))
     assert code == 0, output
     [sent_by_smoke] = assemblyai.submissions
-    transcription.submit(sent_by_smoke["audio_url"], meeting_id=uuid4(), language_code=language)
+    assemblyai_api.submit(sent_by_smoke["audio_url"], meeting_id=uuid4(), language_code=language)
     submitted = assemblyai.submissions[-1]
 
     # Then they are the same but for the webhook

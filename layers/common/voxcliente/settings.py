@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from voxcliente.errors import ConfigurationError
+from voxcliente.domain.errors import ConfigurationError
 
 # Prices in USD, overridable as a whole with PRICE_TABLE (JSON of the same shape).
 # AssemblyAI bills per hour of audio by speech model; OpenAI per million tokens;
@@ -73,7 +73,7 @@ class Settings(BaseModel):
     # Lambda sets AWS_REGION; AWS_DEFAULT_REGION is read when it is absent.
     aws_region: str = "us-east-1"
     # Only for a local emulator (moto); in AWS unset, and no client looks for
-    # one in the environment by itself (see voxcliente.aws).
+    # one in the environment by itself (see voxcliente.adapters.aws).
     aws_endpoint_url: str | None = None
     audio_bucket: str | None = None
     acta_queue_url: str | None = None
@@ -167,7 +167,7 @@ class Settings(BaseModel):
     @field_validator("assemblyai_speech_models")
     @classmethod
     def _known_models(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from voxcliente.languages import ASSEMBLYAI_SPEECH_MODELS
+        from voxcliente.domain.languages import ASSEMBLYAI_SPEECH_MODELS
 
         unknown = [model for model in value if model not in ASSEMBLYAI_SPEECH_MODELS]
         if unknown or not value:
@@ -264,7 +264,7 @@ def _secrets_provider() -> Any:
     """Powertools' secrets provider on our own client (region and endpoint from settings)."""
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    from voxcliente import aws
+    from voxcliente.adapters import aws
 
     return SecretsProvider(boto3_client=aws.client("secretsmanager"))
 

@@ -42,7 +42,7 @@ class LanguageStyle:
 
     def format_date(self, value: date) -> str:
         """The long date format of the language ('3 de marzo de 2027'); ISO otherwise."""
-        from voxcliente.rendering import format_date
+        from voxcliente.render.rendering import format_date
 
         return format_date(value, self.code) if self.code else value.isoformat()
 

@@ -12,7 +12,7 @@ work for one meeting:
 * ``failure``: send the failure notice of a failed meeting.
 
 Every way out ends the meeting or leaves it resumable on purpose: a domain
-error fails it (with its notice, :func:`voxcliente.lifecycle.fail`); a
+error fails it (with its notice, :func:`voxcliente.pipeline.lifecycle.fail`); a
 transient one returns the message to the queue until the receive limit or
 ``MAX_ATTEMPTS``; any other exception counts as an attempt too, and past the
 limit ends it ``internal_error``.
@@ -21,7 +21,7 @@ Exactly one email per (meeting, kind): the ``email_deliveries`` row is a
 claim (``pending -> sending``, one winner), recorded before SES is called;
 SES's answer is recorded right after (retried on a lost connection), and the
 message is tagged with the meeting and kind so the configuration set's Send
-event records the id when our own commit was lost (:mod:`voxcliente.email_events`).
+event records the id when our own commit was lost (:mod:`voxcliente.flows.email_events`).
 A ``sending`` row older than the claim timeout that no Send event resolved is
 NOT sent again: it ends ``failed`` (reason ``outcome_unknown``) and, for an
 acta, the meeting fails ``email_outcome_unknown`` so the person hears that
@@ -39,12 +39,13 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from voxcliente import costs, lifecycle, transcription
-from voxcliente import repository as repo
-from voxcliente.db import Connection, transaction, transaction_retried
-from voxcliente.error_codes import ErrorCode
-from voxcliente.errors import InputRejected, OutcomeUnknown, ProviderError, TransientError
-from voxcliente.models import (
+from voxcliente.adapters import assemblyai
+from voxcliente.adapters import repository as repo
+from voxcliente.adapters.db import Connection, transaction, transaction_retried
+from voxcliente.adapters.sqs import WorkMessage
+from voxcliente.domain.error_codes import ErrorCode
+from voxcliente.domain.errors import InputRejected, OutcomeUnknown, ProviderError, TransientError
+from voxcliente.domain.models import (
     ACCEPTED_DELIVERY_STATUSES,
     UNSENT_FINAL_DELIVERY_STATUSES,
     EmailDelivery,
@@ -53,12 +54,12 @@ from voxcliente.models import (
     Transcript,
 )
 from voxcliente.observability import logger, metrics
-from voxcliente.queue import WorkMessage
+from voxcliente.pipeline import costs, lifecycle
 from voxcliente.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from voxcliente.acta_model import Acta
-    from voxcliente.rendering import MeetingFacts, RenderedEmail
+    from voxcliente.acta.model import Acta
+    from voxcliente.render.rendering import MeetingFacts, RenderedEmail
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,7 @@ def _acta_email_in_flight(meeting_id: UUID) -> bool:
 
 def _recipient(meeting: Meeting) -> str:
     """The recipient, checked as SES must address it, before anything is paid for."""
-    from voxcliente import recipients
+    from voxcliente.domain import recipients
 
     if not meeting.recipient_email:
         raise InputRejected("The meeting has no recipient.", code=ErrorCode.EMAIL_MISSING)
@@ -195,14 +196,14 @@ def _write_and_send(meeting: Meeting, settings: Settings) -> WorkResult:
             code=ErrorCode.NO_SPEECH,
         )
     if record is not None:
-        from voxcliente.acta_model import Acta
+        from voxcliente.acta.model import Acta
 
         acta = Acta.model_validate(record.content)
         logger.info("acta already written; resuming at the email", extra=_log(meeting))
     else:
         acta = _generate(meeting, transcript, client_name, settings)
 
-    from voxcliente import rendering
+    from voxcliente.render import rendering
 
     duration = float(transcript.audio_duration_s) if transcript.audio_duration_s else None
     facts = _facts(meeting, client_name, duration)
@@ -233,7 +234,7 @@ def _log(meeting: Meeting) -> dict[str, str | int]:
 
 def _fetch_transcript(meeting: Meeting, settings: Settings) -> Transcript:
     """Fetch the transcript from AssemblyAI and store it (with its cost), once."""
-    result = transcription.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
+    result = assemblyai.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
     if result.status != "completed":
         raise TransientError(f"The transcript is {result.status}, not completed yet.")
     with transaction() as tx:
@@ -269,7 +270,7 @@ def _generate(
     meeting: Meeting, transcript: Transcript, client_name: str | None, settings: Settings
 ) -> Acta:
     """Write the acta with OpenAI and store it with its cost: the one paid step."""
-    from voxcliente import generation
+    from voxcliente.acta import generation
 
     generated = generation.generate_acta(
         generation.TranscriptInput(
@@ -327,7 +328,7 @@ def _generate(
 
 
 def _facts(meeting: Meeting, client_name: str | None, duration: float | None) -> MeetingFacts:
-    from voxcliente.rendering import MeetingFacts
+    from voxcliente.render.rendering import MeetingFacts
 
     return MeetingFacts(
         meeting_id=str(meeting.id),
@@ -383,7 +384,7 @@ def _deliver(
 ) -> Sent:
     """Send the meeting's one email of ``kind`` unless it was sent, is being sent, or
     ended unsent; see the module docstring for the ``sending`` state."""
-    from voxcliente import email
+    from voxcliente.adapters import ses
 
     recipient = meeting.recipient_email or ""
     with transaction() as tx:
@@ -426,15 +427,15 @@ def _deliver(
         return _unsent(ended) if ended is not None else Sent("busy")
 
     try:
-        raw = email.build_mime(
+        raw = ses.build_mime(
             rendered, sender=settings.ses_from, recipient=recipient, reply_to=settings.ses_reply_to
         )
-        message_id = email.send_raw_email(
+        message_id = ses.send_raw_email(
             raw,
             sender=settings.ses_from,
             recipient=recipient,
             configuration_set=settings.ses_configuration_set,
-            tags=email.meeting_tags(meeting.id, kind),
+            tags=ses.meeting_tags(meeting.id, kind),
         )
     except ValueError as exc:
         # No traceback: the error's text may quote the address.
@@ -490,7 +491,8 @@ def _fail(meeting: Meeting, code: str, message: str, settings: Settings) -> Work
 
 def send_failure_notice(meeting_id: UUID, *, settings: Settings) -> WorkResult:
     """Tell the person waiting that their meeting failed, and why (once)."""
-    from voxcliente import error_codes, recipients, rendering
+    from voxcliente.domain import error_codes, recipients
+    from voxcliente.render import rendering
 
     with transaction() as tx:
         meeting = repo.get_meeting(tx, meeting_id)

@@ -1,6 +1,6 @@
 """Every SQL statement of the system, parameterised, one function each.
 
-Functions take the connection (usually from :func:`voxcliente.db.transaction`)
+Functions take the connection (usually from :func:`voxcliente.adapters.db.transaction`)
 as their first argument and return domain models. Column names that vary are
 taken from allow-lists and quoted with :mod:`psycopg.sql`; values are always
 bound parameters.
@@ -17,8 +17,8 @@ from uuid import UUID
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from voxcliente.db import Connection
-from voxcliente.models import (
+from voxcliente.adapters.db import Connection
+from voxcliente.domain.models import (
     ACTIVE_STATUSES,
     ActaRecord,
     Client,
@@ -360,7 +360,7 @@ def fail_meeting(
 ) -> Meeting | None:
     """Mark a meeting failed with a code and a sentence a person understands.
 
-    Prefer :func:`voxcliente.lifecycle.fail`, which also queues the notice.
+    Prefer :func:`voxcliente.pipeline.lifecycle.fail`, which also queues the notice.
     """
     return transition(
         conn,

@@ -30,7 +30,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow, dict_row
 
-from voxcliente.errors import TransientError
+from voxcliente.domain.errors import TransientError
 from voxcliente.observability import logger
 from voxcliente.settings import Settings, get_settings
 

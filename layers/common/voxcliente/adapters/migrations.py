@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import tuple_row
 
-from voxcliente.errors import VoxError
+from voxcliente.domain.errors import VoxError
 
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # Any fixed 64-bit number: the lock is only about this runner.

@@ -1,6 +1,6 @@
 """Write the acta with OpenAI Structured Outputs, long meetings included.
 
-``generate_acta`` turns a transcript into an :class:`~voxcliente.acta_model.Acta`.
+``generate_acta`` turns a transcript into an :class:`~voxcliente.acta.model.Acta`.
 A transcript that fits ``ACTA_MAX_CHARS_PER_PART`` (about 4 characters per token)
 is one request. A longer one is split on utterance boundaries into parts (an
 utterance longer than a part is split on sentence boundaries); each part gets a
@@ -48,11 +48,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from voxcliente.acta_model import Acta
-from voxcliente.errors import InputRejected, ProviderError, TransientError
-from voxcliente.models import Utterance
-from voxcliente.observability import logger
-from voxcliente.prompts import (
+from voxcliente.acta.model import Acta
+from voxcliente.acta.prompts import (
     MeetingDetails,
     format_timestamp,
     language_style,
@@ -61,6 +58,9 @@ from voxcliente.prompts import (
     system_prompt,
     transcript_message,
 )
+from voxcliente.domain.errors import InputRejected, ProviderError, TransientError
+from voxcliente.domain.models import Utterance
+from voxcliente.observability import logger
 from voxcliente.settings import Settings, get_settings
 
 if TYPE_CHECKING:

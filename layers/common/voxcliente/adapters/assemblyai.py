@@ -21,8 +21,8 @@ from uuid import UUID
 
 import httpx
 
-from voxcliente.errors import ProviderError, TransientError
-from voxcliente.models import Utterance
+from voxcliente.domain.errors import ProviderError, TransientError
+from voxcliente.domain.models import Utterance
 from voxcliente.observability import logger
 from voxcliente.settings import Settings, get_settings
 

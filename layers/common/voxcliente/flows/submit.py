@@ -26,12 +26,14 @@ from uuid import UUID
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from voxcliente import aws, lifecycle, media, recipients, transcription
-from voxcliente import repository as repo
-from voxcliente.db import transaction
-from voxcliente.errors import ProviderError, TransientError
-from voxcliente.models import Meeting
+from voxcliente.adapters import assemblyai, aws
+from voxcliente.adapters import repository as repo
+from voxcliente.adapters.db import transaction
+from voxcliente.domain import media, recipients
+from voxcliente.domain.errors import ProviderError, TransientError
+from voxcliente.domain.models import Meeting
 from voxcliente.observability import log_unexpected, logger, metrics
+from voxcliente.pipeline import lifecycle
 from voxcliente.settings import Settings, get_settings
 
 # How long a Submit run may hold the claim before another run may take over
@@ -179,7 +181,7 @@ def resolve_recipient(ref: ObjectRef, metadata: dict[str, str], settings: Settin
 
 def _metadata_language(given: str | None) -> tuple[str | None, str | None]:
     """The object's ``language`` metadata as AssemblyAI's code, or why it cannot be used."""
-    from voxcliente.languages import UnsupportedLanguage, to_assemblyai
+    from voxcliente.domain.languages import UnsupportedLanguage, to_assemblyai
 
     if not given or not given.strip():
         return None, None
@@ -418,14 +420,12 @@ def _submit(meeting: Meeting, head_args: dict[str, Any], cfg: Settings) -> Outco
     log = {"meeting_id": str(meeting.id)}
     try:
         if cfg.assemblyai_upload_audio:
-            audio_url = transcription.upload(
-                s3.get_object(**head_args)["Body"].read(), settings=cfg
-            )
+            audio_url = assemblyai.upload(s3.get_object(**head_args)["Body"].read(), settings=cfg)
         else:
             audio_url = s3.generate_presigned_url(
                 "get_object", Params=head_args, ExpiresIn=cfg.presign_get_ttl_s
             )
-        transcript_id = transcription.submit(
+        transcript_id = assemblyai.submit(
             audio_url, meeting_id=meeting.id, language_code=meeting.language, settings=cfg
         )
     except ProviderError as exc:

@@ -9,10 +9,11 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from voxcliente import aws, media, recipients
-from voxcliente import repository as repo
-from voxcliente.db import transaction
-from voxcliente.errors import InputRejected, NotFound
+from voxcliente.adapters import aws
+from voxcliente.adapters import repository as repo
+from voxcliente.adapters.db import transaction
+from voxcliente.domain import media, recipients
+from voxcliente.domain.errors import InputRejected, NotFound
 from voxcliente.settings import Settings, get_settings
 
 
@@ -71,7 +72,7 @@ class UploadRequest(BaseModel):
     @field_validator("language")
     @classmethod
     def _language(cls, value: str | None) -> str | None:
-        from voxcliente.languages import UnsupportedLanguage, to_assemblyai
+        from voxcliente.domain.languages import UnsupportedLanguage, to_assemblyai
 
         if value is None or not value.strip():
             return None

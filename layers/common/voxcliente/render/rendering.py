@@ -26,9 +26,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from voxcliente.acta_model import Acta
-from voxcliente.error_codes import SELF_EXPLANATORY_CODES
-from voxcliente.models import Utterance
+from voxcliente.acta.model import Acta
+from voxcliente.domain.error_codes import SELF_EXPLANATORY_CODES
+from voxcliente.domain.models import Utterance
 
 if TYPE_CHECKING:
     import jinja2
@@ -177,7 +177,7 @@ _MONTHS: dict[str, tuple[str, ...]] = {
 
 # Failure notices: (headline, what happened, what to do). "{filename}" is the
 # recording's name. The headline is also the subject.
-# Which codes' sentence says it all: voxcliente.error_codes (one registry).
+# Which codes' sentence says it all: voxcliente.domain.error_codes (one registry).
 _SELF_EXPLANATORY = SELF_EXPLANATORY_CODES
 
 _FAILURES: dict[str, dict[str, tuple[str, str, str]]] = {
@@ -375,7 +375,7 @@ class MeetingFacts:
 
 @dataclass(frozen=True)
 class RenderedEmail:
-    """A message ready for :func:`voxcliente.email.build_mime`."""
+    """A message ready for :func:`voxcliente.adapters.ses.build_mime`."""
 
     subject: str
     html: str

@@ -31,14 +31,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from voxcliente import aws, error_codes, lifecycle, queue, transcription
-from voxcliente import repository as repo
-from voxcliente.db import transaction
-from voxcliente.errors import TransientError
-from voxcliente.models import Meeting
+from voxcliente.adapters import assemblyai, aws, sqs
+from voxcliente.adapters import repository as repo
+from voxcliente.adapters.db import transaction
+from voxcliente.domain import error_codes
+from voxcliente.domain.errors import TransientError
+from voxcliente.domain.models import Meeting
+from voxcliente.flows.webhook import apply_transcript_status
 from voxcliente.observability import logger, metrics
+from voxcliente.pipeline import lifecycle
 from voxcliente.settings import Settings, get_settings
-from voxcliente.webhook import apply_transcript_status
 
 # A transcribed meeting normally leaves that state within seconds.
 TRANSCRIBED_GRACE_S = 600
@@ -82,7 +84,7 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
     for meeting in submitted:
         report.submitted_checked += 1
         try:
-            result = transcription.fetch(str(meeting.assemblyai_transcript_id), settings=cfg)
+            result = assemblyai.fetch(str(meeting.assemblyai_transcript_id), settings=cfg)
             if result.done:
                 outcome = apply_transcript_status(meeting, result.status, settings=cfg)
                 if outcome != "unchanged":
@@ -106,13 +108,13 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
             if failed is not None:
                 report.failed.append(str(meeting.id))
             continue
-        queue.enqueue(meeting.id, "acta", settings=cfg)
+        sqs.enqueue(meeting.id, "acta", settings=cfg)
         report.requeued.append(str(meeting.id))
     for meeting in transcribed:
-        queue.enqueue(meeting.id, "acta", settings=cfg)
+        sqs.enqueue(meeting.id, "acta", settings=cfg)
         report.requeued.append(str(meeting.id))
     for meeting in unnotified:
-        queue.enqueue(meeting.id, "failure", settings=cfg)
+        sqs.enqueue(meeting.id, "failure", settings=cfg)
         report.notices.append(str(meeting.id))
     metrics.add_metric(name="MeetingsStuck", unit="Count", value=report.stuck)
     logger.info(
@@ -165,7 +167,7 @@ def replay_failed_events(cfg: Settings) -> int:
 
 
 def _replay(message: dict[str, Any], cfg: Settings) -> bool:
-    from voxcliente import email_events, ingest
+    from voxcliente.flows import email_events, submit
 
     try:
         payload = json.loads(message.get("Body") or "").get("requestPayload")
@@ -175,7 +177,7 @@ def _replay(message: dict[str, Any], cfg: Settings) -> bool:
         return False
     try:
         if sources == {"aws:s3"}:
-            ingest.process_event(payload, settings=cfg)
+            submit.process_event(payload, settings=cfg)
         elif sources == {"aws:sns"}:
             email_events.handle_sns_event(payload)
         else:
@@ -192,7 +194,7 @@ def _replay(message: dict[str, Any], cfg: Settings) -> bool:
 
 def _resubmit(meeting: Meeting, cfg: Settings, report: Report) -> None:
     """Submit a stranded ``received`` meeting as its S3 event would have."""
-    from voxcliente import ingest
+    from voxcliente.flows import submit
 
     if meeting.submit_attempts >= cfg.max_attempts:
         failed = lifecycle.fail(
@@ -207,16 +209,16 @@ def _resubmit(meeting: Meeting, cfg: Settings, report: Report) -> None:
             report.failed.append(str(meeting.id))
         return
     identity = meeting.s3_version_id or ""
-    ref = ingest.ObjectRef(
+    ref = submit.ObjectRef(
         bucket=meeting.s3_bucket,
         key=meeting.s3_key,
-        # An unversioned bucket's meeting is keyed by its ETag (ingest.object_identity).
+        # An unversioned bucket's meeting is keyed by its ETag (submit.object_identity).
         version_id="" if identity.startswith("etag:") else identity,
         size=meeting.size_bytes,
         etag=meeting.s3_etag,
     )
     try:
-        outcome = ingest.process_object(ref, settings=cfg)
+        outcome = submit.process_object(ref, settings=cfg)
     except TransientError:
         logger.exception(
             "resubmission failed; will try again next run", extra={"meeting_id": str(meeting.id)}

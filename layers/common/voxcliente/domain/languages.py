@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from voxcliente.errors import InputRejected
+from voxcliente.domain.errors import InputRejected
 
 # AssemblyAI's ``TranscriptLanguageCode`` enum (Universal-2 covers all of them).
 # fmt: off

@@ -1,4 +1,4 @@
-"""Turn a :class:`~voxcliente.rendering.RenderedEmail` into a MIME message and send it with SES.
+"""Turn a rendered email (:mod:`voxcliente.render`) into a MIME message and send it with SES.
 
 The message is ``multipart/mixed``: first a ``multipart/alternative`` with the
 plain text and the HTML, then the attachments. It is built with the standard
@@ -29,12 +29,12 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
 from typing import TYPE_CHECKING, Any
 
-from voxcliente.errors import OutcomeUnknown, ProviderError, TransientError
+from voxcliente.domain.errors import OutcomeUnknown, ProviderError, TransientError
 from voxcliente.observability import logger
 from voxcliente.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from voxcliente.rendering import RenderedEmail
+    from voxcliente.render.rendering import RenderedEmail
 
 # SES v2 accepts messages up to 40 MB including attachments, "after base64
 # encoding": the MIME message as built here, attachments base64-encoded inside it
@@ -316,7 +316,7 @@ def send_raw_email(
         if code not in SES_SEND_ERRORS:
             logger.warning(
                 "Unclassified SES error code: retried as transient; classify it in "
-                "voxcliente.email.SES_SEND_ERRORS",
+                "voxcliente.adapters.ses.SES_SEND_ERRORS",
                 extra=extra,
             )
         logger.exception("SES refused the message", extra=extra)
@@ -340,7 +340,7 @@ def send_raw_email(
 
 def get_ses_client() -> Any:
     """The SES v2 client of this execution environment (``AWS_ENDPOINT_URL`` honoured by boto3)."""
-    from voxcliente import aws
+    from voxcliente.adapters import aws
 
     return aws.client("sesv2")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
-from voxcliente import repository as repo
-from voxcliente.db import Connection
+from voxcliente.adapters import repository as repo
+from voxcliente.adapters.db import Connection
 from voxcliente.observability import logger
 from voxcliente.settings import Settings
 

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from voxcliente import lifecycle, queue, transcription
-from voxcliente import repository as repo
-from voxcliente.db import transaction
-from voxcliente.error_codes import ErrorCode
-from voxcliente.errors import ProviderError, TransientError
-from voxcliente.models import Meeting
+from voxcliente.adapters import assemblyai, sqs
+from voxcliente.adapters import repository as repo
+from voxcliente.adapters.db import transaction
+from voxcliente.domain.error_codes import ErrorCode
+from voxcliente.domain.errors import ProviderError, TransientError
+from voxcliente.domain.models import Meeting
 from voxcliente.observability import log_unexpected, logger, metrics
+from voxcliente.pipeline import lifecycle
 from voxcliente.settings import Settings, get_settings
 
 # AssemblyAI's transcript ids are UUID-like ("5552493-16d8-42d8-8feb-c2a16b56f6e8"):
@@ -78,14 +79,14 @@ def apply_transcript_status(meeting: Meeting, status: str, *, settings: Settings
                 return "unchanged"
             # Enqueued before the commit: if sending fails, nothing is recorded and
             # AssemblyAI's retry (after our 5xx) does it all again.
-            queue.enqueue(meeting.id, "acta", settings=settings)
+            sqs.enqueue(meeting.id, "acta", settings=settings)
         metrics.add_metric(name="TranscriptsCompleted", unit="Count", value=1)
         return "queued"
     if status == "error":
         if meeting.status != "submitted":
             return "unchanged"
         try:
-            result = transcription.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
+            result = assemblyai.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
             reason = result.error or "AssemblyAI gave no reason."
         except ProviderError as exc:
             # The transcript failed and AssemblyAI refuses for good to say why (a 4xx):
@@ -130,7 +131,7 @@ def _meeting_for(transcript_id: str, meeting_id: UUID | None) -> Meeting | None:
 
 
 def _meeting_param(query: dict[str, str] | None) -> UUID | None:
-    value = (query or {}).get(transcription.WEBHOOK_MEETING_PARAM)
+    value = (query or {}).get(assemblyai.WEBHOOK_MEETING_PARAM)
     try:
         return UUID(value) if value else None
     except ValueError:

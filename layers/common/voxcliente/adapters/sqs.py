@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from voxcliente import aws
+from voxcliente.adapters import aws
 from voxcliente.settings import Settings, get_settings
 
 WorkKind = Literal["acta", "failure"]

@@ -26,10 +26,10 @@ import json
 from typing import Any, cast
 from uuid import UUID
 
-from voxcliente import repository as repo
-from voxcliente.db import transaction
-from voxcliente.email import TAG_KIND, TAG_MEETING
-from voxcliente.models import DeliveryStatus, EmailKind
+from voxcliente.adapters import repository as repo
+from voxcliente.adapters.db import transaction
+from voxcliente.adapters.ses import TAG_KIND, TAG_MEETING
+from voxcliente.domain.models import DeliveryStatus, EmailKind
 from voxcliente.observability import logger
 
 _STATUS: dict[str, DeliveryStatus] = {

@@ -3,7 +3,7 @@
 Contract (``Custom::Migrations`` in template.yaml):
 
 * Create / Update: apply what is not applied yet with
-  :func:`voxcliente.migrate.apply_migrations`, then answer SUCCESS with
+  :func:`voxcliente.adapters.migrations.apply_migrations`, then answer SUCCESS with
   ``Data = {"Applied": "<comma-separated file names>", "AppliedCount": "<n>"}``.
   Any error answers FAILED with the reason, so the deploy fails (and rolls
   back) instead of leaving code running on an old schema.
@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from voxcliente import db
-from voxcliente.migrate import apply_migrations
+from voxcliente.adapters import db
+from voxcliente.adapters.migrations import apply_migrations
 from voxcliente.observability import logger
 
 PHYSICAL_RESOURCE_ID = "voxcliente-schema-migrations"

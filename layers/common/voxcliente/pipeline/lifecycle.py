@@ -5,7 +5,7 @@ somebody to tell" step of every function (Submit's refusals and AssemblyAI's
 answers, the webhook's failed transcript, the worker, the reconciler). In one
 transaction it moves the meeting to ``failed`` (only from one of ``expected``:
 of two concurrent callers exactly one wins) and, when the code notifies
-(:mod:`voxcliente.error_codes`) and the meeting has a recipient, enqueues the
+(:mod:`voxcliente.domain.error_codes`) and the meeting has a recipient, enqueues the
 failure notice. The message is sent before the commit: if SQS refuses it the
 transaction rolls back and the caller's retry does both again; if the commit
 fails after SQS took it, the worker finds the meeting not failed and skips the
@@ -20,10 +20,11 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from voxcliente import error_codes, queue, recipients
-from voxcliente import repository as repo
-from voxcliente.db import transaction
-from voxcliente.models import ACTIVE_STATUSES, Meeting, MeetingStatus
+from voxcliente.adapters import repository as repo
+from voxcliente.adapters import sqs
+from voxcliente.adapters.db import transaction
+from voxcliente.domain import error_codes, recipients
+from voxcliente.domain.models import ACTIVE_STATUSES, Meeting, MeetingStatus
 from voxcliente.observability import logger, metrics
 from voxcliente.settings import Settings
 
@@ -41,7 +42,7 @@ def fail(
     """Fail the meeting with ``code`` and ``message`` and queue its notice; None if it
     was not in one of ``expected`` (someone else moved it: nothing was done).
 
-    ``code`` should be an :class:`~voxcliente.error_codes.ErrorCode` (an unknown
+    ``code`` should be an :class:`~voxcliente.domain.error_codes.ErrorCode` (an unknown
     one notifies, like ``internal_error``). ``message`` is written for the person
     waiting and for support, and never contains the recipient's address or the
     transcript. ``stale_after_s``: only when the meeting's current stage started
@@ -63,7 +64,7 @@ def fail(
             and error_codes.notifies(failed.error_code)
         )
         if notify:
-            queue.enqueue(meeting_id, "failure", settings=settings)
+            sqs.enqueue(meeting_id, "failure", settings=settings)
     if failed is None:
         return None
     logger.warning(

@@ -1,0 +1,1 @@
+"""The acta itself: its model, the prompts that ask for it, and its generation."""
