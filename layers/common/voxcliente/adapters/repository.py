@@ -573,6 +573,15 @@ def get_delivery(conn: Connection, meeting_id: UUID, kind: EmailKind) -> EmailDe
     return EmailDelivery.model_validate(row) if row else None
 
 
+def list_deliveries(conn: Connection, meeting_id: UUID) -> list[EmailDelivery]:
+    """Every email of a meeting, oldest first (the demo's report reads them)."""
+    rows = conn.execute(
+        "SELECT * FROM email_deliveries WHERE meeting_id = %s ORDER BY created_at",
+        (meeting_id,),
+    ).fetchall()
+    return [EmailDelivery.model_validate(r) for r in rows]
+
+
 def take_over_stale_delivery(
     conn: Connection, delivery_id: UUID, stale_after_s: int
 ) -> EmailDelivery | None:
