@@ -19,6 +19,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from voxcliente.dates import format_date, format_duration
+from voxcliente.dates import format_timestamp as format_timestamp  # noqa: PLC0414 (generation)
+from voxcliente.text import one_line
+
 TRANSCRIPT_OPEN = "<transcript>"
 TRANSCRIPT_CLOSE = "</transcript>"
 PARTIALS_OPEN = "<partial_actas>"
@@ -42,8 +46,6 @@ class LanguageStyle:
 
     def format_date(self, value: date) -> str:
         """The long date format of the language ('3 de marzo de 2027'); ISO otherwise."""
-        from voxcliente.render.rendering import format_date
-
         return format_date(value, self.code) if self.code else value.isoformat()
 
 
@@ -104,18 +106,6 @@ def language_name(language: str) -> str:
 def neutralise(text: str) -> str:
     """Data as it may appear inside a delimited block (no closing tag inside it)."""
     return _DELIMITER_RE.sub(lambda m: f"({m.group(1)})", text)
-
-
-def format_timestamp(ms: int) -> str:
-    seconds = max(ms, 0) // 1000
-    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-def format_duration(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 # --- system messages ---------------------------------------------------------------
@@ -217,7 +207,7 @@ class MeetingDetails:
 
 
 def _one_line(value: str) -> str:
-    return neutralise(" ".join(value.split()))
+    return neutralise(one_line(value))
 
 
 def details_block(details: MeetingDetails, language: str) -> str:

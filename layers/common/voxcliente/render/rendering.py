@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from voxcliente.acta.model import Acta
+from voxcliente.dates import format_date, format_duration, format_timestamp
 from voxcliente.domain.error_codes import SELF_EXPLANATORY_CODES
 from voxcliente.domain.models import Utterance
+from voxcliente.text import one_line
 
 if TYPE_CHECKING:
     import jinja2
@@ -142,37 +144,6 @@ LABELS: dict[str, dict[str, str]] = {
         "automatic_notice": "This message was sent automatically.",
         "failure_kicker": "About your recording",
     },
-}
-
-_MONTHS: dict[str, tuple[str, ...]] = {
-    "es": (
-        "enero",
-        "febrero",
-        "marzo",
-        "abril",
-        "mayo",
-        "junio",
-        "julio",
-        "agosto",
-        "septiembre",
-        "octubre",
-        "noviembre",
-        "diciembre",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
 }
 
 # Failure notices: (headline, what happened, what to do). "{filename}" is the
@@ -396,44 +367,6 @@ def language_code(language: str | None) -> str:
 def labels_for(language: str | None) -> dict[str, str]:
     """The labels of a language; languages without their own fall back to English."""
     return LABELS.get(language_code(language), LABELS["en"])
-
-
-def format_date(value: date, language: str | None) -> str:
-    """``3 de marzo de 2027`` / ``March 3, 2027``; ISO 8601 for other languages."""
-    lang = language_code(language)
-    if lang == "es":
-        return f"{value.day} de {_MONTHS['es'][value.month - 1]} de {value.year}"
-    if lang == "en":
-        return f"{_MONTHS['en'][value.month - 1]} {value.day}, {value.year}"
-    return value.isoformat()
-
-
-def format_duration(seconds: float | None) -> str | None:
-    """``45 s``, ``42 min``, ``1 h 05 min``; None when unknown."""
-    if seconds is None or seconds < 0:
-        return None
-    total = round(seconds)
-    if total < 60:
-        return f"{total} s"
-    hours, minutes = divmod(round(total / 60), 60)
-    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
-
-
-def format_timestamp(milliseconds: int) -> str:
-    """``[00:01:23]`` style clock for transcript lines (without the brackets)."""
-    hours, rest = divmod(max(milliseconds, 0) // 1000, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}"
-
-
-def one_line(text: str | None) -> str:
-    """Collapse every run of whitespace and control characters into one space."""
-    if not text:
-        return ""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} else ch for ch in text
-    )
-    return " ".join(cleaned.split())
 
 
 def _paragraphs(text: str | None) -> list[str]:
