@@ -18,7 +18,7 @@ SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 PIP_NOISE := ^WARNING: Location .* is ignored
 LOCAL_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/' -e 's/amd64/x86_64/')
 
-.PHONY: help demo test lint format typecheck validate build package precompile unit migrate services invoke bench smoke load clean venv
+.PHONY: help demo check test lint format typecheck validate build package precompile unit migrate services invoke bench smoke load clean venv
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,7 +44,19 @@ venv: $(VENV)/.installed $(SAM_VENV)/.installed
 demo: $(VENV)/.installed ## run the whole pipeline on this machine (AUDIO=... EMAIL=... optional)
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.demo $(if $(AUDIO),--audio "$(AUDIO)") $(if $(EMAIL),--email "$(EMAIL)")
 
-test: lint typecheck validate build unit ## lint, format check, type check, sam validate, build, pytest
+# The inner loop: what can break while editing, without sam or a build. The
+# three parts run side by side (two cores) and each prints its output whole.
+check: $(VENV)/.installed ## lint, format check, type check, unit tests: the inner loop (no build, no sam)
+	@$(MAKE) --no-print-directory -j 3 --output-sync=target lint typecheck check-unit
+
+check-unit: $(VENV)/.installed
+	@echo "==> pytest tests/unit"
+	@$(PY) -m pytest tests/unit -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# `make test` also reports the layer's line coverage (pytest-cov; the TOTAL
+# line at the end is the number). No threshold: it is there to be read.
+test: COVERAGE_ARGS := --cov=voxcliente --cov-report=term:skip-covered
+test: lint typecheck validate build unit ## lint, format check, type check, sam validate, build, pytest with coverage
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	@echo "==> ruff"
@@ -89,7 +101,7 @@ precompile:
 
 unit: $(VENV)/.installed ## pytest only (PYTEST_ARGS=... to pass options)
 	@echo "==> pytest"
-	@$(PY) -m pytest $(PYTEST_ARGS)
+	@$(PY) -m pytest $(COVERAGE_ARGS) $(PYTEST_ARGS)
 
 migrate: $(VENV)/.installed ## apply sql/ migrations to DATABASE_URL
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.migrate_cli
