@@ -44,6 +44,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from voxlocal.emulators._http import ServingThread
+
 
 @dataclass(frozen=True)
 class Route:
@@ -175,16 +177,15 @@ class HttpsProxy:
         self._lock = threading.Lock()
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._authority: _Authority | None = None
-        self._server: _ProxyServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServingThread | None = None
 
     # --- what clients need -------------------------------------------------------
 
     @property
     def url(self) -> str:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError("the proxy is not running")
-        host, port = self._server.socket.getsockname()[:2]
+        host, port = self._serving.address
         return f"http://{host}:{port}"
 
     @property
@@ -221,7 +222,7 @@ class HttpsProxy:
     # --- lifecycle --------------------------------------------------------------
 
     def start(self) -> None:
-        if self._server is not None:
+        if self._serving is not None:
             return
         self._tmp = tempfile.TemporaryDirectory(prefix="voxlocal-proxy-")
         self._authority = _Authority(Path(self._tmp.name))
@@ -235,24 +236,12 @@ class HttpsProxy:
             def handle(self) -> None:
                 proxy._serve(self.connection, self.rfile)
 
-        server = _ProxyServer(("127.0.0.1", 0), Handler)
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="https-proxy",
-            daemon=True,
-        )
-        self._thread.start()
+        self._serving = ServingThread(_ProxyServer(("127.0.0.1", 0), Handler), "https-proxy")
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

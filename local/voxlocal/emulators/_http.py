@@ -2,12 +2,15 @@
 
 Standard library only: ``ThreadingHTTPServer`` bound to 127.0.0.1 on a port the
 kernel picks, one handler that reads the request, records it and hands it to
-the emulator's ``_handle``.
+the emulator's ``_handle``. :class:`ServingThread` is the start and stop every
+local double needs around its server (the emulators, the strict moto server,
+the HTTPS proxy of the production tests), written once.
 """
 
 from __future__ import annotations
 
 import json
+import socketserver
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -43,6 +46,34 @@ class Response:
         return cls(status, data, all_headers)
 
 
+class ServingThread:
+    """``server.serve_forever()`` in a daemon thread, until :meth:`stop`.
+
+    The short poll interval is how long :meth:`stop` waits for the accept loop
+    to notice; stopping also closes the listening socket, so the port is free
+    when it returns.
+    """
+
+    def __init__(self, server: socketserver.BaseServer, name: str) -> None:
+        self.server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """``(host, port)`` the server listens on (the port the kernel picked for 0)."""
+        # An AF_INET server's address: (host, port); Unix sockets are not served here.
+        address: Any = self.server.server_address
+        return str(address[0]), int(address[1])
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=5)
+
+
 class LoopbackServer(ABC):
     """Base class: ``with Emulator() as emu:`` serves on ``emu.origin`` until the block ends."""
 
@@ -52,14 +83,13 @@ class LoopbackServer(ABC):
     bind_port = 0
 
     def __init__(self) -> None:
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._serving: ServingThread | None = None
         self._lock = threading.RLock()
 
     # --- lifecycle -------------------------------------------------------------
 
     def start(self) -> None:
-        if self._server is not None:
+        if self._serving is not None:
             return
         emulator = self
 
@@ -96,24 +126,14 @@ class LoopbackServer(ABC):
             def log_message(self, format: str, *args: Any) -> None:
                 return
 
-        self._server = ThreadingHTTPServer((self.bind_host, self.bind_port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # how long stop() waits for the accept loop
-            name=f"{type(self).__name__}-server",
-            daemon=True,
-        )
-        self._thread.start()
+        server = ThreadingHTTPServer((self.bind_host, self.bind_port), Handler)
+        server.daemon_threads = True
+        self._serving = ServingThread(server, f"{type(self).__name__}-server")
 
     def stop(self) -> None:
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.stop()
 
     def __enter__(self) -> Self:
         self.start()
@@ -131,9 +151,9 @@ class LoopbackServer(ABC):
 
     @property
     def port(self) -> int:
-        if self._server is None:
+        if self._serving is None:
             raise RuntimeError(f"{type(self).__name__} is not running: use it as a context manager")
-        return int(self._server.server_address[1])
+        return self._serving.address[1]
 
     @property
     def origin(self) -> str:

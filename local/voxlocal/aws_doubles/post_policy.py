@@ -1,27 +1,14 @@
-"""Strict AWS doubles: the rules of S3 and SES that moto leaves out, enforced.
+"""S3's evaluation of a browser-based upload (a presigned POST), which moto leaves out.
 
-moto stores whatever a browser POSTs to a bucket and sends mail of any size.
-This module adds, in front of or around moto:
-
-* :func:`check_post_policy`: S3's evaluation of a browser-based upload (a
-  presigned POST): the SigV4 signature of the policy, its expiration and every
-  condition against the form fields and the file size, refused with the error S3
-  answers. :class:`PostPolicyMiddleware` applies it to every form POST a moto
-  server receives, and :class:`StrictMotoServer` is moto's threaded server with
-  that middleware in front.
-* :func:`strict_ses`: SES v2 ``SendEmail`` refuses a sender that is not a
-  verified identity, a message over 40 MB, a configuration set the account does
-  not have and message tags outside SES's character set, as SES does.
+:func:`parse_form` reads a ``multipart/form-data`` body the way S3 does, and
+:func:`check_post_policy` accepts it or raises the :class:`S3Error` S3 answers:
+the SigV4 signature of the policy, its expiration and every condition against
+the form fields and the file size.
 
 Sources: S3 API reference, "Authenticating Requests: Browser-Based Uploads Using
 POST (AWS Signature Version 4)", "Creating a POST Policy" and "Error Responses";
 S3 user guide, "HTML Forms" (fields after the file are ignored, the fields before
-it at most 20 KB, every field but a few must be named by a condition); SES
-developer guide, "Service quotas in Amazon SES" (40 MB per message through the v2
-API, after base64 encoding) and "Why am I getting a 400 Message rejected error
-with the message Email address is not verified" (AWS re:Post knowledge center);
-SES API v2 reference, "SendEmail" (errors NotFoundException, BadRequestException)
-and "MessageTag" (docs.aws.amazon.com/ses/latest/APIReference-V2/API_MessageTag.html).
+it at most 20 KB, every field but a few must be named by a condition).
 """
 
 from __future__ import annotations
@@ -30,17 +17,13 @@ import base64
 import binascii
 import hashlib
 import hmac
-import io
 import json
 import re
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.parser import HeaderParser
 from email.policy import HTTP
-from email.utils import getaddresses, parseaddr
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -343,254 +326,3 @@ def _invalid_condition(condition: Any) -> S3Error:
         "InvalidPolicyDocument",
         f"Invalid Policy: Invalid Condition: {json.dumps(condition)}",
     )
-
-
-# --------------------------------------------------------------------------- in front of moto
-
-_WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-_BUCKET_PATH = re.compile(r"^/([^/]+)/?$")
-# A virtual-hosted bucket: ``<bucket>.s3.<region>.amazonaws.com`` or the global
-# ``<bucket>.s3.amazonaws.com``, with an optional port (S3 user guide, "Virtual
-# hosting of buckets"); the form is then POSTed to ``/``.
-_BUCKET_HOST = re.compile(
-    r"^(?P<bucket>[a-z0-9][a-z0-9.-]*)\.s3(?:\.[a-z0-9-]+)?\.amazonaws\.com(?::\d+)?$",
-    re.IGNORECASE,
-)
-
-
-def post_bucket(environ: Mapping[str, Any]) -> str | None:
-    """The bucket a request addresses: path-style ``/<bucket>`` on any host, or
-    virtual-hosted (``Host: <bucket>.s3.<region>.amazonaws.com``, path ``/``)."""
-    path = environ.get("PATH_INFO", "")
-    host = _BUCKET_HOST.match(environ.get("HTTP_HOST", ""))
-    if host is not None:
-        return host.group("bucket").lower() if path in ("", "/") else None
-    match = _BUCKET_PATH.match(path)
-    return match.group(1) if match else None
-
-
-class PostPolicyMiddleware:
-    """WSGI middleware: every form POST to a bucket (path-style ``/<bucket>``, or
-    virtual-hosted ``<bucket>.s3.<region>.amazonaws.com/`` as the HTTPS proxy of the
-    production tier relays it) is checked with :func:`check_post_policy` before
-    moto sees it."""
-
-    def __init__(
-        self,
-        app: _WsgiApp,
-        credentials: Mapping[str, str],
-        clock: Callable[[], datetime] | None = None,
-    ) -> None:
-        self.app = app
-        self.credentials = credentials
-        self.clock = clock or (lambda: datetime.now(UTC))
-
-    def __call__(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        bucket = post_bucket(environ)
-        content_type = environ.get("CONTENT_TYPE", "")
-        if (
-            environ.get("REQUEST_METHOD") != "POST"
-            or bucket is None
-            or environ.get("QUERY_STRING")
-            or not content_type.lower().startswith("multipart/form-data")
-        ):
-            return self.app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else environ["wsgi.input"].read()
-        try:
-            form = parse_form(body, content_type)
-            check_post_policy(form, bucket=bucket, credentials=self.credentials, now=self.clock())
-        except S3Error as error:
-            data = error.to_xml()
-            start_response(
-                f"{error.status} {_REASONS.get(error.status, 'Error')}",
-                [("Content-Type", "application/xml"), ("Content-Length", str(len(data)))],
-            )
-            return [data]
-        environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        return self.app(environ, start_response)
-
-
-_REASONS = {400: "Bad Request", 403: "Forbidden"}
-
-
-class StrictMotoServer:
-    """moto's threaded server (same methods as ``moto.server.ThreadedMotoServer``)
-    with :class:`PostPolicyMiddleware` in front; ``credentials`` maps access key
-    ids to secret keys."""
-
-    def __init__(
-        self,
-        credentials: Mapping[str, str],
-        ip_address: str = "127.0.0.1",
-        port: int = 0,
-    ) -> None:
-        self.credentials = dict(credentials)
-        self._ip_address = ip_address
-        self._port = port
-        self._server: Any = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        app = PostPolicyMiddleware(
-            DomainDispatcherApplication(create_backend_app), self.credentials
-        )
-        self._server = make_server(
-            self._ip_address, self._port, app, threaded=True, request_handler=MotoRequestHandler
-        )
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def get_host_and_port(self) -> tuple[str, int]:
-        if self._server is None:
-            raise RuntimeError("StrictMotoServer: call start() first.")
-        host, port = self._server.server_address[:2]
-        return str(host), int(port)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = self._thread = None
-
-
-# --------------------------------------------------------------------------- SES v2
-
-# SES v2 (and SMTP): 40 MB per message including attachments, after base64
-# encoding, that is the MIME message as sent; not adjustable.
-SES_V2_MAX_MESSAGE_BYTES = 40 * 1024 * 1024
-# The headers whose addresses SES requires to be verified identities (From,
-# Sender, Return-Path; Reply-To is exempt).
-_SENDER_HEADERS = ("From", "Sender", "Return-Path")
-
-
-# MessageTag (SES API v2 reference): a tag's Name and Value "can only contain ASCII
-# letters (a-z, A-Z), numbers (0-9), underscores (_), or dashes (-)" and "no more
-# than 256 characters".
-SES_TAG_MAX_CHARS = 256
-_SES_TAG_TEXT = re.compile(r"[A-Za-z0-9_-]*")
-
-
-def check_email_tags(tags: Any) -> str | None:
-    """Why SES refuses these ``EmailTags`` (the error message), or None if it takes them.
-
-    The wording is SES's own for a tag outside the character set ("Invalid tag
-    value <...>: only alphanumeric ASCII characters, '_', and '-' are allowed.",
-    as AWS answers it, quoted in localstack/localstack#8588); the length message
-    keeps that shape.
-    """
-    for tag in tags or []:
-        for part in ("Name", "Value"):
-            text = str(tag.get(part, "")) if isinstance(tag, dict) else ""
-            label = part.lower()
-            if not _SES_TAG_TEXT.fullmatch(text):
-                return (
-                    f"Invalid tag {label} <{text}>: only alphanumeric ASCII characters, "
-                    "'_', and '-' are allowed."
-                )
-            if len(text) > SES_TAG_MAX_CHARS:
-                return (
-                    f"Invalid tag {label} <{text[:32]}...>: it has {len(text)} characters; "
-                    f"at most {SES_TAG_MAX_CHARS} are allowed."
-                )
-    return None
-
-
-@contextmanager
-def strict_ses() -> Iterator[None]:
-    """While active, moto's SES v2 ``SendEmail`` (raw content) refuses, like SES:
-
-    * a ``ConfigurationSetName`` the account does not have in that region:
-      ``NotFoundException`` (404), "Configuration set <name> does not exist.";
-    * ``EmailTags`` whose Name or Value is not ASCII letters, digits, ``_`` and
-      ``-``, or is over 256 characters: ``BadRequestException`` (400, the v2 code
-      for what v1 answers ``InvalidParameterValue``);
-    * a message over :data:`SES_V2_MAX_MESSAGE_BYTES`: ``MessageRejected``,
-      "Message length is more than <limit> bytes long: '<size>'.";
-    * a ``FromEmailAddress`` or a From / Sender / Return-Path header that is not
-      a verified identity (the address or its domain): ``MessageRejected``,
-      "Email address is not verified. The following identities failed the check
-      in region <REGION>: <addresses>".
-
-    The account is modelled out of the sandbox: recipients need no verification.
-    Patches the backend and response classes, so both moto's server and
-    ``mock_aws`` obey it.
-    """
-    from unittest import mock
-
-    from moto.core.exceptions import ServiceException
-    from moto.ses.exceptions import MessageRejectedError
-    from moto.sesv2.models import SESV2Backend
-    from moto.sesv2.responses import SESV2Response
-
-    class NotFoundException(ServiceException):
-        code = "NotFoundException"
-
-    class BadRequestException(ServiceException):
-        code = "BadRequestException"
-
-    original_send_email: Any = SESV2Response.send_email
-
-    def send_email(self: Any) -> Any:
-        # moto's handler drops ConfigurationSetName and EmailTags before the backend.
-        params = json.loads(self.body or "{}")
-        name = params.get("ConfigurationSetName")
-        if name is not None and name not in self.sesv2_backend.core_backend.config_sets:
-            raise NotFoundException(f"Configuration set {name} does not exist.")
-        refusal = check_email_tags(params.get("EmailTags"))
-        if refusal is not None:
-            raise BadRequestException(refusal)
-        return original_send_email(self)
-
-    original: Any = SESV2Backend.send_raw_email
-
-    def send_raw_email(
-        self: Any, source: str | None, destinations: list[str], raw_data: str
-    ) -> Any:
-        size = len(raw_data.encode("utf-8"))
-        if size > SES_V2_MAX_MESSAGE_BYTES:
-            raise MessageRejectedError(
-                f"Message length is more than {SES_V2_MAX_MESSAGE_BYTES} bytes long: '{size}'."
-            )
-        unverified = [
-            address
-            for address in sender_addresses(source, raw_data)
-            if not self.core_backend._is_verified_address(address)
-        ]
-        if unverified:
-            raise MessageRejectedError(
-                "Email address is not verified. The following identities failed the "
-                f"check in region {self.region_name.upper()}: {', '.join(unverified)}"
-            )
-        return original(self, source, destinations, raw_data)
-
-    with (
-        mock.patch.object(SESV2Backend, "send_raw_email", send_raw_email),
-        mock.patch.object(SESV2Response, "send_email", send_email),
-    ):
-        yield
-
-
-def sender_addresses(source: str | None, raw_data: str) -> list[str]:
-    """The addresses SES checks: the envelope sender and the sender headers, once each."""
-    header_block = raw_data.split("\r\n\r\n", 1)[0].split("\n\n", 1)[0]
-    headers = HeaderParser(policy=HTTP).parsestr(header_block + "\r\n\r\n")
-    found: list[str] = []
-    if source:
-        found.append(parseaddr(source)[1])
-    for name in _SENDER_HEADERS:
-        values = [str(v) for v in headers.get_all(name) or []]
-        found.extend(address for _, address in getaddresses(values) if address)
-    return list(dict.fromkeys(a for a in found if a))
