@@ -92,7 +92,7 @@ def _submitted_awaiting_its_webhook(
     key = f"inbox/{ADDRESS}/reunion.mp3"
     put(aws, key)
     assert results(submit(key, bucket=aws.bucket)) == ["submitted"]
-    [transcript_id] = list(assemblyai._jobs)
+    [transcript_id] = assemblyai.transcript_ids()
     assemblyai.wait(transcript_id)
     url, headers, payload = assemblyai.webhook_request(transcript_id)
     return url, headers, payload
@@ -195,7 +195,7 @@ def test_defect_03_a_database_lost_after_acceptance_ends_transcribed_once(
     [meeting] = meetings(conn)
     assert meeting["status"] == "received" and meeting["submit_claimed_at"] is not None
     # and AssemblyAI's webhook (its URL names the meeting) arrives through the function
-    [transcript_id] = list(assemblyai._jobs)
+    [transcript_id] = assemblyai.transcript_ids()
     assemblyai.wait(transcript_id)
     url, headers, payload = assemblyai.webhook_request(transcript_id)
     assert webhook(url, headers, json.dumps(payload)) == (
@@ -276,7 +276,7 @@ def test_defect_03_a_meeting_whose_retries_ran_out_is_resubmitted_by_the_reconci
     assert reconciler.run().continued == [str(meeting["id"])]
     [meeting] = meetings(conn)
     assert meeting["status"] == "submitted"
-    assert len(assemblyai._jobs) == 1  # the one job AssemblyAI accepted
+    assert len(assemblyai.transcript_ids()) == 1  # the one job AssemblyAI accepted
 
 
 def test_defect_03_a_meeting_that_never_submits_ends_failed_with_a_notice(
@@ -302,7 +302,7 @@ def test_defect_03_a_meeting_that_never_submits_ends_failed_with_a_notice(
     assert report.failed == [str(meeting["id"])]
     assert (meeting["status"], meeting["error_code"]) == ("failed", "internal_error")
     assert aws.queue_messages() == [{"meeting_id": str(meeting["id"]), "kind": "failure"}]
-    assert assemblyai._jobs == {}  # nothing was accepted, nothing paid
+    assert assemblyai.transcript_ids() == []  # nothing was accepted, nothing paid
     assert reconciler.run().failed == []  # ended once
 
 
@@ -524,7 +524,7 @@ def test_defect_11_the_door_logs_neither_addresses_nor_transcript_text(
     submit("inbox/gone@example.com/x.mp3", bucket=aws.bucket)  # deleted
     assert upload_api(GOOD_UPLOAD)[0] == 201
     assert upload_api({**GOOD_UPLOAD, "email": "maría@example.com"})[0] == 400
-    [transcript_id] = list(assemblyai._jobs)
+    [transcript_id] = assemblyai.transcript_ids()
     assemblyai.wait(transcript_id)
     url, headers, payload = assemblyai.webhook_request(transcript_id)
     assert webhook(url, headers, json.dumps(payload))[0] == 200
@@ -662,7 +662,7 @@ def test_an_s3_event_whose_lambda_retries_ran_out_is_replayed_by_the_reconciler(
     # Then the meeting exists and is submitted, once; the foreign message is kept
     [meeting] = meetings(conn)
     assert meeting["status"] == "submitted"
-    assert len(assemblyai._jobs) == 1
+    assert len(assemblyai.transcript_ids()) == 1
     counts = aws.sqs.get_queue_attributes(
         QueueUrl=failures_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],

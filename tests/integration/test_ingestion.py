@@ -538,7 +538,7 @@ def test_an_unmapped_exception_after_submission_releases_the_claim(
     [row] = meeting_rows(conn)
     assert row["status"] == "submitted"
     assert len(assemblyai.submissions) == 2
-    first, second = list(assemblyai._jobs)
+    first, second = assemblyai.transcript_ids()
     assert row["assemblyai_transcript_id"] == second
     # and the first job's webhook, naming the meeting, changes nothing
     from voxcliente.flows import webhook
@@ -579,7 +579,7 @@ def test_a_lost_database_after_acceptance_keeps_the_claim_for_the_webhook(
     monkeypatch.setattr(repo, "transition", real_transition)
     assert [r["result"] for r in submit(s3_event(aws.bucket, key))["results"]] == ["duplicate"]
     assert len(assemblyai.submissions) == 1
-    [transcript_id] = list(assemblyai._jobs)  # the one job AssemblyAI accepted
+    [transcript_id] = assemblyai.transcript_ids()  # the one job AssemblyAI accepted
     assemblyai.wait(transcript_id)
     url, headers, payload = assemblyai.webhook_request(transcript_id)
     query = dict(parse_qsl(urlsplit(url).query))

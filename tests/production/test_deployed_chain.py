@@ -245,7 +245,7 @@ def test_the_reconciler_finishes_stranded_work_with_its_own_environment(
         (lost, "submitted"),
         (stranded, "submitted"),
     ]
-    assert len(deployed.assemblyai._jobs) == 2
+    assert len(deployed.assemblyai.transcript_ids()) == 2
     assert deployed.proxy.refused == []
     assert {
         "api.assemblyai.com:443",
