@@ -49,3 +49,22 @@ def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str
 
 def parameter_default(template: dict[str, Any], name: str) -> Any:
     return ((template.get("Parameters") or {}).get(name) or {}).get("Default")
+
+
+def default_value(template: dict[str, Any], node: Any) -> Any:
+    """``node`` as the template's defaults make it, for values a local tool reads.
+
+    A literal is itself; ``Ref`` of a parameter is its ``Default``;
+    ``Fn::FindInMap`` is looked up with its keys resolved the same way (the
+    acta queue's ``maxReceiveCount``, the Acta function's ``Timeout``).
+    Anything else (a resource's ``Ref``, ``Fn::Sub``, ...) raises ValueError:
+    use :class:`voxlocal.template_env.Stack` for those.
+    """
+    if not isinstance(node, dict):
+        return node
+    if set(node) == {"Ref"} and node["Ref"] in (template.get("Parameters") or {}):
+        return parameter_default(template, node["Ref"])
+    if set(node) == {"Fn::FindInMap"}:
+        name, top, second = (str(default_value(template, key)) for key in node["Fn::FindInMap"])
+        return template["Mappings"][name][top][second]
+    raise ValueError(f"{node!r} is not a literal, a parameter or a mapping of them.")

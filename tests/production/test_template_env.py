@@ -111,7 +111,7 @@ def test_resources_given_by_the_caller_win() -> None:
     env = Stack(
         region="eu-west-1",
         parameters=PARAMETERS,
-        resources={"OpenAiSecret": arn, "Db.MasterUserSecret.SecretArn": "db-arn"},
+        resources={"OpenAiSecret": arn, "Database.Outputs.SecretArn": "db-arn"},
         template=TEMPLATE,
     ).function_environment("ActaFunction")
     assert env["OPENAI_SECRET_ID"] == arn
@@ -164,3 +164,46 @@ def test_every_allowed_speech_model_choice_makes_a_request_assemblyai_accepts(
         settings=settings,
     )
     check_transcript_params(request)  # raises what AssemblyAI would answer
+
+
+def test_nested_applications_resolve_from_their_own_templates() -> None:
+    """The network and the database are nested stacks: their outputs are resolved
+    from templates/*.yaml with the parameters template.yaml passes them, under the
+    nested stack's own name (CloudFormation's <parent>-<LogicalId>-<SUFFIX>)."""
+    s = stack()
+    env = s.function_environment("WebhookFunction")
+    network = s.nested("Network")
+    assert network.stack_name.startswith("voxcliente-dev-Network-")
+    subnets = s.get_att("Network", "Outputs.PrivateSubnetIds").split(",")
+    assert len(subnets) == 2 and all(subnet.startswith("subnet-") for subnet in subnets)
+    assert s.get_att("Network", "Outputs.LambdaSecurityGroupCreated") == "true"
+    assert env["DB_HOST"] == s.get_att("Database", "Outputs.Host")
+    # The parent's parameters reach the child: an existing network and database.
+    existing = stack(
+        ExistingVpcId="vpc-0123456789abcdef0",
+        ExistingPrivateSubnetIds="subnet-a,subnet-b",
+        ExistingLambdaSecurityGroupId="sg-0123456789abcdef0",
+        ExistingDbHost="db.internal.example",
+        ExistingDbSecretArn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf",
+    )
+    assert existing.get_att("Network", "Outputs.PrivateSubnetIds") == "subnet-a,subnet-b"
+    assert existing.get_att("Network", "Outputs.LambdaSecurityGroupCreated") == "false"
+    database = existing.nested("Database")
+    assert database.parameters["VpcId"] == "vpc-0123456789abcdef0"
+    assert database.parameters["PrivateSubnetIds"] == ["subnet-a", "subnet-b"]
+    assert not database.condition("CreateDb")
+    assert not database.condition("AddLambdaRules")
+    with pytest.raises(TemplateEnvError, match="has no output NoSuchOutput"):
+        s.get_att("Database", "Outputs.NoSuchOutput")
+
+
+def test_acta_timeout_and_queue_receives_reach_the_functions() -> None:
+    """ActaTimeoutSeconds is the Acta function's claim timeout and the Reconciler's;
+    the queue's maxReceiveCount is what the Acta function is told."""
+    short = stack(ActaTimeoutSeconds="300")
+    assert short.function_environment("ActaFunction")["ACTA_CLAIM_TIMEOUT_S"] == "300"
+    assert short.function_environment("ReconcilerFunction")["ACTA_CLAIM_TIMEOUT_S"] == "300"
+    assert short.resource_property("ActaQueue", "VisibilityTimeout") == 1800
+    redrive = short.resource_property("ActaQueue", "RedrivePolicy")
+    acta = short.function_environment("ActaFunction")
+    assert acta["ACTA_QUEUE_MAX_RECEIVES"] == str(redrive["maxReceiveCount"])

@@ -17,6 +17,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
+# The nested applications (logical id in template.yaml -> its template).
+NESTED = {
+    "Network": ROOT / "templates" / "network.yaml",
+    "Database": ROOT / "templates" / "database.yaml",
+}
 
 FUNCTIONS = (
     "UploadApiFunction",
@@ -64,8 +69,6 @@ ALLOWED_SECRETS: dict[str, set[str]] = {
     "MigrateFunction": {"db"},
 }
 
-ACTA_TIMEOUT = 900
-
 
 # --- loading ------------------------------------------------------------------
 
@@ -79,8 +82,10 @@ def _construct_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) ->
         value: Any = loader.construct_scalar(node)
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
-    else:
+    elif isinstance(node, yaml.MappingNode):
         value = loader.construct_mapping(node, deep=True)
+    else:
+        raise TypeError(f"unexpected YAML node {node!r}")
     if tag_suffix == "Ref":
         return {"Ref": value}
     if tag_suffix == "GetAtt" and isinstance(value, str):
@@ -90,14 +95,29 @@ def _construct_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) ->
     return {f"Fn::{tag_suffix}": value}
 
 
-_CfnLoader.add_multi_constructor("!", _construct_tag)
+_CfnLoader.add_multi_constructor("!", _construct_tag)  # type: ignore[no-untyped-call]
+
+
+def _load(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        loaded: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return loaded
 
 
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    with TEMPLATE.open(encoding="utf-8") as handle:
-        loaded: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
-    return loaded
+    return _load(TEMPLATE)
+
+
+@pytest.fixture(scope="module")
+def nested() -> dict[str, dict[str, Any]]:
+    return {name: _load(path) for name, path in NESTED.items()}
+
+
+@pytest.fixture(scope="module")
+def database(nested: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The database template's resources."""
+    return dict(nested["Database"]["Resources"])
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +136,16 @@ def _as_list(value: Any) -> list[Any]:
 def _function_setting(template: dict[str, Any], name: str, key: str) -> Any:
     own = template["Resources"][name]["Properties"]
     return own.get(key, template["Globals"]["Function"].get(key))
+
+
+def _default(template: dict[str, Any], node: Any) -> Any:
+    """A literal, or a parameter's / mapping's value with the parameters' defaults."""
+    if isinstance(node, dict) and set(node) == {"Ref"}:
+        return template["Parameters"][node["Ref"]]["Default"]
+    if isinstance(node, dict) and set(node) == {"Fn::FindInMap"}:
+        name, top, second = (str(_default(template, key)) for key in node["Fn::FindInMap"])
+        return template["Mappings"][name][top][second]
+    return node
 
 
 def _statements(policies: Any) -> list[dict[str, Any]]:
@@ -199,7 +229,7 @@ def test_globals_set_runtime_tracing_and_powertools(template: dict[str, Any]) ->
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_every_function_has_timeout_and_memory(template: dict[str, Any], name: str) -> None:
-    timeout = _function_setting(template, name, "Timeout")
+    timeout = _default(template, _function_setting(template, name, "Timeout"))
     memory = _function_setting(template, name, "MemorySize")
     assert isinstance(timeout, int) and 1 <= timeout <= 900
     assert isinstance(memory, int) and 128 <= memory <= 10240
@@ -249,7 +279,7 @@ def test_function_reads_only_its_secrets(resources: dict[str, Any], name: str) -
     for st in secret_statements:
         for resource in _as_list(st["Resource"]):
             refs = _refs(resource)
-            read |= {"db"} if "Db" in refs or "ExistingDbSecretArn" in refs else refs
+            read |= {"db"} if "Database" in refs else refs
     assert read == ALLOWED_SECRETS[name]
 
 
@@ -286,16 +316,19 @@ def test_sqs_send_only_to_the_acta_queue(resources: dict[str, Any]) -> None:
                 assert st["Resource"] == {"Fn::GetAtt": ["ActaQueue", "Arn"]}, name
 
 
-def test_no_wildcard_action_and_no_full_access_policy(template: dict[str, Any]) -> None:
-    for st in _all_statements(template["Resources"]):
+def test_no_wildcard_action_and_no_full_access_policy(
+    template: dict[str, Any], nested: dict[str, dict[str, Any]]
+) -> None:
+    every = [template["Resources"]] + [child["Resources"] for child in nested.values()]
+    for st in _all_statements(every):
         actions = _as_list(st.get("Action", []))
         if st["Effect"] == "Allow":
             assert not any("*" in str(action) for action in actions), st
         else:
             # The one Deny: the bucket's TLS-only rule, which must cover every call.
             assert st["Condition"]["Bool"]["aws:SecureTransport"] == "false"
-    text = TEMPLATE.read_text(encoding="utf-8")
-    assert "FullAccess" not in text
+    for path in (TEMPLATE, *NESTED.values()):
+        assert "FullAccess" not in path.read_text(encoding="utf-8"), path.name
     for name in FUNCTIONS:
         assert "Role" not in _props(template["Resources"], name), "SAM builds each role"
 
@@ -369,15 +402,34 @@ def test_bucket_name_is_computed_not_referenced_by_functions(template: dict[str,
 
 
 def test_acta_queue_has_dlq_and_visibility_six_times_the_acta_timeout(
-    resources: dict[str, Any],
+    template: dict[str, Any], resources: dict[str, Any]
 ) -> None:
-    assert _props(resources, "ActaFunction")["Timeout"] == ACTA_TIMEOUT
+    """One parameter, ActaTimeoutSeconds, feeds the function's timeout, the queue's
+    visibility (six times it, tabulated for every allowed value) and the claim
+    timeout of both functions that judge a claim stale."""
+    timeout = {"Ref": "ActaTimeoutSeconds"}
+    acta = _props(resources, "ActaFunction")
+    assert acta["Timeout"] == timeout
+    assert acta["Environment"]["Variables"]["ACTA_CLAIM_TIMEOUT_S"] == timeout
+    reconciler = _props(resources, "ReconcilerFunction")
+    assert reconciler["Environment"]["Variables"]["ACTA_CLAIM_TIMEOUT_S"] == timeout
+    parameter = template["Parameters"]["ActaTimeoutSeconds"]
+    assert parameter["Default"] in parameter["AllowedValues"]
+    assert all(0 < seconds <= 900 for seconds in parameter["AllowedValues"])  # Lambda's limit
     queue = _props(resources, "ActaQueue")
-    assert queue["VisibilityTimeout"] == 6 * ACTA_TIMEOUT
+    assert queue["VisibilityTimeout"] == {
+        "Fn::FindInMap": ["ActaTimeout", timeout, "QueueVisibilitySeconds"]
+    }
+    table = template["Mappings"]["ActaTimeout"]
+    assert set(table) == {str(seconds) for seconds in parameter["AllowedValues"]}
+    for seconds in parameter["AllowedValues"]:
+        assert table[str(seconds)]["QueueVisibilitySeconds"] == 6 * seconds
     redrive = queue["RedrivePolicy"]
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["ActaDeadLetterQueue", "Arn"]}
-    assert 3 <= redrive["maxReceiveCount"] <= 5
-    event = _props(resources, "ActaFunction")["Events"]["Queue"]["Properties"]
+    # The worker's give-up count is derived from the same value it is given.
+    assert acta["Environment"]["Variables"]["ACTA_QUEUE_MAX_RECEIVES"] == redrive["maxReceiveCount"]
+    assert 3 <= _default(template, redrive["maxReceiveCount"]) <= 5
+    event = acta["Events"]["Queue"]["Properties"]
     assert event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert event["BatchSize"] <= 5
 
@@ -417,9 +469,9 @@ def test_webhook_url_is_not_in_functions_the_api_integrates(template: dict[str, 
 
 
 def test_database_is_private_encrypted_backed_up_and_snapshotted(
-    resources: dict[str, Any],
+    database: dict[str, Any],
 ) -> None:
-    db = resources["Db"]
+    db = database["Db"]
     assert db["Type"] == "AWS::RDS::DBInstance"
     assert db["DeletionPolicy"] == "Snapshot"
     assert db["UpdateReplacePolicy"] == "Snapshot"
@@ -433,10 +485,10 @@ def test_database_is_private_encrypted_backed_up_and_snapshotted(
     assert props["DeletionProtection"] == {"Fn::If": ["IsDev", False, True]}
 
 
-def test_database_accepts_postgres_only_from_the_functions(resources: dict[str, Any]) -> None:
+def test_database_accepts_postgres_only_from_the_functions(database: dict[str, Any]) -> None:
     ingress = [
         r["Properties"]
-        for r in resources.values()
+        for r in database.values()
         if r["Type"] == "AWS::EC2::SecurityGroupIngress"
         and r["Properties"]["GroupId"] == {"Fn::GetAtt": ["DbSecurityGroup", "GroupId"]}
     ]
@@ -445,25 +497,27 @@ def test_database_accepts_postgres_only_from_the_functions(resources: dict[str, 
         assert (rule["FromPort"], rule["ToPort"]) == (5432, 5432)
         assert "CidrIp" not in rule
         assert _refs(rule["SourceSecurityGroupId"]) <= {
-            "LambdaSecurityGroup",
-            "ExistingLambdaSecurityGroupId",
+            "LambdaSecurityGroupId",
             "DbProxySecurityGroup",
         }
-    assert "SecurityGroupIngress" not in _props(resources, "DbSecurityGroup")
+    assert "SecurityGroupIngress" not in _props(database, "DbSecurityGroup")
 
 
-def test_rds_proxy_requires_tls(resources: dict[str, Any]) -> None:
-    proxy = _props(resources, "DbProxy")
+def test_rds_proxy_requires_tls(database: dict[str, Any]) -> None:
+    proxy = _props(database, "DbProxy")
     assert proxy["RequireTLS"] is True
     assert proxy["EngineFamily"] == "POSTGRESQL"
 
 
 def test_migrations_run_through_a_custom_resource(resources: dict[str, Any]) -> None:
+    """The Migrate function reaches the database through both nested stacks, so they
+    are complete before migrations run and outlive them on delete."""
     migrations = resources["SchemaMigrations"]
     assert migrations["Type"] in {"Custom::Migrations", "AWS::CloudFormation::CustomResource"}
     props = migrations["Properties"]
     assert props["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
     assert props["MigrationsVersion"] == {"Ref": "MigrateFunction.Version"}
+    assert props["DatabaseHost"] == {"Fn::GetAtt": ["Database", "Outputs.Host"]}
     assert (ROOT / "functions" / "migrate" / "app.py").is_file()
     linked = sorted(p.name for p in (ROOT / "functions" / "migrate" / "sql").glob("*.sql"))
     assert linked == sorted(p.name for p in (ROOT / "sql").glob("*.sql"))
@@ -492,17 +546,86 @@ def test_reconciler_is_scheduled(resources: dict[str, Any]) -> None:
 
 def test_alarms_cover_the_dlq_errors_and_stuck_meetings(resources: dict[str, Any]) -> None:
     alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    metrics = {(a["Namespace"], a["MetricName"]) for a in alarms}
+    metrics = {(a["Namespace"], a["MetricName"]) for a in alarms if "MetricName" in a}
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in metrics
     assert ("VoxCliente", "MeetingsStuck") in metrics
-    errored = {
-        a["Dimensions"][0]["Value"]["Ref"]
-        for a in alarms
-        if a["MetricName"] == "Errors" and a["Namespace"] == "AWS/Lambda"
-    }
-    assert errored == set(FUNCTIONS)
     assert all(a["AlarmActions"] == [{"Ref": "AlarmTopic"}] for a in alarms)
     assert resources["AlarmEmailSubscription"]["Condition"] == "HasAlarmEmail"
+
+
+def _error_queries(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The function whose Errors each query of the errors alarm reads -> the query."""
+    found = {}
+    for item in _props(resources, "FunctionErrorsAlarm")["Metrics"]:
+        query = item
+        if "Fn::If" in item:  # a function deployed only under a condition
+            _, query, absent = item["Fn::If"]
+            assert absent == {"Ref": "AWS::NoValue"}
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            assert (metric["Namespace"], metric["MetricName"]) == ("AWS/Lambda", "Errors")
+            (dimension,) = metric["Dimensions"]
+            assert dimension["Name"] == "FunctionName"
+            found[dimension["Value"]["Ref"]] = query
+    return found
+
+
+def test_one_alarm_watches_every_functions_errors(resources: dict[str, Any]) -> None:
+    """One metric-math alarm instead of one copy per function: the sum of every
+    function's Errors. PutMetricAlarm takes at most 10 metrics and exactly one
+    query whose data the alarm watches (ReturnData)."""
+    errors = [
+        r
+        for r in resources.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        and "AWS/Lambda" in str(r["Properties"].get("Namespace", ""))
+    ]
+    assert not errors, "per-function error alarms are back"
+    queries = _error_queries(resources)
+    assert set(queries) == set(FUNCTIONS)
+    assert len(queries) <= 10
+    alarm = _props(resources, "FunctionErrorsAlarm")
+    watched = [q for q in alarm["Metrics"] if q.get("ReturnData") is True]
+    assert watched == [
+        {
+            "Id": "errors",
+            "Label": "Errors of every function",
+            "Expression": "SUM(METRICS())",
+            "ReturnData": True,
+        }
+    ]
+    assert all(q["ReturnData"] is False for q in queries.values())
+    assert len({q["Id"] for q in queries.values()} | {"errors"}) == len(queries) + 1
+    assert all(re.fullmatch(r"[a-z][A-Za-z0-9_]*", q["Id"]) for q in queries.values())
+    assert {q["MetricStat"]["Stat"] for q in queries.values()} == {"Sum"}
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert "Namespace" not in alarm and "Period" not in alarm  # metric math only
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "AlarmTopic"}]
+    # UploadApi's errors are read only when it exists.
+    (conditional,) = [q for q in alarm["Metrics"] if "Fn::If" in q]
+    assert conditional["Fn::If"][0] == resources["UploadApiFunction"]["Condition"]
+
+
+def test_the_stuck_meetings_alarm_period_is_the_reconcile_interval(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    """One reconciler run per period, two periods in a row: the period follows the
+    schedule through a table of the allowed intervals, never a second number."""
+    interval = {"Ref": "ReconcileIntervalMinutes"}
+    (schedule,) = _props(resources, "ReconcilerFunction")["Events"].values()
+    assert schedule["Properties"]["Schedule"] == {
+        "Fn::Sub": "rate(${ReconcileIntervalMinutes} minutes)"
+    }
+    alarm = _props(resources, "MeetingsStuckAlarm")
+    assert alarm["Period"] == {"Fn::FindInMap": ["ReconcileInterval", interval, "Seconds"]}
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (2, 2)
+    parameter = template["Parameters"]["ReconcileIntervalMinutes"]
+    table = template["Mappings"]["ReconcileInterval"]
+    assert set(table) == {str(minutes) for minutes in parameter["AllowedValues"]}
+    for minutes in parameter["AllowedValues"]:
+        assert minutes > 1, "rate(1 minutes) is not a schedule: EventBridge wants 'minute'"
+        assert table[str(minutes)]["Seconds"] == 60 * minutes
 
 
 def test_outputs_name_what_an_operator_needs(template: dict[str, Any]) -> None:
@@ -555,7 +678,7 @@ def test_uploads_are_served_only_when_public_uploads_says_so(
     assert template["Conditions"]["ServePublicUploads"] == {
         "Fn::Equals": [{"Ref": "PublicUploads"}, "true"]
     }
-    for name in ("UploadApiFunction", "UploadApiLogGroup", "UploadApiErrorsAlarm"):
+    for name in ("UploadApiFunction", "UploadApiLogGroup"):
         assert resources[name]["Condition"] == "ServePublicUploads", name
     assert template["Outputs"]["UploadsEndpoint"]["Condition"] == "ServePublicUploads"
     # the inbox drop (AWS credentials needed) is always there
@@ -675,3 +798,95 @@ def test_ses_send_events_reach_email_events(resources: dict[str, Any]) -> None:
     ]
     kinds = destination["Properties"]["EventDestination"]["MatchingEventTypes"]
     assert {"send", "delivery", "bounce", "complaint", "reject"} <= set(kinds)
+
+
+# --- nested applications ----------------------------------------------------------------
+def test_nested_applications_are_local_templates_given_every_parameter(
+    template: dict[str, Any], nested: dict[str, dict[str, Any]]
+) -> None:
+    """Every parameter of a nested template is passed by template.yaml (so the child's
+    own defaults never decide anything), and only declared ones."""
+    applications = {
+        name: res["Properties"]
+        for name, res in template["Resources"].items()
+        if res["Type"] == "AWS::Serverless::Application"
+    }
+    assert set(applications) == set(NESTED)
+    for name, props in applications.items():
+        assert ROOT / props["Location"] == NESTED[name]
+        assert set(props["Parameters"]) == set(nested[name]["Parameters"]), name
+        assert "Transform" not in nested[name], "no function lives in a nested template"
+
+
+def test_every_nested_output_read_exists_and_is_unconditional(
+    template: dict[str, Any], nested: dict[str, dict[str, Any]]
+) -> None:
+    read: set[tuple[str, str]] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "Fn::GetAtt" and str(value[1]).startswith("Outputs."):
+                    read.add((value[0], value[1].split(".", 1)[1]))
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(template)
+    assert {app for app, _ in read} == set(NESTED)
+    for app, output in read:
+        outputs = nested[app]["Outputs"]
+        assert output in outputs, f"{app} has no output {output}"
+        assert "Condition" not in outputs[output], f"{app}.Outputs.{output} may not exist"
+
+
+# --- template <-> settings ------------------------------------------------------------
+# Values that differ from settings' defaults on purpose ("*": every function).
+DIFFER_ON_PURPOSE = {
+    ("WebhookFunction", "DB_CONNECT_TIMEOUT_S"): "inside AssemblyAI's 10 s",
+    ("WebhookFunction", "DB_STATEMENT_TIMEOUT_MS"): "inside AssemblyAI's 10 s",
+    ("MigrateFunction", "DB_STATEMENT_TIMEOUT_MS"): "a migration may rewrite a table",
+    ("*", "DB_SSLMODE"): "RDS refuses plaintext; a local PostgreSQL has no certificate",
+}
+
+
+def test_template_defaults_are_settings_defaults(template: dict[str, Any]) -> None:
+    """A variable the template sets from its own defaults (a literal, a parameter's
+    Default, a mapping) reads, in voxcliente.settings, as the settings' default:
+    a local run without the variable behaves like a default deploy. A variable
+    settings leaves unset by default (the template is its only source) must not
+    change any other setting either (ACTA_QUEUE_MAX_RECEIVES -> acta_max_receives)."""
+    from voxcliente.settings import Settings, load_settings
+    from voxlocal.template_env import Stack
+
+    stack = Stack(region="us-east-1", parameters={"PublicUploads": "true"}, template=template)
+    parameters = template["Parameters"]
+    defaults = load_settings({})
+    compared = set()
+    differ: list[str] = []
+    for function in FUNCTIONS:
+        variables = {
+            **template["Globals"]["Function"]["Environment"]["Variables"],
+            **(_props(template["Resources"], function).get("Environment", {}).get("Variables", {})),
+        }
+        for name, node in variables.items():
+            field = name.lower()
+            refs = _refs(node)
+            chosen_here = all(r in parameters and "Default" in parameters[r] for r in refs)
+            on_purpose = {(function, name), ("*", name)} & set(DIFFER_ON_PURPOSE)
+            if field not in Settings.model_fields or not chosen_here or on_purpose:
+                continue
+            value = str(stack.resolve(node, f"{function}.{name}"))
+            unset_by_default = Settings.model_fields[field].default is None
+            exclude = {field} if unset_by_default else set()
+            given = load_settings({name: value}).model_dump(exclude=exclude)
+            if given != defaults.model_dump(exclude=exclude):
+                differ.append(
+                    f"{function}: {name}={value!r} in template.yaml, but voxcliente.settings "
+                    f"defaults to {getattr(defaults, field)!r}: make them one value"
+                )
+            compared.add(name)
+    assert not differ, "\n".join(differ)
+    # The numbers the issue found coupled by hand are among those compared.
+    assert {"MAX_UPLOAD_BYTES", "ACTA_CLAIM_TIMEOUT_S", "ACTA_QUEUE_MAX_RECEIVES"} <= compared
