@@ -34,6 +34,7 @@ from psycopg.rows import dict_row
 
 from conftest import SENDER, WEBHOOK_URL, AwsEnv, sent_emails
 from voxlocal import postgres
+from voxlocal import template as cfn
 from voxlocal.invoke_child import command, make_runtime_dir, template_functions
 
 pytestmark = pytest.mark.artifacts
@@ -116,7 +117,9 @@ class BuiltFunctions:
         output = self.workdir / f"{self.calls:02d}-{logical_id}-result.json"
         event_file.write_text(json.dumps(event), encoding="utf-8")
         handler = str(FUNCTIONS[logical_id].get("Handler", "app.lambda_handler"))
-        timeout_s = int(FUNCTIONS[logical_id].get("Timeout", 30))
+        timeout_s = int(
+            cfn.default_value(cfn.load(TEMPLATE), FUNCTIONS[logical_id].get("Timeout", 30))
+        )
         child_env = {
             **self.env,
             "AWS_LAMBDA_FUNCTION_NAME": logical_id,
@@ -248,7 +251,7 @@ def drop_sample_recording(aws: AwsEnv, assemblyai: Any) -> tuple[dict[str, Any],
 
 
 def only_meeting(db: psycopg.Connection[Any]) -> dict[str, Any]:
-    rows = db.execute("SELECT * FROM meetings").fetchall()
+    rows: list[dict[str, Any]] = db.execute("SELECT * FROM meetings").fetchall()
     assert len(rows) == 1, rows
     return rows[0]
 
