@@ -139,4 +139,4 @@ load: $(VENV)/.installed ## 200 meetings at once through the handlers, 20 databa
 	@PYTHONPATH=layers/common:local $(PY) scripts/load.py $(LOAD_ARGS)
 
 clean: ## remove build output, virtual environments and demo output
-	rm -rf .aws-sam .aws-sam-build.log $(VENV) $(SAM_VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .aws-sam-build.log $(VENV) $(SAM_VENV) out .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -182,7 +182,8 @@ class FlakySes:
             raise ClientError(
                 {
                     "Error": {"Code": code, "Message": f"scripted {code}"},
-                    "ResponseMetadata": {"HTTPStatusCode": status},
+                    # botocore fills the other metadata keys; SES's code only reads these.
+                    "ResponseMetadata": {"HTTPStatusCode": status},  # type: ignore[typeddict-item]
                 },
                 "SendEmail",
             )

@@ -63,7 +63,7 @@ class Chain:
         data = audio.read_bytes() if isinstance(audio, Path) else audio
         if register:
             self.assemblyai.register_audio(
-                data, transcript if transcript is not None else Path(f"{audio}.transcript.json")
+                data, transcript if transcript is not None else Path(f"{audio!s}.transcript.json")
             )
         key = f"inbox/{RECIPIENT}/{name}"
         self.aws.s3.put_object(Bucket=self.aws.bucket, Key=key, Body=data, ContentType="audio/mpeg")
@@ -137,7 +137,9 @@ class Chain:
 
 
 def meeting(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    row = conn.execute("SELECT * FROM meetings ORDER BY created_at DESC LIMIT 1").fetchone()
+    row: dict[str, Any] | None = conn.execute(
+        "SELECT * FROM meetings ORDER BY created_at DESC LIMIT 1"
+    ).fetchone()
     assert row is not None
     return row
 

@@ -74,7 +74,8 @@ def deployed(db_url: str, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -
     ).read()
 
     def moto(service: str) -> Any:
-        return boto3.client(
+        # A service named at run time: the stubs type clients per literal name.
+        return boto3.client(  # type: ignore[call-overload]
             service,
             region_name=REGION,
             endpoint_url=moto_endpoint,

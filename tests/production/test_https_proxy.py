@@ -102,10 +102,11 @@ def test_the_environment_it_gives_sends_each_sdk_through_it(
     sdk = openai.OpenAI(api_key="sk-proxy-test", base_url="https://api.openai.com/v1")
     with pytest.raises(openai.NotFoundError):
         sdk.models.list()
-    s3: Any = boto3.client(
+    s3: Any = boto3.client(  # type: ignore[call-overload]
         "s3",
         region_name="eu-west-1",
-        config=Config(ignore_configured_endpoint_urls=True, retries={"max_attempts": 1}),
+        # A real botocore option its stubs do not list yet.
+        config=Config(ignore_configured_endpoint_urls=True, retries={"max_attempts": 1}),  # type: ignore[call-arg]
     )
     # Reaches the emulator, which is no S3: an HTTP answer (a refusal would be a
     # ProxyConnectionError, an untrusted certificate an SSLError).

@@ -42,7 +42,8 @@ def deployments() -> Iterator[dict[str, Deployment]]:
     from moto import mock_aws
 
     def clients_in(region: str) -> Callable[[str], Any]:
-        return lambda service: boto3.client(service, region_name=region)
+        # A service named at run time: the stubs type clients per literal name.
+        return lambda service: boto3.client(service, region_name=region)  # type: ignore[call-overload]
 
     with mock_aws():
         yield {region: deploy(region, clients_in(region)) for region in REGIONS}
