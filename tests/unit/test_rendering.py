@@ -14,13 +14,13 @@ import docx
 import pytest
 
 from voxcliente.acta.model import Acta
+from voxcliente.dates import format_duration
 from voxcliente.domain.models import Utterance
-from voxcliente.render.rendering import (
+from voxcliente.locales import locale_for
+from voxcliente.render import (
     DOCX_MIME,
-    LABELS,
     MeetingFacts,
     acta_subject,
-    format_duration,
     render_acta_docx,
     render_acta_email,
     render_acta_html,
@@ -125,17 +125,17 @@ def test_html_shows_sections_in_the_email_order() -> None:
 
     # Then: title first, then details, attendees, decisions, action items,
     # agenda, discussion, open questions, next meeting and the closing line.
-    labels = LABELS["es"]
+    labels = locale_for("es").labels
     order = [
         "Acta de reunión: Plan de entregas de marzo con Textiles Andinos",
-        f">{labels['details']}<",
-        f">{labels['attendees']}<",
-        f">{labels['decisions']}<",
-        f">{labels['action_items']}<",
-        f">{labels['agenda']}<",
-        f">{labels['discussion']}<",
-        f">{labels['open_questions']}<",
-        f">{labels['next_meeting']}<",
+        f">{labels.details}<",
+        f">{labels.attendees}<",
+        f">{labels.decisions}<",
+        f">{labels.action_items}<",
+        f">{labels.agenda}<",
+        f">{labels.discussion}<",
+        f">{labels.open_questions}<",
+        f">{labels.next_meeting}<",
         "Esta acta se generó automáticamente",
     ]
     positions = [html.index(marker) for marker in order]
@@ -250,13 +250,15 @@ def test_docx_has_real_headings_and_the_action_item_table() -> None:
     document = docx.Document(io.BytesIO(render_acta_docx(acta, sample_facts())))
 
     headings = [
-        (p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")
+        (p.style.name, p.text)
+        for p in document.paragraphs
+        if p.style is not None and p.style.name.startswith("Heading")
     ]
     assert headings[0] == (
         "Heading 1",
         "Acta de reunión: Plan de entregas de marzo con Textiles Andinos",
     )
-    # ACTA.md sections 2-9, in order, as Heading 2.
+    # The standard's sections 2-9 (docs/acta-standard.md), in order, as Heading 2.
     assert [text for style, text in headings if style == "Heading 2"] == [
         "Datos de la reunión",
         "Asistentes",
@@ -277,7 +279,7 @@ def test_docx_has_real_headings_and_the_action_item_table() -> None:
         ["Confirmar los clientes del piloto.", "Sra. Méndez", "Sin fecha definida"],
         ["Revisar el pago a 45 días.", "Sin responsable definido", "Sin fecha definida"],
     ]
-    decisions = [p.text for p in document.paragraphs if p.style.name == "List Number"]
+    decisions = [p.text for p in document.paragraphs if p.style and p.style.name == "List Number"]
     assert decisions == acta.decisions
     body = "\n".join(p.text for p in document.paragraphs)
     assert "Esta acta se generó automáticamente" in body
@@ -293,6 +295,45 @@ def test_docx_survives_control_characters_in_model_text() -> None:
     body = "\n".join(p.text for p in document.paragraphs)
     assert "Línea uno\ndos" in body  # \x0b is a line break to str.splitlines()
     assert "Se acuerda algo." in body
+
+
+# --------------------------------------------------------------------------- emulated actas
+
+DEMO_ES = "Acta de demostración: no la escribió un modelo de lenguaje."
+DEMO_EN = "Demonstration minutes: not written by a language model."
+
+
+def test_an_emulated_acta_says_so_in_the_html_the_text_and_the_docx() -> None:
+    email = render_acta_email(sample_acta(), sample_facts(), UTTERANCES, emulated=True)
+
+    document = docx.Document(io.BytesIO(email.attachments[0][2]))
+    paragraphs = [p.text for p in document.paragraphs]
+    # Right under the title, where nobody reads past it.
+    assert paragraphs[1] == DEMO_ES
+    assert f">{DEMO_ES}<" in email.html
+    assert email.html.index(DEMO_ES) < email.html.index("Datos de la reunión")
+    lines = email.text.splitlines()
+    assert lines[3] == DEMO_ES
+    assert email.subject == acta_subject(sample_acta(), sample_facts())
+
+
+def test_an_emulated_english_acta_says_so_in_english() -> None:
+    acta = sample_acta(language="en")
+
+    email = render_acta_email(acta, sample_facts(), UTTERANCES, emulated=True)
+
+    assert DEMO_EN in email.html
+    assert DEMO_EN in email.text
+    body = [p.text for p in docx.Document(io.BytesIO(email.attachments[0][2])).paragraphs]
+    assert DEMO_EN in body
+
+
+def test_an_acta_a_model_wrote_has_no_demonstration_line() -> None:
+    email = render_acta_email(sample_acta(), sample_facts(), UTTERANCES)
+
+    body = [p.text for p in docx.Document(io.BytesIO(email.attachments[0][2])).paragraphs]
+    for shown in (email.html, email.text, "\n".join(body)):
+        assert "demostración" not in shown
 
 
 # --------------------------------------------------------------------------- languages
@@ -441,7 +482,7 @@ def test_a_failure_detail_is_escaped() -> None:
 
 def test_importing_rendering_and_email_does_not_load_jinja2_or_docx() -> None:
     code = (
-        "import sys, voxcliente.render.rendering, voxcliente.adapters.ses\n"
+        "import sys, voxcliente.render, voxcliente.adapters.ses\n"
         "loaded = sorted(m for m in ('jinja2', 'docx') if m in sys.modules)\n"
         "print(','.join(loaded))\n"
     )

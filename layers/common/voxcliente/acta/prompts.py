@@ -1,9 +1,10 @@
-"""The words sent to the model to write an acta (see ACTA.md).
+"""The words sent to the model to write an acta (the standard: docs/acta-standard.md).
 
 Instructions are in English (models follow them most reliably) and name the
 target language explicitly; every conventional phrase the acta must use
 ("Participante A", "Se acuerda ...", "fecha no precisada") is given in that
-language. Section labels are rendered by code, so the model writes content only.
+language; those phrases live in the language's module of ``voxcliente.locales``.
+Section labels are rendered by code, so the model writes content only.
 
 Transcript text, file names and client names come from outside: they sit in
 clearly delimited blocks that the model is told to treat as data, never as
@@ -21,6 +22,7 @@ from datetime import date
 
 from voxcliente.dates import format_date, format_duration
 from voxcliente.dates import format_timestamp as format_timestamp  # noqa: PLC0414 (generation)
+from voxcliente.locales import LANGUAGE_NAMES, all_locales
 from voxcliente.text import one_line
 
 TRANSCRIPT_OPEN = "<transcript>"
@@ -42,53 +44,28 @@ class LanguageStyle:
     unknown_date: str
     no_deadline_note: str
     past_examples: str
-    code: str = ""  # ISO 639-1 code when the style is hand-written
+    code: str = ""  # ISO 639-1 code when the language has a locale module
 
     def format_date(self, value: date) -> str:
         """The long date format of the language ('3 de marzo de 2027'); ISO otherwise."""
         return format_date(value, self.code) if self.code else value.isoformat()
 
 
-_SPANISH = LanguageStyle(
-    name="Spanish (español)",
-    participant="Participante",
-    agreement="Se acuerda",
-    unknown_date="fecha no precisada",
-    no_deadline_note="null (the document then shows 'Sin fecha definida')",
-    past_examples="'Se revisó el calendario de entregas.', 'La Sra. Méndez indicó que ...'",
-    code="es",
-)
-
-_ENGLISH = LanguageStyle(
-    name="English",
-    participant="Participant",
-    agreement="It was agreed",
-    unknown_date="date not specified",
-    no_deadline_note="null (the document then shows 'No date set')",
-    past_examples="'The delivery schedule was reviewed.', 'Ms. Méndez stated that ...'",
-    code="en",
-)
-
-# Languages without a hand-written style get the instructions in general terms.
-_LANGUAGE_NAMES = {
-    "pt": "Portuguese (português)",
-    "fr": "French (français)",
-    "it": "Italian (italiano)",
-    "de": "German (Deutsch)",
-    "ca": "Catalan (català)",
-    "nl": "Dutch (Nederlands)",
-    "gl": "Galician (galego)",
-    "eu": "Basque (euskara)",
-}
-
-
 def language_style(language: str) -> LanguageStyle:
-    """The style of an ISO 639-1 code; a generic one for languages not listed."""
-    if language == "es":
-        return _SPANISH
-    if language == "en":
-        return _ENGLISH
-    name = _LANGUAGE_NAMES.get(language, f"the language with ISO 639-1 code '{language}'")
+    """The style of an ISO 639-1 code; a generic one for languages without a locale."""
+    locale = all_locales().get(language)
+    if locale is not None:
+        phrases = locale.prompt
+        return LanguageStyle(
+            name=phrases.name,
+            participant=phrases.participant,
+            agreement=phrases.agreement,
+            unknown_date=phrases.unknown_date,
+            no_deadline_note=phrases.no_deadline_note,
+            past_examples=phrases.past_examples,
+            code=locale.language,
+        )
+    name = LANGUAGE_NAMES.get(language, f"the language with ISO 639-1 code '{language}'")
     return LanguageStyle(
         name=name,
         participant=None,

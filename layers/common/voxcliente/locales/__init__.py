@@ -15,8 +15,123 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class PromptPhrases:
+    """The conventional phrases an acta uses in this language, for the model's instructions.
+
+    The instructions themselves are in English (see ``voxcliente.acta.prompts``);
+    these are the words the model must write verbatim in the target language.
+    """
+
+    name: str
+    """The language as the English instructions name it: ``"Spanish (español)"``."""
+    participant: str
+    """A speaker never named: ``"Participante"`` -> "Participante A"."""
+    agreement: str
+    """How every decision sentence starts: ``"Se acuerda"``."""
+    unknown_date: str
+    no_deadline_note: str
+    """What ``due_date`` holds when no deadline was said (and what the document shows)."""
+    past_examples: str
+    """Two sentences showing the formal past tense of the minutes."""
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Every label, heading and fixed sentence of the documents (email, .docx, transcript)."""
+
+    # the acta's sections and details (the standard's order: docs/acta-standard.md)
+    title: str
+    summary: str
+    details: str
+    date: str
+    start_time: str
+    end_time: str
+    modality: str
+    client: str
+    duration: str
+    recording: str
+    attendees: str
+    agenda: str
+    discussion: str
+    decisions: str
+    action_items: str
+    task: str
+    owner: str
+    due_date: str
+    no_date: str
+    no_owner: str
+    open_questions: str
+    next_meeting: str
+    purpose: str
+    date_unknown: str
+    # what an empty section says
+    none_attendees: str
+    none_agenda: str
+    none_decisions: str
+    none_action_items: str
+    none_open_questions: str
+    none_next_meeting: str
+    # the closing lines; ``closing`` holds ``{filename}``
+    closing: str
+    attachments_note: str
+    reference: str
+    emulated: str
+    """Shown on an acta the local emulator wrote instead of a language model."""
+    # the transcript attachment and file names
+    transcript_title: str
+    transcript_note: str
+    participant: str
+    no_utterances: str
+    acta_file: str
+    transcript_file: str
+    default_title: str
+    # failure notices
+    what_happened: str
+    what_to_do: str
+    detail: str
+    automatic_notice: str
+    failure_kicker: str
+
+
+@dataclass(frozen=True)
+class FailureNotice:
+    """One failure email: the headline (also the subject), what happened, what to do.
+
+    ``happened`` holds ``{filename}``, the recording's name.
+    """
+
+    headline: str
+    happened: str
+    todo: str
+
+
+@dataclass(frozen=True)
+class FailureNotices:
+    """A notice per error code that notifies (``voxcliente.domain.error_codes``)."""
+
+    input_rejected: FailureNotice
+    not_audio: FailureNotice
+    empty_file: FailureNotice
+    too_large: FailureNotice
+    email_invalid: FailureNotice
+    file_missing: FailureNotice
+    language_unsupported: FailureNotice
+    transcription_failed: FailureNotice
+    no_speech: FailureNotice
+    generation_failed: FailureNotice
+    email_outcome_unknown: FailureNotice
+    ses_rejected: FailureNotice
+    default: FailureNotice
+    """Any other code."""
+
+    def by_code(self) -> dict[str, FailureNotice]:
+        """The notices by error code (``"default"`` included)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass(frozen=True)
@@ -28,7 +143,25 @@ class Locale:
     months: tuple[str, str, str, str, str, str, str, str, str, str, str, str]
     date_pattern: str
     """The long date, with ``{day}``, ``{month}`` and ``{year}``."""
+    prompt: PromptPhrases
+    labels: Labels
+    failures: FailureNotices
+    word_language_tag: str
+    """The .docx spell-check language (``es-ES``): Word wants a region."""
 
+
+# Languages without a module are still written by the model; the English
+# instructions name them so. A language that gets a module is named there.
+LANGUAGE_NAMES = {
+    "pt": "Portuguese (português)",
+    "fr": "French (français)",
+    "it": "Italian (italiano)",
+    "de": "German (Deutsch)",
+    "ca": "Catalan (català)",
+    "nl": "Dutch (Nederlands)",
+    "gl": "Galician (galego)",
+    "eu": "Basque (euskara)",
+}
 
 DEFAULT_LANGUAGE = "es"
 """The product's language when a code is missing or unusable."""

@@ -1,0 +1,194 @@
+"""What the code knows about a meeting, and the acta as the documents show it.
+
+:class:`ActaView` is the acta already cleaned (one line per item, control
+characters gone), labelled in its language and ordered: the HTML email, the
+plain-text email and the .docx all render the same view, so they cannot
+disagree about what the acta says.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from voxcliente.acta.model import Acta
+from voxcliente.dates import format_date, format_duration
+from voxcliente.locales import Labels, language_code, locale_for
+from voxcliente.text import one_line
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+TEXT_MIME = "text/plain"
+
+_MAX_TITLE_CHARS = 150
+_MAX_SLUG_CHARS = 60
+# A title the model started with the document's own name would read
+# "Acta de reunión: Acta de reunión: ..." under the heading.
+_TITLE_PREFIX_RE = re.compile(
+    r"^\s*(acta\s+de\s+(la\s+)?reuni[oó]n|acta|meeting\s+minutes|minutes)\s*[:\-\u2014\u2013]\s*",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class MeetingFacts:
+    """What the code knows about the meeting (as opposed to what the model wrote)."""
+
+    meeting_id: str
+    original_filename: str
+    client_name: str | None
+    meeting_date: date | None
+    audio_duration_s: float | None
+    recipient: str
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """A message ready for :func:`voxcliente.adapters.ses.build_mime`."""
+
+    subject: str
+    html: str
+    text: str
+    attachments: list[tuple[str, str, bytes]] = field(default_factory=list)
+    """``(filename, mime type, data)`` in the order they are attached."""
+
+
+@dataclass(frozen=True)
+class ActaView:
+    """Everything the three renderings show, already cleaned and labelled."""
+
+    lang: str
+    labels: Labels
+    kicker: str
+    heading: str
+    emulated_note: str
+    """The line saying no language model wrote this acta; empty for a real one."""
+    summary: list[str]
+    details: list[tuple[str, str]]
+    attendees: list[str]
+    agenda: list[str]
+    topics: list[tuple[str, list[str]]]
+    decisions: list[str]
+    action_items: list[tuple[str, str | None, str | None]]
+    open_questions: list[str]
+    next_meeting: list[tuple[str, str]]
+    closing: str
+    reference: str
+
+
+def labels_for(language: str | None) -> Labels:
+    """The labels of a language; languages without a locale module fall back to English."""
+    return locale_for(language).labels
+
+
+def slugify(text: str, fallback: str = "reunion") -> str:
+    """A file-name-safe slug that keeps accented letters (RFC 2231 carries them)."""
+    normalized = unicodedata.normalize("NFC", text).lower()
+    slug = "".join(ch if ch.isalnum() else "-" for ch in normalized)
+    slug = re.sub(r"-{2,}", "-", slug).strip("-")[:_MAX_SLUG_CHARS].rstrip("-")
+    return slug or fallback
+
+
+def clean_title(acta: Acta, facts: MeetingFacts) -> str:
+    """The model's title without a repeated document name; the file's name if none."""
+    title = _TITLE_PREFIX_RE.sub("", one_line(acta.title))
+    if not title:
+        title = (
+            one_line(Path(facts.original_filename).stem) or labels_for(acta.language).default_title
+        )
+    if len(title) > _MAX_TITLE_CHARS:
+        title = title[: _MAX_TITLE_CHARS - 1].rstrip() + "…"
+    return title
+
+
+def meeting_date_text(acta: Acta, facts: MeetingFacts) -> str | None:
+    """The date the code knows, else the one the model heard, else None."""
+    if facts.meeting_date is not None:
+        return format_date(facts.meeting_date, acta.language)
+    stated = one_line(acta.meeting_date)
+    return stated or None
+
+
+def acta_subject(acta: Acta, facts: MeetingFacts) -> str:
+    """``Acta de reunión: <title> — 3 de marzo de 2027`` (no date part when none is known).
+
+    The date is the one the code knows; failing that, the one the model wrote,
+    but only when it looks like a date (has a digit) rather than "no precisada".
+    """
+    subject = f"{labels_for(acta.language).title}: {clean_title(acta, facts)}"
+    when = meeting_date_text(acta, facts)
+    if when and any(ch.isdigit() for ch in when):
+        subject += f" — {when}"
+    return subject
+
+
+def _paragraphs(text: str | None) -> list[str]:
+    """Model text split on line breaks into non-empty, single-line paragraphs."""
+    if not text:
+        return []
+    return [line for line in (one_line(part) for part in text.splitlines()) if line]
+
+
+def _items(values: list[str]) -> list[str]:
+    return [x for x in (one_line(item) for item in values) if x]
+
+
+def build_view(acta: Acta, facts: MeetingFacts, *, emulated: bool = False) -> ActaView:
+    """The acta as every rendering shows it."""
+    labels = labels_for(acta.language)
+
+    details: list[tuple[str, str]] = [
+        (labels.date, meeting_date_text(acta, facts) or labels.date_unknown)
+    ]
+    for label, value in (
+        (labels.start_time, acta.start_time),
+        (labels.end_time, acta.end_time),
+        (labels.modality, acta.modality),
+        (labels.client, facts.client_name or acta.client),
+        (labels.duration, format_duration(facts.audio_duration_s)),
+        (labels.recording, facts.original_filename),
+    ):
+        if one_line(value):
+            details.append((label, one_line(value)))
+
+    attendees = []
+    for person in acta.participants:
+        extra = ", ".join(one_line(x) for x in (person.role, person.organization) if one_line(x))
+        name = one_line(person.name) or f"{labels.participant} {one_line(person.speaker_label)}"
+        attendees.append(f"{name.strip()} ({extra})" if extra else name.strip())
+
+    next_meeting: list[tuple[str, str]] = []
+    if acta.next_meeting is not None and (acta.next_meeting.date or acta.next_meeting.purpose):
+        next_meeting.append((labels.date, one_line(acta.next_meeting.date) or labels.no_date))
+        if one_line(acta.next_meeting.purpose):
+            next_meeting.append((labels.purpose, one_line(acta.next_meeting.purpose)))
+
+    kicker_parts = [one_line(facts.client_name or acta.client), meeting_date_text(acta, facts)]
+    return ActaView(
+        lang=language_code(acta.language),
+        labels=labels,
+        kicker=" · ".join(part for part in kicker_parts if part) or "VoxCliente",
+        heading=f"{labels.title}: {clean_title(acta, facts)}",
+        emulated_note=labels.emulated if emulated else "",
+        summary=_paragraphs(acta.summary),
+        details=details,
+        attendees=[a for a in attendees if a],
+        agenda=_items(acta.agenda),
+        topics=[
+            (one_line(topic.title), _paragraphs(topic.summary))
+            for topic in acta.topics
+            if one_line(topic.title) or one_line(topic.summary)
+        ],
+        decisions=_items(acta.decisions),
+        action_items=[
+            (one_line(item.task), one_line(item.owner) or None, one_line(item.due_date) or None)
+            for item in acta.action_items
+            if one_line(item.task)
+        ],
+        open_questions=_items(acta.open_questions),
+        next_meeting=next_meeting,
+        closing=labels.closing.format(filename=one_line(facts.original_filename)),
+        reference=facts.meeting_id,
+    )
