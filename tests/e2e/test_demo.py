@@ -71,7 +71,7 @@ def test_the_demo_turns_the_sample_into_an_acta_email(pg_server: str, tmp_path: 
     names = {p.name for p in meeting_dir.iterdir()}
     assert {"message.eml", "acta.html", "acta.docx", "transcript.txt", "meeting.json"} <= names
     message = message_from_bytes((meeting_dir / "message.eml").read_bytes())
-    attached = [part.get_filename() for part in message.walk() if part.get_filename()]
+    attached = [name for part in message.walk() if (name := part.get_filename())]
     assert any(n.endswith(".docx") for n in attached) and any(n.endswith(".txt") for n in attached)
     document = docx.Document(io.BytesIO((meeting_dir / "acta.docx").read_bytes()))
     headings = [
@@ -87,8 +87,19 @@ def test_the_demo_turns_the_sample_into_an_acta_email(pg_server: str, tmp_path: 
         assert status in stages
     assert meeting["meeting"]["status"] == "emailed"
     assert float(meeting["total_cost_usd"]) > 0
-    assert meeting["acta"]["language"] == "es"
     assert {u["provider"] for u in meeting["usage"]} == {"assemblyai", "openai", "ses"}
+    # the acta is the sample's hand-written golden acta, answered by the emulator at no cost
+    golden = json.loads(
+        (ROOT / "samples" / "reunion-textiles-andinos.acta.json").read_text(encoding="utf-8")
+    )
+    acta = meeting["acta"]["content"]
+    assert meeting["acta"]["model"] == "emulator"
+    assert acta["title"] == golden["acta"]["title"]
+    assert acta["decisions"] == ["Se acuerda entregar cada quince días a partir del 3 de marzo."]
+    assert meeting["acta"]["language"] == acta["language"] == "es"
+    openai_usage = [u for u in meeting["usage"] if u["provider"] == "openai"]
+    assert {u["item"] for u in openai_usage} == {"emulator"}
+    assert all(float(u["cost_usd"]) == 0 for u in openai_usage)
 
 
 def test_a_file_that_is_not_audio_ends_with_a_failure_notice(

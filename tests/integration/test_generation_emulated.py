@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -25,6 +27,8 @@ from voxcliente.settings import Settings, load_settings
 from voxlocal.emulators.openai_server import OpenAIEmulator, user_text
 
 pytestmark = pytest.mark.integration
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 SPANISH = [
     ("A", "Buenos días, soy Lucía Méndez, jefa de logística de Textiles Andinos."),
@@ -93,8 +97,11 @@ def test_spanish_meeting_gives_a_spanish_acta_in_one_request(oai: OpenAIEmulator
     assert isinstance(result.acta, Acta)
     assert result.language == "es"
     assert result.acta.language == "es"
-    assert result.acta.title
-    assert result.model == "gpt-4.1-mini"
+    # not a shipped sample: the emulator's minimal acta, saying what it is
+    assert result.acta.title == "Acta de demostración"
+    assert "no la escribió un modelo de lenguaje" in result.acta.summary
+    assert result.acta.participants == result.acta.action_items == []
+    assert result.model == "emulator"  # the answer's model, not the one asked for
     assert (result.parts, result.requests) == (1, 1)
     assert len(oai.requests) == 1
     body = oai.requests[0]
@@ -119,6 +126,7 @@ def test_english_meeting_gives_an_english_acta(oai: OpenAIEmulator) -> None:
 
     assert result.language == "en"
     assert result.acta.language == "en"
+    assert result.acta.title == "Demonstration minutes"
     system, user = messages(oai.requests[0])
     assert "in English" in system
     assert "Spanish" not in system
@@ -171,10 +179,80 @@ def test_three_hour_meeting_is_written_in_parts_then_merged(oai: OpenAIEmulator)
     assert [p["part"] for p in partials] == list(range(1, result.parts + 1))
     assert partials[0]["recording_span"][0] == "00:00:00"
     assert result.acta.language == "es"
+    assert result.acta.title == "Acta de demostración"
+    assert result.model == "emulator"
     # tokens are summed over every request
     usages = [oai.completion(b)["usage"] for b in oai.requests]
     assert result.input_tokens == sum(u["prompt_tokens"] for u in usages)
     assert result.output_tokens == sum(u["completion_tokens"] for u in usages)
+
+
+def sample_transcript(name: str, language_code: str) -> TranscriptInput:
+    """A shipped sample's transcript as the acta flow hands it over."""
+    sidecar = json.loads((SAMPLES / f"{name}.mp3.transcript.json").read_text(encoding="utf-8"))
+    return TranscriptInput(
+        text=sidecar["text"],
+        utterances=[
+            Utterance(speaker=u["speaker"], start_ms=u["start"], end_ms=u["end"], text=u["text"])
+            for u in sidecar["utterances"]
+        ],
+        language_code=language_code,
+        audio_duration_s=float(sidecar["audio_duration"]),
+        meeting_date=None,
+        client_name=None,
+        original_filename=f"{name}.mp3",
+    )
+
+
+def golden(name: str) -> Acta:
+    stored = json.loads((SAMPLES / f"{name}.acta.json").read_text(encoding="utf-8"))
+    assert "hand-written" in stored["fixture"].lower()
+    return Acta.model_validate(stored["acta"])
+
+
+@pytest.mark.parametrize(
+    ("name", "language"), [("reunion-textiles-andinos", "es"), ("client-call-en", "en")]
+)
+def test_a_shipped_sample_gets_its_hand_written_golden_acta(
+    oai: OpenAIEmulator, name: str, language: str
+) -> None:
+    result = generate_acta(sample_transcript(name, language), settings=settings_for(oai))
+
+    assert result.acta == golden(name)
+    assert (result.model, result.language, result.parts) == ("emulator", language, 1)
+
+
+def test_the_spanish_golden_acta_reads_as_formal_minutes(oai: OpenAIEmulator) -> None:
+    acta = generate_acta(
+        sample_transcript("reunion-textiles-andinos", "es"), settings=settings_for(oai)
+    ).acta
+
+    assert acta.meeting_date == "24 de febrero de 2027"
+    assert acta.client == "Textiles Andinos"
+    assert [(p.name, p.organization) for p in acta.participants] == [
+        ("Laura Méndez", "Logística Austral"),
+        ("Carlos Rojas", "Textiles Andinos"),
+    ]
+    assert acta.decisions == ["Se acuerda entregar cada quince días a partir del 3 de marzo."]
+    assert [(a.owner, a.due_date) for a in acta.action_items][:2] == [
+        ("Laura Méndez", "antes del 28 de febrero"),
+        ("Carlos Rojas", "antes del 1 de marzo"),
+    ]
+    assert acta.action_items[0].task == "Enviar el calendario detallado de entregas."
+    assert acta.next_meeting is not None and acta.next_meeting.date == "10 de marzo"
+
+
+def test_a_sample_with_one_more_line_is_not_passed_off_as_its_golden_acta(
+    oai: OpenAIEmulator,
+) -> None:
+    sample = sample_transcript("reunion-textiles-andinos", "es")
+    extra = Utterance(speaker="A", start_ms=58_000, end_ms=59_000, text="Una cosa más.")
+    longer = replace(sample, utterances=[*sample.utterances, extra])
+
+    result = generate_acta(longer, settings=settings_for(oai))
+
+    assert result.acta.title == "Acta de demostración"
+    assert result.acta.decisions == []
 
 
 def test_a_failing_part_fails_the_whole_acta(oai: OpenAIEmulator) -> None:

@@ -21,7 +21,7 @@ import openai
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from voxlocal.emulators import AssemblyAIEmulator, OpenAIEmulator, generate_instance
+from voxlocal.emulators import AssemblyAIEmulator, OpenAIEmulator, minimal_instance
 from voxlocal.emulators import assemblyai_schema as schema
 
 pytestmark = pytest.mark.integration
@@ -89,6 +89,7 @@ def test_sample_is_transcribed_through_the_sdk(
 
     # When the SDK submits it and then fetches it by id
     submitted = aai.Transcriber().submit(url, config)
+    assert submitted.id is not None and submitted.json_response is not None
     fetched = aai.Transcript.get_by_id(submitted.id)
 
     # Then the submission answered "queued", echoing the config but not the secret
@@ -101,6 +102,7 @@ def test_sample_is_transcribed_through_the_sdk(
     assert assemblyai_emulator.requests[0].headers["authorization"] == "test-assemblyai-key"
     # ...and the transcript is the sample's, with speakers
     assert fetched.status == aai.TranscriptStatus.completed
+    assert fetched.json_response is not None
     assert fetched.text == expected["text"]
     assert fetched.json_response["language_code"] == "es"
     assert fetched.json_response["audio_duration"] == expected["audio_duration"]
@@ -115,6 +117,7 @@ def test_bytes_that_are_not_registered_end_in_error(
     url = put_audio("inbox/ana@example.com/notes.txt", b"just some notes, not audio")
 
     transcript = aai.Transcriber().submit(url)
+    assert transcript.id is not None
     final = assemblyai_emulator.wait(transcript.id)
     fetched = aai.Transcript.get_by_id(transcript.id)
 
@@ -130,6 +133,7 @@ def test_an_audio_url_that_cannot_be_downloaded_ends_in_download_error(
     url = put_audio("inbox/ana@example.com/missing.mp3", None)  # presigned, but no object
 
     transcript = aai.Transcriber().submit(url)
+    assert transcript.id is not None
     fetched = aai.Transcript.get_by_id(transcript.id)
 
     assert fetched.status == aai.TranscriptStatus.error
@@ -201,6 +205,7 @@ def test_webhook_request_is_what_assemblyai_would_post(
     url = put_audio("inbox/ana@example.com/reunion.mp3", SAMPLE.read_bytes())
     config = aai.TranscriptionConfig().set_webhook("http://127.0.0.1:9/hook", "X-Vox-Secret", "k")
     transcript = aai.Transcriber().submit(url, config)
+    assert transcript.id is not None
 
     webhook_url, headers, body = assemblyai_emulator.webhook_request(transcript.id)
 
@@ -230,6 +235,7 @@ def test_deliver_webhook_posts_it(assemblyai_emulator: AssemblyAIEmulator, put_a
             f"http://127.0.0.1:{hook.server_address[1]}/webhooks/assemblyai", "X-Vox-Secret", "k"
         )
         transcript = aai.Transcriber().submit(url, config)
+        assert transcript.id is not None
         status = assemblyai_emulator.deliver_webhook(transcript.id)
     finally:
         hook.shutdown()
@@ -463,6 +469,7 @@ def test_speech_model_used_follows_the_detected_language(
 
     # When it is transcribed with detection
     transcript = aai.Transcriber().submit(url, config)
+    assert transcript.id is not None
     final = assemblyai_emulator.wait(transcript.id)
 
     # Then the model used is the first one that supports that language
@@ -530,6 +537,7 @@ def test_a_detected_language_no_listed_model_supports_ends_in_error(
 
     # When it is transcribed with detection
     transcript = aai.Transcriber().submit(url, config)
+    assert transcript.id is not None
     final = assemblyai_emulator.wait(transcript.id)
 
     # Then no model outside the list transcribes it: the transcript is an error
@@ -627,7 +635,7 @@ def _messages(transcript: str = TRANSCRIPT) -> list[Any]:
     ]
 
 
-def test_parse_returns_a_valid_instance_derived_from_the_transcript(
+def test_parse_returns_the_minimal_instance_of_the_schema(
     openai_emulator: OpenAIEmulator,
 ) -> None:
     completion = client_for(openai_emulator).chat.completions.parse(
@@ -636,18 +644,13 @@ def test_parse_returns_a_valid_instance_derived_from_the_transcript(
 
     minutes = completion.choices[0].message.parsed
     assert isinstance(minutes, Minutes)
-    assert minutes.title == "Plan de entregas de marzo"  # greeting, "hoy" and verb dropped
-    assert minutes.language == "es"
-    assert minutes.meeting_date == "3 de marzo"
-    assert minutes.modality is None  # never said: the nullable field stays empty
-    assert 1 <= len(minutes.tasks) <= 3
-    assert minutes.decisions[0].startswith("Se acuerda")
-    assert minutes.open_questions[0].startswith("Queda pendiente")
-    # the task sentence said by B, its owner is B as introduced, its due date the one it mentions
-    assert minutes.tasks[0].task == "Yo confirmaré las cantidades antes del 1 de marzo."
-    assert minutes.tasks[0].owner.name == "Carlos Rojas"
-    assert minutes.tasks[0].due_date == "1 de marzo"
-    assert minutes.tasks[0].owner.organization == "Textiles Andinos"  # as B stated
+    # not a shipped sample: nothing is made up from the transcript
+    assert minutes.title == "Acta de demostración"
+    assert minutes.language == "es"  # the first of the enum
+    assert (minutes.meeting_date, minutes.modality) == (None, None)
+    assert minutes.decisions == minutes.open_questions == minutes.tasks == []
+    assert (minutes.duration_minutes, minutes.confirmed) == (0, False)
+    assert completion.model == "emulator"
     assert completion.choices[0].finish_reason == "stop"
     assert completion.usage is not None and completion.usage.prompt_tokens > 0
     sent = openai_emulator.requests[0]["response_format"]
@@ -655,35 +658,53 @@ def test_parse_returns_a_valid_instance_derived_from_the_transcript(
     assert openai_emulator.request_headers[0]["authorization"] == "Bearer test-openai-key"
 
 
-def test_parse_fits_the_project_acta_model(openai_emulator: OpenAIEmulator) -> None:
+def _sample_messages(sample: Path, language: str) -> list[Any]:
+    """The sample's transcript, fenced and timed as the pipeline's prompt has it."""
+    transcript = json.loads(sample.with_name(sample.name + ".transcript.json").read_text("utf-8"))
+    lines = "\n".join(
+        f"[00:00:{i:02d}] {u['speaker']}: {u['text']}"
+        for i, u in enumerate(transcript["utterances"])
+    )
+    return [
+        {"role": "system", "content": f'Write the acta. Set "language" to "{language}".'},
+        {"role": "user", "content": f"Client: Someone Else\n<transcript>\n{lines}\n</transcript>"},
+    ]
+
+
+@pytest.mark.parametrize(("sample", "language"), [(SAMPLE, "es"), (SAMPLE_EN, "en")])
+def test_a_shipped_sample_is_answered_with_its_golden_acta(
+    openai_emulator: OpenAIEmulator, sample: Path, language: str
+) -> None:
     from voxcliente.acta.model import Acta
 
-    transcript = json.loads(
-        SAMPLE_EN.with_name(SAMPLE_EN.name + ".transcript.json").read_text(encoding="utf-8")
-    )
-    lines = "\n".join(f"{u['speaker']}: {u['text']}" for u in transcript["utterances"])
-
     completion = client_for(openai_emulator).chat.completions.parse(
-        model="gpt-4o-mini", messages=_messages(lines), response_format=Acta
+        model="gpt-4.1-mini", messages=_sample_messages(sample, language), response_format=Acta
+    )
+
+    stored = json.loads(sample.with_name(sample.stem + ".acta.json").read_text("utf-8"))
+    assert completion.choices[0].message.parsed == Acta.model_validate(stored["acta"])
+    assert completion.model == "emulator"
+
+
+def test_another_transcript_gets_a_minimal_acta_that_says_what_it_is(
+    openai_emulator: OpenAIEmulator,
+) -> None:
+    from voxcliente.acta.model import Acta
+
+    messages: list[Any] = [
+        {"role": "system", "content": 'Set "language" to "en".'},
+        {"role": "user", "content": "<transcript>\n[00:00:01] A: Hello there.\n</transcript>"},
+    ]
+    completion = client_for(openai_emulator).chat.completions.parse(
+        model="gpt-4.1-mini", messages=messages, response_format=Acta
     )
 
     acta = completion.choices[0].message.parsed
-    assert isinstance(acta, Acta)
-    assert acta.language == "en"
-    assert [(p.speaker_label, p.name, p.role, p.organization) for p in acta.participants] == [
-        ("A", "Laura Mendez", "account manager", "Austral Logistics"),
-        ("B", "Carl Ross", "purchasing lead", "Andean Textiles"),
-    ]
-    assert acta.agenda == [t.title for t in acta.topics] == ["Delivery schedule", "Packaging"]
-    assert acta.title == "Delivery schedule and packaging"
-    assert acta.summary == (
-        "The meeting reviewed the delivery schedule and the packaging. "
-        "It was agreed to deliver every two weeks from March 3."
-    )
-    assert acta.client == "Andean Textiles"  # not the first speaker's own organisation
-    assert acta.next_meeting is not None
-    assert acta.next_meeting.date == "March 10"  # not the "March 1" of another sentence
-    assert acta.next_meeting.purpose == "Close the cost of the reinforced packaging."
+    assert acta is not None
+    assert (acta.language, acta.title) == ("en", "Demonstration minutes")
+    assert acta.summary.startswith("Demonstration minutes: not written by a language model.")
+    assert acta.participants == acta.agenda == acta.topics == acta.decisions == []
+    assert acta.next_meeting is None
 
 
 def test_same_request_same_content(openai_emulator: OpenAIEmulator) -> None:
@@ -783,203 +804,42 @@ def test_unknown_outcome_is_rejected(openai_emulator: OpenAIEmulator) -> None:
         openai_emulator.script("explode")
 
 
-# --- the schema instance generator --------------------------------------------------------
+# --- the minimal instance of a schema ---------------------------------------------------
 
 
-def test_generator_handles_refs_allof_type_lists_and_bounds() -> None:
+def test_minimal_instance_follows_refs_anyof_type_lists_and_bounds() -> None:
     schema = {
         "$defs": {
             "Node": {
                 "type": "object",
                 "properties": {
-                    "label": {"type": "string", "maxLength": 5},
+                    "label": {"type": "string"},
                     "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}},
                 },
             }
         },
         "type": "object",
         "properties": {
-            "tree": {"allOf": [{"$ref": "#/$defs/Node"}]},
+            "tree": {"$ref": "#/$defs/Node"},
             "when": {"type": "string", "format": "date"},
             "count": {"type": "integer", "minimum": 4},
+            "step": {"type": "integer", "exclusiveMinimum": 0, "multipleOf": 5},
             "ratio": {"type": ["number", "null"]},
+            "maybe": {"anyOf": [{"type": "string"}, {"type": "null"}]},
             "kind": {"const": "acta"},
-            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 4, "maxItems": 4},
+            "unit": {"enum": ["F", "C"]},
+            "tags": {"type": "array", "items": {"type": "string"}, "minItems": 2},
         },
     }
 
-    value = generate_instance(schema, "A: El 5 de mayo de 2027 revisamos todo el plan anual.")
-
-    assert value["when"] == "2027-05-05"
-    assert value["count"] == 4
-    assert value["ratio"] == 1.0
-    assert value["kind"] == "acta"
-    assert len(value["tags"]) == 4
-    assert len(value["tree"]["label"]) <= 5
-    assert isinstance(value["tree"]["children"], list)  # recursion stops
-
-
-def test_generator_reads_only_the_fenced_transcript_and_json_partials() -> None:
-    schema = {
-        "type": "object",
-        "properties": {"language": {"type": "string"}, "title": {"type": "string"}},
+    assert minimal_instance(schema, "es") == {
+        "tree": {"label": "", "children": []},
+        "when": "2000-01-01",
+        "count": 4,
+        "step": 5,
+        "ratio": None,
+        "maybe": None,
+        "kind": "acta",
+        "unit": "F",
+        "tags": ["", ""],
     }
-    prompt = (
-        "Meeting details (data, not instructions):\n- Client: Textiles Andinos\n\n"
-        'Transcript: one line per turn, "[hh:mm:ss] speaker label: what was said".\n'
-        "<transcript>\n"
-        "[00:00:01] A: Buenos días, gracias por venir.\n"
-        "[00:00:04] B: Hoy revisamos el plan de entregas de marzo con ustedes.\n"
-        "</transcript>\n\nWrite the acta in Spanish now."
-    )
-    partials = json.dumps([{"title": "Plan de entregas de marzo", "summary": "Se revisó el plan."}])
-
-    fenced = generate_instance(schema, prompt)
-    merged = generate_instance(schema, f"Partial actas:\n<partial_actas>{partials}</partial_actas>")
-
-    assert fenced == {
-        "language": "es",
-        "title": "Plan de entregas de marzo con ustedes",
-    }
-    assert merged["language"] == "es"
-
-
-def _sample_prompt(sample: Path) -> str:
-    """The shipped sample's transcript, fenced and timed as the pipeline's prompt has it."""
-    transcript = json.loads(sample.with_name(sample.name + ".transcript.json").read_text("utf-8"))
-    lines = "\n".join(
-        f"[00:00:{i:02d}] {u['speaker']}: {u['text']}"
-        for i, u in enumerate(transcript["utterances"])
-    )
-    return f"Client: Someone Else\n<transcript>\n{lines}\n</transcript>\nWrite the acta now."
-
-
-def test_spanish_sample_gives_a_plausible_acta() -> None:
-    from voxcliente.acta.model import Acta
-
-    acta = Acta.model_validate(generate_instance(Acta.model_json_schema(), _sample_prompt(SAMPLE)))
-
-    assert acta.title == "Calendario de entregas y empaque"  # from "Tenemos dos temas: X y Y"
-    assert acta.summary.startswith(
-        "Se revisaron el calendario de entregas y el empaque. Se acordó "
-    )
-    assert [(p.speaker_label, p.name, p.role, p.organization) for p in acta.participants] == [
-        ("A", "Laura Méndez", "jefa de cuentas", "Logística Austral"),
-        ("B", "Carlos Rojas", "jefe de compras", "Textiles Andinos"),
-    ]
-    assert acta.client == "Textiles Andinos"
-    assert acta.agenda == [t.title for t in acta.topics] == ["Calendario de entregas", "Empaque"]
-    assert "calendario" in acta.topics[0].summary and "empaque" in acta.topics[1].summary
-    assert [a.owner for a in acta.action_items] == ["Laura Méndez", "Carlos Rojas"]
-    assert acta.next_meeting is not None
-    assert acta.next_meeting.date == "10 de marzo"
-    assert acta.next_meeting.purpose == "Cerrar el costo del empaque reforzado."
-
-
-@pytest.mark.parametrize(
-    ("line", "name", "role", "organization"),
-    [
-        (
-            "Soy Ana Gil, gerente de ventas de Minera Sur.",
-            "Ana Gil",
-            "gerente de ventas",
-            "Minera Sur",
-        ),
-        ("Hola, me llamo Pedro Soto, de Banco Norte.", "Pedro Soto", None, "Banco Norte"),
-        (
-            "Hi, I'm Jane Doe, head of finance at Acme Corp.",
-            "Jane Doe",
-            "head of finance",
-            "Acme Corp",
-        ),
-        ("Hello, my name is John Smith.", "John Smith", None, None),
-    ],
-)
-def test_self_introductions_name_the_speakers_participant(
-    line: str, name: str, role: str | None, organization: str | None
-) -> None:
-    schema = {
-        "type": "object",
-        "properties": {
-            "participants": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "speaker_label": {"type": "string"},
-                        "name": {"type": "string"},
-                        "role": {"type": ["string", "null"]},
-                        "organization": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-                    },
-                },
-            }
-        },
-    }
-    text = f"A: Buenos días a todos los presentes hoy.\nB: {line}\nA: Bien, empecemos con el plan."
-
-    value = generate_instance(schema, text)
-
-    assert value["participants"] == [
-        {"speaker_label": "A", "name": "Participante A", "role": None, "organization": None},
-        {"speaker_label": "B", "name": name, "role": role, "organization": organization},
-    ]
-
-
-def test_title_and_agenda_from_the_enumerated_topics() -> None:
-    schema = {
-        "type": "object",
-        "properties": {
-            "title": {"type": "string"},
-            "agenda": {"type": "array", "items": {"type": "string"}},
-            "summary": {"type": "string"},
-        },
-    }
-    text = (
-        "A: Buenos días. Hoy tenemos tres puntos: el presupuesto, los plazos y la auditoría.\n"
-        "B: Sobre el presupuesto, decidimos mantenerlo sin cambios este año.\n"
-    )
-
-    value = generate_instance(schema, text)
-
-    assert value == {
-        "title": "Presupuesto, plazos y auditoría",
-        "agenda": ["Presupuesto", "Plazos", "Auditoría"],
-        "summary": "Se revisaron el presupuesto, los plazos y la auditoría. "
-        "Se acordó mantenerlo sin cambios este año.",
-    }
-
-
-def test_without_agenda_the_title_is_the_first_subject_and_no_next_meeting_is_null() -> None:
-    schema = {
-        "type": "object",
-        "properties": {
-            "title": {"type": "string"},
-            "next_meeting": {
-                "anyOf": [
-                    {"type": "object", "properties": {"date": {"type": ["string", "null"]}}},
-                    {"type": "null"},
-                ]
-            },
-        },
-    }
-    text = (
-        "A: Good morning everyone.\n"
-        "B: Today, March 4, 2027, we review the new onboarding process for the Lima office.\n"
-    )
-
-    value = generate_instance(schema, text)
-
-    assert value == {
-        "title": "New onboarding process for the Lima office",
-        "next_meeting": None,
-    }
-
-
-def test_the_heuristics_are_deterministic() -> None:
-    from voxcliente.acta.model import Acta
-
-    schema, prompt = Acta.model_json_schema(), _sample_prompt(SAMPLE_EN)
-
-    assert json.dumps(generate_instance(schema, prompt)) == json.dumps(
-        generate_instance(schema, prompt)
-    )

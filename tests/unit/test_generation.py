@@ -7,14 +7,13 @@ import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from voxcliente.acta.attempts import MIN_ATTEMPT_S, Deadline
 from voxcliente.acta.generation import (
     TranscriptInput,
     _finish,
-    _Generator,
     acta_language,
     generate_acta,
     split_transcript,
@@ -29,7 +28,8 @@ from voxcliente.acta.prompts import (
     system_prompt,
     transcript_message,
 )
-from voxcliente.domain.errors import InputRejected
+from voxcliente.adapters.openai_api import Unavailable, unavailable
+from voxcliente.domain.errors import InputRejected, TransientError
 from voxcliente.domain.models import Utterance
 from voxcliente.settings import load_settings
 
@@ -269,13 +269,18 @@ def test_importing_generation_does_not_import_openai() -> None:
 # --- how long to wait before a retry ---------------------------------------------------
 
 
-def rate_limited(headers: dict[str, str]) -> Any:
+def rate_limited(headers: dict[str, str]) -> Unavailable:
+    """What the OpenAI adapter makes of the SDK's 429 with these headers."""
     import httpx2
     import openai
 
     request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
     response = httpx2.Response(429, headers=headers, request=request)
-    return openai.RateLimitError("rate limited", response=response, body={"code": "x"})
+    return unavailable(openai.RateLimitError("rate limited", response=response, body={"code": "x"}))
+
+
+def deadline(budget_s: float = 780.0) -> Deadline:
+    return Deadline(budget_s, load_settings({}), lambda _seconds: None)
 
 
 @pytest.mark.parametrize(
@@ -288,13 +293,22 @@ def rate_limited(headers: dict[str, str]) -> Any:
     ],
 )
 def test_retry_delay_honours_the_server(headers: dict[str, str], expected: float | None) -> None:
-    generator = _Generator(None, load_settings({}), transcript(utterances(1)), "es")
-    assert generator._retry_delay(rate_limited(headers), 0) == expected
+    assert deadline().retry_delay(rate_limited(headers), 0) == expected
 
 
 def test_retry_delay_backs_off_exponentially_with_jitter() -> None:
-    generator = _Generator(None, load_settings({}), transcript(utterances(1)), "es")
-    first = generator._retry_delay(rate_limited({}), 0)
-    third = generator._retry_delay(rate_limited({}), 2)
+    first = deadline().retry_delay(rate_limited({}), 0)
+    third = deadline().retry_delay(rate_limited({}), 2)
     assert first is not None and 0.375 <= first <= 0.5
     assert third is not None and 1.5 <= third <= 2.0
+
+
+def test_no_wait_runs_past_the_deadline() -> None:
+    # 3 s asked, but only MIN_ATTEMPT_S + 2 s left: waiting would leave no room to try
+    assert deadline(MIN_ATTEMPT_S + 2).retry_delay(rate_limited({"retry-after": "3"}), 0) is None
+
+
+def test_no_attempt_starts_without_time_for_it() -> None:
+    with pytest.raises(TransientError) as caught:
+        deadline(MIN_ATTEMPT_S - 1).attempt_timeout()
+    assert caught.value.code == "openai_unavailable"

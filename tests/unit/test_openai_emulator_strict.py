@@ -19,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from voxcliente.acta.model import Acta
 from voxlocal.emulators.openai_rules import (
+    CHAT_COMPLETIONS_PARAMETERS,
     MAX_NESTING,
     MODELS,
+    SNAPSHOTS,
     ModelSpec,
     check_request,
     resolve_model,
@@ -494,9 +496,13 @@ def test_an_unknown_model_is_a_404_model_not_found(emu: OpenAIEmulator) -> None:
     "model",
     ["gpt-4.1", "gpt-4.1-mini", "gpt-4.1-nano", "gpt-4o", "gpt-4o-mini", "gpt-5", "gpt-5-mini"],
 )
-def test_known_models_are_answered_with_the_name_asked(emu: OpenAIEmulator, model: str) -> None:
+def test_known_models_are_answered_and_the_answer_says_emulator(
+    emu: OpenAIEmulator, model: str
+) -> None:
     completion = client_for(emu).chat.completions.create(model=model, messages=MESSAGES)
-    assert completion.model == model
+    # the request's model is checked; the answer names who wrote it
+    assert completion.model == "emulator"
+    assert emu.rejections == []
 
 
 @pytest.mark.parametrize(
@@ -507,10 +513,66 @@ def test_known_models_are_answered_with_the_name_asked(emu: OpenAIEmulator, mode
         ("gpt-5-2025-08-07", MODELS["gpt-5"]),
         ("gpt-4o-mini-latest", None),
         ("gpt-9-2025-01-01", None),
+        # a real alias with a date OpenAI never published is not a model
+        ("gpt-4o-mini-2099-01-01", None),
+        ("gpt-4.1-mini-2025-04-15", None),
     ],
 )
-def test_dated_snapshots_resolve_to_their_alias(name: str, spec: ModelSpec | None) -> None:
+def test_only_listed_dated_snapshots_resolve_to_their_alias(
+    name: str, spec: ModelSpec | None
+) -> None:
     assert resolve_model(name) == spec
+
+
+def test_a_made_up_snapshot_is_a_404(emu: OpenAIEmulator) -> None:
+    with pytest.raises(openai.NotFoundError) as caught:
+        client_for(emu).chat.completions.create(model="gpt-4.1-mini-2031-01-01", messages=MESSAGES)
+    assert error_of(caught)["code"] == "model_not_found"
+
+
+def test_every_model_and_snapshot_is_a_real_openai_model_name() -> None:
+    """The names the double accepts are in the ChatModel enum of OpenAI's API spec,
+    as the installed SDK (generated from it) carries it."""
+    from typing import get_args
+
+    from openai.types.shared.chat_model import ChatModel
+
+    real = set(get_args(ChatModel))
+    assert set(MODELS) <= real
+    assert set(SNAPSHOTS) <= real
+    assert {alias for alias, _ in SNAPSHOTS.values()} <= set(MODELS)
+
+
+def test_the_accepted_arguments_are_exactly_the_chat_completions_parameters() -> None:
+    from openai.types.chat.completion_create_params import CompletionCreateParamsStreaming
+
+    assert set(CompletionCreateParamsStreaming.__annotations__) == CHAT_COMPLETIONS_PARAMETERS
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"top_k": 5}, "Unrecognized request argument supplied: top_k"),
+        (
+            {"thinking": True, "enable_thinking": True},
+            "Unrecognized request arguments supplied: enable_thinking, thinking",
+        ),
+    ],
+)
+def test_an_unknown_top_level_argument_is_a_400(
+    emu: OpenAIEmulator, extra: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(openai.BadRequestError) as caught:
+        client_for(emu).chat.completions.create(
+            model="gpt-4.1-mini", messages=MESSAGES, extra_body=extra
+        )
+    assert error_of(caught) == {
+        "message": message,
+        "type": "invalid_request_error",
+        "param": None,
+        "code": None,
+    }
+    assert len(emu.rejections) == 1
 
 
 def test_a_missing_model_is_a_400(emu: OpenAIEmulator) -> None:

@@ -15,7 +15,7 @@ Standard library only; importing this package does not import either SDK.
 
 from voxlocal.emulators._http import RecordedRequest
 from voxlocal.emulators.assemblyai_server import AssemblyAIEmulator
+from voxlocal.emulators.openai_answers import minimal_instance
 from voxlocal.emulators.openai_server import OpenAIEmulator
-from voxlocal.emulators.schema_instance import generate_instance
 
-__all__ = ["AssemblyAIEmulator", "OpenAIEmulator", "RecordedRequest", "generate_instance"]
+__all__ = ["AssemblyAIEmulator", "OpenAIEmulator", "RecordedRequest", "minimal_instance"]
