@@ -67,7 +67,7 @@ format: $(VENV)/.installed ## apply ruff's fixes and formatting
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
 
-typecheck: $(VENV)/.installed ## mypy (strict) on the layer and the local tools
+typecheck: $(VENV)/.installed ## mypy (strict) on the layer, the local tools, the tests and the scripts
 	@echo "==> mypy"
 	@$(VENV)/bin/mypy
 	@# Every function is an app.py: checked one at a time (same module name).
