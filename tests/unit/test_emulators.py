@@ -843,3 +843,30 @@ def test_minimal_instance_follows_refs_anyof_type_lists_and_bounds() -> None:
         "unit": "F",
         "tags": ["", ""],
     }
+
+
+def test_a_test_can_give_the_next_answer(openai_emulator: OpenAIEmulator) -> None:
+    given = {
+        "title": "<script>",
+        "language": "en",
+        "meeting_date": None,
+        "modality": None,
+        "decisions": ["x"],
+        "tasks": [],
+        "open_questions": [],
+        "duration_minutes": 1,
+        "confirmed": True,
+    }
+    openai_emulator.answer_next(given)
+    client = client_for(openai_emulator)
+
+    first = client.chat.completions.parse(
+        model="gpt-4o-mini", messages=_messages(), response_format=Minutes
+    )
+    second = client.chat.completions.parse(
+        model="gpt-4o-mini", messages=_messages(), response_format=Minutes
+    )
+
+    assert first.choices[0].message.parsed == Minutes.model_validate(given)
+    parsed = second.choices[0].message.parsed
+    assert parsed is not None and parsed.title == "Acta de demostración"  # used once

@@ -54,6 +54,7 @@ from voxlocal.emulators.openai_rules import MODELS, check_request
 __all__ = ["MODEL_NAME", "OUTCOMES", "OpenAIEmulator", "user_text"]
 
 MODEL_NAME = "emulator"  # the "model" of every answer
+_NOTHING = object()  # no answer given by the test
 
 
 def _error(message: str, type_: str, code: str | None, param: str | None = None) -> dict[str, Any]:
@@ -78,6 +79,7 @@ class OpenAIEmulator(LoopbackServer):
         self.all_requests: list[RecordedRequest] = []  # everything, any path
         self.rejections: list[dict[str, Any]] = []  # the error bodies of rejected requests
         self._script: list[Outcome] = []
+        self._answers: list[Any] = []
         self._counter = 0
 
     @property
@@ -90,6 +92,12 @@ class OpenAIEmulator(LoopbackServer):
         check_outcomes(outcomes)
         with self._lock:
             self._script.extend(outcomes)
+
+    def answer_next(self, value: Any) -> None:
+        """Answer the next successful request with this JSON value (a test's own acta,
+        for example one carrying hostile text the renderer must escape)."""
+        with self._lock:
+            self._answers.append(value)
 
     # --- HTTP ---------------------------------------------------------------------
 
@@ -144,13 +152,21 @@ class OpenAIEmulator(LoopbackServer):
         if failure is not None:
             return _error_response(failure, headers)
         answered = outcome if isinstance(outcome, str) else None
-        return Response.json_body(200, self.completion(body, answered), headers)
+        with self._lock:
+            given = self._answers.pop(0) if self._answers else _NOTHING
+        completion = self.completion(body, answered, given)
+        return Response.json_body(200, completion, headers)
 
     # --- the answer -------------------------------------------------------------------
 
-    def completion(self, body: dict[str, Any], outcome: str | None = None) -> dict[str, Any]:
+    def completion(
+        self, body: dict[str, Any], outcome: str | None = None, given: Any = None
+    ) -> dict[str, Any]:
         """The ``chat.completion`` answered for ``body`` (deterministic but for ``created``)."""
-        text = content(body, _json_schema(body.get("response_format")), self.samples)
+        if given is _NOTHING or given is None:
+            text = content(body, _json_schema(body.get("response_format")), self.samples)
+        else:
+            text = json.dumps(given, ensure_ascii=False)
         finish_reason = "stop"
         refusal: str | None = None
         answer: str | None = text
