@@ -478,6 +478,10 @@ def test_what_the_transcript_says_cannot_reach_headers_or_other_recipients(
             {"speaker": "A", "start": 0, "end": 5000, "text": hostile, "confidence": 0.9}
         ],
     }
+    # The model may repeat what was said: here it puts the hostile text in the
+    # title and the summary, which reach the subject and the HTML.
+    golden = json.loads((SAMPLES / "reunion-textiles-andinos.acta.json").read_text())["acta"]
+    chain.openai.answer_next({**golden, "title": hostile, "summary": hostile})
     chain.run_all(chain.drop(SPANISH.read_bytes() + b"x", transcript))
     [sent] = sent_emails()
     msg = parse(sent.raw_data)
