@@ -19,13 +19,15 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 
 @tracer.capture_method
-def record_handler(record: SQSRecord) -> str:
+def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = None) -> str:
+    # Powertools passes the invocation's context to a handler that names it: the
+    # acta's time budget is what is left of this invocation.
     message = acta.parse_message(record.body)
     if message is None:
         # Malformed: no retry can make it work, so it is consumed (logged, counted).
         return "discarded"
     receive_count = int(record.attributes.approximate_receive_count or 1)
-    result = acta.process(message, receive_count=receive_count)
+    result = acta.process(message, receive_count=receive_count, context=lambda_context)
     return result.outcome
 
 

@@ -14,4 +14,4 @@ from voxcliente.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return {"results": email_events.handle_sns_event(event)}
+    return email_events.handle(event)

@@ -14,14 +14,4 @@ from voxcliente.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    outcomes = submit.process_event(event)
-    return {
-        "results": [
-            {
-                "key": o.key,
-                "meeting_id": str(o.meeting_id) if o.meeting_id else None,
-                "result": o.result,
-            }
-            for o in outcomes
-        ]
-    }
+    return submit.handle(event)

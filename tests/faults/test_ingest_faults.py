@@ -42,7 +42,8 @@ def logs() -> Iterator[Callable[[], str]]:
     handler.setFormatter(logger.registered_formatter)
     logger.addHandler(handler)
     yield buffer.getvalue
-    logger.removeHandler(handler)
+    # Powertools forwards it to the stdlib logger; only addHandler is typed.
+    logger.removeHandler(handler)  # type: ignore[attr-defined]
 
 
 def put(aws: AwsEnv, key: str, body: bytes = AUDIO, **metadata: str) -> None:
@@ -695,7 +696,7 @@ def test_defect_09_an_s3_key_with_nul_is_skipped_and_nothing_is_stored(
 def test_defect_09_metadata_loses_nul_control_and_format_characters(
     given: str, kept: str | None
 ) -> None:
-    from voxcliente.flows.submit import clean_text
+    from voxcliente.text import clean_text
 
     assert clean_text(given, 200) == kept
 

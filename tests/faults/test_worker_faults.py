@@ -75,7 +75,7 @@ def test_defect_07_a_transient_failure_after_the_acta_is_written_does_not_pay_op
 def test_defect_13_an_unexpected_exception_is_an_attempt_and_ends_internal_error_at_the_limit(
     pipeline: Pipeline, configure: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voxcliente.render import rendering
+    from voxcliente import render as rendering
 
     configure(MAX_ATTEMPTS="2", ACTA_MAX_RECEIVES="10")
     pipeline.transcribed()
@@ -247,8 +247,8 @@ def test_a_malformed_queue_message_is_discarded_and_does_not_block_the_batch(
 # --- the registry covers every code --------------------------------------------------------
 def test_every_error_code_the_code_base_uses_is_in_the_registry() -> None:
     from voxcliente.domain.error_codes import ErrorCode
-    from voxcliente.flows import submit
-    from voxcliente.render import rendering
+    from voxcliente.domain.refusals import REFUSALS
+    from voxcliente.render import notices as rendering
 
     used: set[str] = set()
     for path in LAYER.rglob("*.py"):
@@ -260,7 +260,7 @@ def test_every_error_code_the_code_base_uses_is_in_the_registry() -> None:
             assert name in ErrorCode.__members__, f"{path.name}: ErrorCode.{name}"
     errors = (LAYER / "domain" / "errors.py").read_text(encoding="utf-8")
     used |= set(re.findall(r"^    code = \"([a-z_]+)\"", errors, re.MULTILINE))
-    used |= set(getattr(submit, "_REFUSALS", {}))
+    used |= set(REFUSALS)
     for table in rendering._FAILURES.values():
         used |= set(table) - {"default"}
 

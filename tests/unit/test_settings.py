@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -123,3 +124,36 @@ def test_region_falls_back_to_aws_default_region() -> None:
     assert load_settings({"AWS_DEFAULT_REGION": "eu-west-1"}).aws_region == "eu-west-1"
     both = {"AWS_REGION": "eu-south-2", "AWS_DEFAULT_REGION": "eu-west-1"}
     assert load_settings(both).aws_region == "eu-south-2"
+
+
+def test_the_worker_gives_up_one_receive_before_the_dead_letter_queue() -> None:
+    assert load_settings({}).acta_max_receives == 3
+    assert load_settings({"ACTA_QUEUE_MAX_RECEIVES": "6"}).acta_max_receives == 5
+    with pytest.raises(ConfigurationError, match=r"ACTA_MAX_RECEIVES.*ACTA_QUEUE_MAX_RECEIVES"):
+        load_settings({"ACTA_QUEUE_MAX_RECEIVES": "4", "ACTA_MAX_RECEIVES": "4"})
+
+
+def test_the_upload_limit_stays_within_what_s3_and_assemblyai_take() -> None:
+    assert load_settings({}).max_upload_bytes == 5_000_000_000
+    with pytest.raises(ConfigurationError, match="MAX_UPLOAD_BYTES"):
+        load_settings({"MAX_UPLOAD_BYTES": str(5 * 1024**3)})
+
+
+def test_the_emulator_costs_nothing_even_in_a_replaced_table() -> None:
+    free = {"input": 0, "output": 0}
+    assert load_settings({}).price_table.openai_per_million_tokens["emulator"] == free
+    table: dict[str, Any] = {
+        "assemblyai_per_hour": {"default": "1"},
+        "openai_per_million_tokens": {"m": {"input": "2", "output": "3"}},
+        "ses_per_message": "0.5",
+    }
+    settings = load_settings({"PRICE_TABLE": json.dumps(table)})
+    assert settings.price_table.openai_per_million_tokens["emulator"] == free
+    table["openai_per_million_tokens"]["emulator"] = {"input": "1", "output": "1"}
+    with pytest.raises(ConfigurationError, match="PRICE_TABLE"):
+        load_settings({"PRICE_TABLE": json.dumps(table)})
+
+
+def test_notice_intervals_have_defaults() -> None:
+    settings = load_settings({"NOTICE_SETTLE_S": "60"})
+    assert (settings.notice_settle_s, settings.notice_lookback_s) == (60, 7 * 86400)

@@ -17,37 +17,27 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from voxcliente.domain.errors import ConfigurationError
+from voxcliente.domain.prices import Prices, default_prices
 
-# Prices in USD, overridable as a whole with PRICE_TABLE (JSON of the same shape).
-# AssemblyAI bills per hour of audio by speech model; OpenAI per million tokens;
-# SES per message sent (USD 0.10 per 1,000).
-DEFAULT_PRICES: dict[str, Any] = {
-    # Published pay-as-you-go prices at the time of writing; "default" prices a
-    # model missing from the table (and a warning is logged).
-    "assemblyai_per_hour": {"universal-2": "0.15", "universal-3-5-pro": "0.21", "default": "0.21"},
-    "openai_per_million_tokens": {
-        "gpt-4.1-mini": {"input": "0.40", "output": "1.60"},
-        "gpt-4.1": {"input": "2.00", "output": "8.00"},
-        "gpt-4o-mini": {"input": "0.15", "output": "0.60"},
-        "gpt-4o": {"input": "2.50", "output": "10.00"},
-    },
-    "ses_per_message": "0.0001",
-}
-
-
-class Prices(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    assemblyai_per_hour: dict[str, Decimal]
-    openai_per_million_tokens: dict[str, dict[Literal["input", "output"], Decimal]]
-    ses_per_message: Decimal
+# The largest file accepted: AssemblyAI transcribes files of at most 5 GB given by
+# URL (its FAQ, "Are there any limits on file size or file duration for files
+# submitted to the API?"; 10 hours of audio at most), and one S3 PUT or presigned
+# POST stores at most 5 GB. Counted in decimal bytes, the reading of "5 GB" that
+# stays under both.
+MAX_UPLOAD_BYTES_LIMIT = 5_000_000_000
 
 
 class Settings(BaseModel):
@@ -110,8 +100,8 @@ class Settings(BaseModel):
     webhook_auth_header: str = "X-VoxCliente-Webhook-Secret"
 
     # --- uploads ----------------------------------------------------------
-    # AssemblyAI accepts files up to 5 GB through audio_url.
-    max_upload_bytes: int = Field(default=5 * 1024**3, gt=0)
+    # See MAX_UPLOAD_BYTES_LIMIT; the template's MaxUploadBytes has the same default.
+    max_upload_bytes: int = Field(default=MAX_UPLOAD_BYTES_LIMIT, gt=0, le=MAX_UPLOAD_BYTES_LIMIT)
     presign_post_ttl_s: int = Field(default=900, ge=60, le=3600)
     # How long AssemblyAI may take to fetch the audio (its queue). The URL can
     # never outlive the signing credentials: a Lambda role's last for hours.
@@ -139,19 +129,29 @@ class Settings(BaseModel):
     ses_configuration_set: str | None = None
 
     # --- timing of the worker and the reconciler ---------------------------
+    # How long a worker may hold a meeting's claim: the Acta function's timeout
+    # (the template gives both from one parameter, ActaTimeoutSeconds). Without a
+    # Lambda context (tests, local runs) it is also the acta's time budget.
     acta_claim_timeout_s: int = Field(default=900, ge=30)
-    # Receives of one queue message after which a transient failure is final
-    # (keep it below the queue's maxReceiveCount, so the person is told before
-    # the message goes to the dead-letter queue).
+    # The acta queue's maxReceiveCount (the template passes its own), after which
+    # SQS moves a message to the dead-letter queue.
+    acta_queue_max_receives: int | None = Field(default=None, ge=2)
+    # Receives of one queue message after which a transient failure is final: one
+    # below the queue's maxReceiveCount, so the person is told before the message
+    # goes to the dead-letter queue. Derived from ACTA_QUEUE_MAX_RECEIVES when set.
     acta_max_receives: int = Field(default=3, ge=1)
     # Claims of one meeting's acta work (every receive, redelivery or re-queue
     # counts) after which an unexpected failure ends it failed (internal_error)
     # and the reconciler stops re-queueing it.
     max_attempts: int = Field(default=5, ge=1)
     reconcile_submitted_after_s: int = Field(default=3 * 3600, ge=60)
+    # A failed meeting's notice is asked for again by the reconciler once it has
+    # had this long to go out by itself, and only for failures this recent.
+    notice_settle_s: float = Field(default=600, gt=0)
+    notice_lookback_s: float = Field(default=7 * 86400, gt=0)
 
     # --- costs --------------------------------------------------------------
-    price_table: Prices = Field(default_factory=lambda: Prices.model_validate(DEFAULT_PRICES))
+    price_table: Prices = Field(default_factory=default_prices)
 
     secrets_max_age_s: int = Field(default=300, ge=0)
 
@@ -179,6 +179,31 @@ class Settings(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("a speech model is named twice")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _receives_from_the_queue(cls, data: Any) -> Any:
+        if (
+            isinstance(data, dict)
+            and data.get("acta_queue_max_receives") is not None
+            and data.get("acta_max_receives") is None
+        ):
+            queue = str(data["acta_queue_max_receives"]).strip()
+            # A value that is not a number is left to the field's own validation.
+            if queue.isdigit():
+                data = {**data, "acta_max_receives": int(queue) - 1}
+        return data
+
+    @model_validator(mode="after")
+    def _give_up_before_the_dead_letter_queue(self) -> Settings:
+        queue = self.acta_queue_max_receives
+        if queue is not None and self.acta_max_receives >= queue:
+            raise ValueError(
+                f"ACTA_MAX_RECEIVES ({self.acta_max_receives}) must be below "
+                f"ACTA_QUEUE_MAX_RECEIVES ({queue}): the worker gives up, and tells the "
+                "person, before SQS moves the message to the dead-letter queue"
+            )
+        return self
 
     @field_validator("price_table", mode="before")
     @classmethod
@@ -284,7 +309,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            variable = str(err["loc"][0]).upper() if err["loc"] else "?"
+            if not err["loc"]:  # a rule between settings: its message names them
+                problems.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
+            variable = str(err["loc"][0]).upper()
             problems.append(f"{variable}: {err['msg']} (got {raw.get(variable.lower())!r})")
         raise ConfigurationError("Invalid configuration: " + "; ".join(problems)) from exc
 

@@ -20,7 +20,6 @@ fields"), so the ones written here matter only locally.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from datetime import UTC, datetime
 from email import policy
@@ -29,12 +28,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid
 from typing import TYPE_CHECKING, Any
 
+from voxcliente.adapters.ses_errors import FINAL, SES_SEND_ERRORS, classify_ses_error
+from voxcliente.domain import recipients
 from voxcliente.domain.errors import OutcomeUnknown, ProviderError, TransientError
 from voxcliente.observability import logger
 from voxcliente.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from voxcliente.render.rendering import RenderedEmail
+    from voxcliente.render import RenderedEmail
 
 # SES v2 accepts messages up to 40 MB including attachments, "after base64
 # encoding": the MIME message as built here, attachments base64-encoded inside it
@@ -48,89 +49,6 @@ MAX_SUBJECT_CHARS = 200
 _POLICY = policy.SMTP.clone(cte_type="7bit")
 _TEXT_CTE = "quoted-printable"
 
-# An addr-spec without anything that could start a second address or a header.
-_ADDR_SPEC_RE = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$"
-)
-
-# Every error SES v2 ``SendEmail`` can answer, decided once: ``transient`` (the
-# same request may succeed later: TransientError, the queue retries it within its
-# receive limit) or ``final`` (this message can never be sent as it is:
-# ProviderError, the meeting fails with the reason). tests/unit/test_ses_errors.py
-# fails when botocore's model of SendEmail gains an error missing here.
-# Sources: SES API v2 reference, SendEmail "Errors" and the error shapes' docs in
-# botocore's sesv2 model; SES developer guide, "Service quotas in Amazon SES";
-# AWS "Common Errors" of every API; botocore/retries/standard.py.
-TRANSIENT = "transient"
-FINAL = "final"
-SES_SEND_ERRORS: dict[str, tuple[str, str]] = {
-    # --- the error shapes of SendEmail in botocore's sesv2 model ------------------
-    "TooManyRequestsException": (
-        TRANSIENT,
-        "SES is throttling this account (sending rate exceeded); try again later.",
-    ),
-    "LimitExceededException": (
-        TRANSIENT,
-        "An SES sending limit was reached (such as the 24-hour quota, which is a "
-        "rolling window); try again later.",
-    ),
-    # A pause is a state that ends: AWS lifts an account pause after its review,
-    # and an operator re-enables a paused configuration set. Failing for good
-    # would lose every acta of the pause; the queue's receive limit bounds retries.
-    "SendingPausedException": (
-        TRANSIENT,
-        "Sending is paused for the SES account or the configuration set; the message "
-        "is sent once sending is resumed.",
-    ),
-    # Only returned when the identity's custom MAIL FROM is set to RejectMessage and
-    # SES cannot read its MX record (states Pending, Failed, TemporaryFailure: SES
-    # API v2 reference, MailFromAttributes). An operator fixes DNS, or the DNS
-    # failure was temporary: nothing is wrong with this message, so retry.
-    "MailFromDomainNotVerifiedException": (
-        TRANSIENT,
-        "SES cannot read the MX record of the sender's custom MAIL FROM domain; the "
-        "message is sent once that DNS record resolves.",
-    ),
-    # Invalid content, an unverified sender, a message over the size limit: the
-    # same bytes are refused the same way every time.
-    "MessageRejected": (FINAL, "SES rejected the message itself."),
-    "AccountSuspendedException": (
-        FINAL,
-        "The SES account's ability to send email has been permanently restricted.",
-    ),
-    # A configuration set (or other named resource) that does not exist: the
-    # request is wrong as built and no retry creates the resource.
-    "NotFoundException": (FINAL, "A resource named in the request does not exist in SES."),
-    "BadRequestException": (FINAL, "SES found the request invalid."),
-    # --- codes botocore's standard retry mode retries (throttling, transient) ----
-    "Throttling": (TRANSIENT, "SES is throttling requests; try again later."),
-    "ThrottlingException": (TRANSIENT, "SES is throttling requests; try again later."),
-    "ThrottledException": (TRANSIENT, "SES is throttling requests; try again later."),
-    "RequestThrottledException": (TRANSIENT, "SES is throttling requests; try again later."),
-    "RequestThrottled": (TRANSIENT, "SES is throttling requests; try again later."),
-    "RequestLimitExceeded": (TRANSIENT, "SES is throttling requests; try again later."),
-    "BandwidthLimitExceeded": (TRANSIENT, "SES is throttling bandwidth; try again later."),
-    "SlowDown": (TRANSIENT, "SES asked to slow down; try again later."),
-    "ProvisionedThroughputExceededException": (TRANSIENT, "Throughput exceeded; try again."),
-    "TransactionInProgressException": (TRANSIENT, "A conflicting request is in progress."),
-    "EC2ThrottledException": (TRANSIENT, "Requests are being throttled; try again later."),
-    "PriorRequestNotComplete": (TRANSIENT, "A previous request is still being processed."),
-    "RequestTimeout": (TRANSIENT, "The request to SES timed out."),
-    "RequestTimeoutException": (TRANSIENT, "The request to SES timed out."),
-    # --- errors common to every AWS API (AWS "Common Errors") ---------------------
-    "InternalFailure": (TRANSIENT, "SES failed internally; try again later."),
-    "InternalServiceErrorException": (TRANSIENT, "SES failed internally; try again later."),
-    "ServiceUnavailable": (TRANSIENT, "SES is temporarily unavailable."),
-    "RequestExpired": (TRANSIENT, "The signed request reached SES too late; a new one is sent."),
-    "ExpiredTokenException": (TRANSIENT, "The credentials expired; new ones are used next time."),
-    # SES v1 (and moto, which answers v2 with v1's backend) for an invalid address.
-    "InvalidParameterValue": (FINAL, "SES found a parameter of the request invalid."),
-}
-# An unknown code is retried (with a warning to add it above): the receive limit
-# of the queue bounds the cost, and guessing "final" would lose the acta.
-UNKNOWN_SES_ERROR = (TRANSIENT, "SES answered an error this code does not know.")
-
-
 # The EmailTags every message of a meeting carries (see send_raw_email).
 TAG_MEETING = "voxcliente_meeting_id"
 TAG_KIND = "voxcliente_email_kind"
@@ -140,17 +58,12 @@ def meeting_tags(meeting_id: object, kind: str) -> dict[str, str]:
     return {TAG_MEETING: str(meeting_id), TAG_KIND: kind}
 
 
-def classify_ses_error(code: str) -> tuple[str, str]:
-    """``(TRANSIENT | FINAL, reason)`` for an SES ``SendEmail`` error code."""
-    return SES_SEND_ERRORS.get(code, UNKNOWN_SES_ERROR)
-
-
 def parse_single_address(value: str, *, field: str) -> Address:
     """Exactly one mailbox (``a@b.example`` or ``Name <a@b.example>``), or ValueError.
 
     Rejects CR, LF and every other control character, lists (``a@x, b@y``),
-    groups and anything that is not a plain ASCII addr-spec; an internationalised
-    domain is converted to its IDNA (punycode) form.
+    groups, and any address :func:`voxcliente.domain.recipients.deliverable_address`
+    refuses; an internationalised domain is converted to its IDNA (punycode) form.
     """
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"{field}: an email address is required.")
@@ -163,16 +76,11 @@ def parse_single_address(value: str, *, field: str) -> Address:
     if not display_name and "<" not in value and value.strip() != addr_spec:
         # getaddresses() is lenient: "a@b c@d" must not quietly become one address.
         raise ValueError(f"{field}: {value!r} is not a single plain email address.")
-    local, at, domain = addr_spec.rpartition("@")
-    if not at or not local or not domain:
-        raise ValueError(f"{field}: {value!r} is not an email address.")
     try:
-        domain = domain.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise ValueError(f"{field}: the domain of {value!r} is not valid.") from exc
-    addr_spec = f"{local}@{domain}"
-    if not _ADDR_SPEC_RE.match(addr_spec) or ".." in addr_spec:
-        raise ValueError(f"{field}: {value!r} is not a single plain email address.")
+        # The same check as every address we store (the domain comes back as IDNA).
+        addr_spec = recipients.deliverable_address(addr_spec)
+    except recipients.UndeliverableAddress as exc:
+        raise ValueError(f"{field}: {value!r} cannot be used: {exc}.") from exc
     return Address(display_name=display_name, addr_spec=addr_spec)
 
 
@@ -316,7 +224,7 @@ def send_raw_email(
         if code not in SES_SEND_ERRORS:
             logger.warning(
                 "Unclassified SES error code: retried as transient; classify it in "
-                "voxcliente.adapters.ses.SES_SEND_ERRORS",
+                "voxcliente.adapters.ses_errors.SES_SEND_ERRORS",
                 extra=extra,
             )
         logger.exception("SES refused the message", extra=extra)

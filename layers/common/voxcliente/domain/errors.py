@@ -56,3 +56,9 @@ class NotFound(VoxError):
     """The thing asked for does not exist (or is not yours to see)."""
 
     code = "not_found"
+
+
+class ObjectGone(VoxError):
+    """The uploaded file was deleted, or may no longer be read, before it was checked."""
+
+    code = "file_missing"

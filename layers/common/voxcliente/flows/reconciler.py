@@ -29,17 +29,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
-from uuid import UUID
 
-from voxcliente.adapters import assemblyai, aws, sqs
+from voxcliente.adapters import assemblyai, sqs
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
+from voxcliente.adapters.s3 import ObjectRef
 from voxcliente.domain import error_codes
 from voxcliente.domain.errors import TransientError
 from voxcliente.domain.models import Meeting
-from voxcliente.flows.webhook import apply_transcript_status
 from voxcliente.observability import logger, metrics
-from voxcliente.pipeline import lifecycle
+from voxcliente.pipeline import intake, lifecycle, ses_events
+from voxcliente.pipeline.delivery import acta_email_in_flight
+from voxcliente.pipeline.transcripts import apply_transcript_status
 from voxcliente.settings import Settings, get_settings
 
 # A transcribed meeting normally leaves that state within seconds.
@@ -71,7 +72,7 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
         )
         transcribed = repo.find_meetings_waiting(tx, "transcribed", TRANSCRIBED_GRACE_S, limit)
         generating = repo.find_meetings_waiting(tx, "generating", cfg.acta_claim_timeout_s, limit)
-        unnotified = repo.find_failed_without_notice(tx, error_codes.SILENT_CODES, limit)
+        unnotified = repo.find_failed_without_notice(tx, error_codes.SILENT_CODES, limit=limit)
         received = repo.find_received_unsubmitted(
             tx,
             unclaimed_after_s=RECEIVED_GRACE_S,
@@ -95,7 +96,7 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
                 extra={"meeting_id": str(meeting.id)},
             )
     for meeting in generating:
-        if meeting.attempts >= cfg.max_attempts and not _email_in_flight(meeting.id):
+        if meeting.attempts >= cfg.max_attempts and not acta_email_in_flight(meeting.id):
             failed = lifecycle.fail(
                 meeting.id,
                 error_codes.ErrorCode.INTERNAL_ERROR,
@@ -145,30 +146,19 @@ def replay_failed_events(cfg: Settings) -> int:
     """
     if not cfg.async_failures_queue_url:
         return 0
-    sqs = aws.client("sqs")
     done = 0
     for _ in range(REPLAY_BATCHES):
-        messages = sqs.receive_message(
-            QueueUrl=cfg.async_failures_queue_url,
-            MaxNumberOfMessages=10,
-            WaitTimeSeconds=0,
-            VisibilityTimeout=300,
-        ).get("Messages", [])
+        messages = sqs.receive(cfg.async_failures_queue_url, visibility_timeout_s=300)
         if not messages:
             break
         for message in messages:
             if _replay(message, cfg):
-                sqs.delete_message(
-                    QueueUrl=cfg.async_failures_queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                )
+                sqs.delete(cfg.async_failures_queue_url, message["ReceiptHandle"])
                 done += 1
     return done
 
 
 def _replay(message: dict[str, Any], cfg: Settings) -> bool:
-    from voxcliente.flows import email_events, submit
-
     try:
         payload = json.loads(message.get("Body") or "").get("requestPayload")
         sources = {str(r.get("eventSource") or r.get("EventSource")) for r in payload["Records"]}
@@ -177,9 +167,9 @@ def _replay(message: dict[str, Any], cfg: Settings) -> bool:
         return False
     try:
         if sources == {"aws:s3"}:
-            submit.process_event(payload, settings=cfg)
+            intake.process_event(payload, settings=cfg)
         elif sources == {"aws:sns"}:
-            email_events.handle_sns_event(payload)
+            ses_events.handle_sns_event(payload)
         else:
             logger.warning("an on-failure event from another source; left alone")
             return False
@@ -194,8 +184,6 @@ def _replay(message: dict[str, Any], cfg: Settings) -> bool:
 
 def _resubmit(meeting: Meeting, cfg: Settings, report: Report) -> None:
     """Submit a stranded ``received`` meeting as its S3 event would have."""
-    from voxcliente.flows import submit
-
     if meeting.submit_attempts >= cfg.max_attempts:
         failed = lifecycle.fail(
             meeting.id,
@@ -209,16 +197,16 @@ def _resubmit(meeting: Meeting, cfg: Settings, report: Report) -> None:
             report.failed.append(str(meeting.id))
         return
     identity = meeting.s3_version_id or ""
-    ref = submit.ObjectRef(
+    ref = ObjectRef(
         bucket=meeting.s3_bucket,
         key=meeting.s3_key,
-        # An unversioned bucket's meeting is keyed by its ETag (submit.object_identity).
+        # An unversioned bucket's meeting is keyed by its ETag (intake.object_identity).
         version_id="" if identity.startswith("etag:") else identity,
         size=meeting.size_bytes,
         etag=meeting.s3_etag,
     )
     try:
-        outcome = submit.process_object(ref, settings=cfg)
+        outcome = intake.process_object(ref, settings=cfg)
     except TransientError:
         logger.exception(
             "resubmission failed; will try again next run", extra={"meeting_id": str(meeting.id)}
@@ -226,9 +214,3 @@ def _resubmit(meeting: Meeting, cfg: Settings, report: Report) -> None:
         return
     if outcome.result in ("submitted", "failed"):
         report.continued.append(str(meeting.id))
-
-
-def _email_in_flight(meeting_id: UUID) -> bool:
-    with transaction() as tx:
-        delivery = repo.get_delivery(tx, meeting_id, "acta")
-    return delivery is not None and delivery.status not in ("pending", "failed", "suppressed")

@@ -9,8 +9,8 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from voxcliente.adapters import aws
 from voxcliente.adapters import repository as repo
+from voxcliente.adapters import s3
 from voxcliente.adapters.db import transaction
 from voxcliente.domain import media, recipients
 from voxcliente.domain.errors import InputRejected, NotFound
@@ -128,16 +128,16 @@ def create_upload(body: Any, *, settings: Settings | None = None) -> dict[str, A
     expires_at = datetime.now(UTC) + timedelta(seconds=cfg.presign_post_ttl_s)
     # The policy pins the exact key (boto3 adds {"key": key}), the type, the size
     # range and the upload id metadata: the browser can upload that file only.
-    presigned = aws.client("s3").generate_presigned_post(
-        Bucket=cfg.audio_bucket,
-        Key=key,
-        Fields={"Content-Type": content_type, "x-amz-meta-upload-id": str(upload_id)},
-        Conditions=[
+    presigned = s3.presigned_post(
+        str(cfg.audio_bucket),
+        key,
+        fields={"Content-Type": content_type, "x-amz-meta-upload-id": str(upload_id)},
+        conditions=[
             {"Content-Type": content_type},
             {"x-amz-meta-upload-id": str(upload_id)},
             ["content-length-range", 1, request.size_bytes],
         ],
-        ExpiresIn=cfg.presign_post_ttl_s,
+        expires_s=cfg.presign_post_ttl_s,
     )
     with transaction() as tx:
         repo.create_upload(

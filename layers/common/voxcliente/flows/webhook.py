@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from voxcliente.adapters import assemblyai, sqs
+from voxcliente.adapters import assemblyai
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
-from voxcliente.domain.error_codes import ErrorCode
 from voxcliente.domain.errors import ProviderError, TransientError
 from voxcliente.domain.models import Meeting
-from voxcliente.observability import log_unexpected, logger, metrics
-from voxcliente.pipeline import lifecycle
+from voxcliente.observability import log_unexpected, logger
+from voxcliente.pipeline.transcripts import apply_transcript_status
 from voxcliente.settings import Settings, get_settings
 
 # AssemblyAI's transcript ids are UUID-like ("5552493-16d8-42d8-8feb-c2a16b56f6e8"):
@@ -57,55 +56,6 @@ def authorised(headers: dict[str, str] | None, settings: Settings) -> bool:
     if not given:
         return False
     return hmac.compare_digest(given.encode("utf-8"), settings.get_webhook_secret().encode("utf-8"))
-
-
-def apply_transcript_status(meeting: Meeting, status: str, *, settings: Settings) -> str:
-    """Move a submitted meeting on, as AssemblyAI's news about its transcript says.
-
-    Returns what happened: ``queued``, ``failed`` or ``unchanged`` (a repeat).
-    Shared by the webhook and the reconciler (when the webhook never came).
-    """
-    if status == "completed":
-        with transaction() as tx:
-            moved = repo.transition(
-                tx,
-                meeting.id,
-                expected=("submitted",),
-                to="transcribed",
-                event="transcript_completed",
-                details={"transcript_id": meeting.assemblyai_transcript_id},
-            )
-            if moved is None:
-                return "unchanged"
-            # Enqueued before the commit: if sending fails, nothing is recorded and
-            # AssemblyAI's retry (after our 5xx) does it all again.
-            sqs.enqueue(meeting.id, "acta", settings=settings)
-        metrics.add_metric(name="TranscriptsCompleted", unit="Count", value=1)
-        return "queued"
-    if status == "error":
-        if meeting.status != "submitted":
-            return "unchanged"
-        try:
-            result = assemblyai.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
-            reason = result.error or "AssemblyAI gave no reason."
-        except ProviderError as exc:
-            # The transcript failed and AssemblyAI refuses for good to say why (a 4xx):
-            # asking again cannot help, so the meeting ends now rather than after ten
-            # retried webhooks.
-            reason = f"AssemblyAI gave no reason ({exc.message})"
-        failed = lifecycle.fail(
-            meeting.id,
-            ErrorCode.TRANSCRIPTION_FAILED,
-            f"AssemblyAI could not transcribe the file: {reason}",
-            expected=("submitted",),
-            details={"assemblyai_error": reason},
-            settings=settings,
-        )
-        if failed is None:
-            return "unchanged"
-        metrics.add_metric(name="TranscriptionsFailed", unit="Count", value=1)
-        return "failed"
-    return "unchanged"
 
 
 def _meeting_for(transcript_id: str, meeting_id: UUID | None) -> Meeting | None:

@@ -1,0 +1,56 @@
+"""What each provider charges, in USD: the table the usage lines are priced from.
+
+AssemblyAI bills per hour of audio by speech model, OpenAI per million tokens
+by model, SES per message sent (USD 0.10 per 1,000). The table is replaced as a
+whole with the ``PRICE_TABLE`` setting (JSON of the same shape).
+
+The model ``emulator`` is the local OpenAI emulator's answer (``make demo``,
+tests): nothing was paid for it, so it is priced at 0 in every table, a
+replaced one included, and an emulated acta never shows a real-looking cost.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+# The model name the local OpenAI emulator answers with.
+EMULATED_MODEL = "emulator"
+
+# Published pay-as-you-go prices at the time of writing; "default" prices an
+# AssemblyAI model missing from the table (and a warning is logged).
+DEFAULT_PRICES: dict[str, Any] = {
+    "assemblyai_per_hour": {"universal-2": "0.15", "universal-3-5-pro": "0.21", "default": "0.21"},
+    "openai_per_million_tokens": {
+        "gpt-4.1-mini": {"input": "0.40", "output": "1.60"},
+        "gpt-4.1": {"input": "2.00", "output": "8.00"},
+        "gpt-4o-mini": {"input": "0.15", "output": "0.60"},
+        "gpt-4o": {"input": "2.50", "output": "10.00"},
+        EMULATED_MODEL: {"input": "0", "output": "0"},
+    },
+    "ses_per_message": "0.0001",
+}
+
+TokenPrices = dict[Literal["input", "output"], Decimal]
+
+
+class Prices(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    assemblyai_per_hour: dict[str, Decimal]
+    openai_per_million_tokens: dict[str, TokenPrices]
+    ses_per_message: Decimal
+
+    @field_validator("openai_per_million_tokens")
+    @classmethod
+    def _emulator_is_free(cls, value: dict[str, TokenPrices]) -> dict[str, TokenPrices]:
+        free: TokenPrices = {"input": Decimal(0), "output": Decimal(0)}
+        if value.get(EMULATED_MODEL, free) != free:
+            raise ValueError(f"the model {EMULATED_MODEL!r} (the local emulator) costs nothing")
+        return {**value, EMULATED_MODEL: free}
+
+
+def default_prices() -> Prices:
+    return Prices.model_validate(DEFAULT_PRICES)

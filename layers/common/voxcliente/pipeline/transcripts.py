@@ -1,0 +1,101 @@
+"""A meeting's transcript: AssemblyAI's news about it, and the transcript itself.
+
+Shared by the webhook and the reconciler (AssemblyAI's answer moves a submitted
+meeting on, whichever of them heard it first), and by the acta worker, which
+fetches and stores the transcript once.
+"""
+
+from __future__ import annotations
+
+from voxcliente.adapters import assemblyai, sqs
+from voxcliente.adapters import repository as repo
+from voxcliente.adapters.db import transaction
+from voxcliente.domain.error_codes import ErrorCode
+from voxcliente.domain.errors import ProviderError, TransientError
+from voxcliente.domain.models import Meeting, Transcript
+from voxcliente.observability import metrics
+from voxcliente.pipeline import costs, lifecycle
+from voxcliente.settings import Settings
+
+
+def apply_transcript_status(meeting: Meeting, status: str, *, settings: Settings) -> str:
+    """Move a submitted meeting on, as AssemblyAI's news about its transcript says.
+
+    Returns what happened: ``queued``, ``failed`` or ``unchanged`` (a repeat).
+    Shared by the webhook and the reconciler (when the webhook never came).
+    """
+    if status == "completed":
+        with transaction() as tx:
+            moved = repo.transition(
+                tx,
+                meeting.id,
+                expected=("submitted",),
+                to="transcribed",
+                event="transcript_completed",
+                details={"transcript_id": meeting.assemblyai_transcript_id},
+            )
+            if moved is None:
+                return "unchanged"
+            # Enqueued before the commit: if sending fails, nothing is recorded and
+            # AssemblyAI's retry (after our 5xx) does it all again.
+            sqs.enqueue(meeting.id, "acta", settings=settings)
+        metrics.add_metric(name="TranscriptsCompleted", unit="Count", value=1)
+        return "queued"
+    if status == "error":
+        if meeting.status != "submitted":
+            return "unchanged"
+        try:
+            result = assemblyai.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
+            reason = result.error or "AssemblyAI gave no reason."
+        except ProviderError as exc:
+            # The transcript failed and AssemblyAI refuses for good to say why (a 4xx):
+            # asking again cannot help, so the meeting ends now rather than after ten
+            # retried webhooks.
+            reason = f"AssemblyAI gave no reason ({exc.message})"
+        failed = lifecycle.fail(
+            meeting.id,
+            ErrorCode.TRANSCRIPTION_FAILED,
+            f"AssemblyAI could not transcribe the file: {reason}",
+            expected=("submitted",),
+            details={"assemblyai_error": reason},
+            settings=settings,
+        )
+        if failed is None:
+            return "unchanged"
+        metrics.add_metric(name="TranscriptionsFailed", unit="Count", value=1)
+        return "failed"
+    return "unchanged"
+
+
+def fetch_transcript(meeting: Meeting, settings: Settings) -> Transcript:
+    """Fetch the transcript from AssemblyAI and store it (with its cost), once."""
+    result = assemblyai.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
+    if result.status != "completed":
+        raise TransientError(f"The transcript is {result.status}, not completed yet.")
+    with transaction() as tx:
+        stored = repo.save_transcript(
+            tx,
+            meeting.id,
+            text=result.text,
+            utterances=result.utterances,
+            language=result.language_code,
+            confidence=result.confidence,
+            audio_duration_s=result.audio_duration_s,
+        )
+        costs.record_transcription(
+            tx,
+            settings,
+            meeting_id=meeting.id,
+            user_id=meeting.user_id,
+            audio_seconds=result.audio_duration_s or 0.0,
+            model=result.speech_model or settings.assemblyai_speech_models[0],
+        )
+        repo.add_event(
+            tx,
+            meeting.id,
+            "generating",
+            "generating",
+            "transcript_stored",
+            {"words": len(result.text.split()), "language": result.language_code},
+        )
+    return stored
