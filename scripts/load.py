@@ -3,7 +3,7 @@
     python scripts/load.py [--meetings 200] [--cap 20] [--submit-workers N]
                            [--webhook-workers N] [--acta-workers N]
 
-What it runs, all on this machine (as ``make demo`` does, with its helpers):
+What it runs, all on this machine (the local stack ``make demo`` runs, voxlocal.stack):
 PostgreSQL (``DATABASE_URL``'s server, or a throwaway embedded one) where the
 functions connect as a role with ``CONNECTION LIMIT --cap``; moto for S3, SQS
 and SES; the AssemblyAI and OpenAI emulators. The meetings' audio is tiny and
@@ -48,7 +48,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 ROOT = Path(__file__).resolve().parents[1]
 # The layer package and the local tools, importable as in the demo.
@@ -58,6 +58,9 @@ for _path in (ROOT / "layers" / "common", ROOT / "local"):
 
 # AssemblyAI's attempts at a webhook, as its emulator (the specification here) makes them.
 from voxlocal.emulators.assemblyai_server import WEBHOOK_MAX_ATTEMPTS  # noqa: E402
+
+if TYPE_CHECKING:
+    from voxlocal.stack import LocalAws
 
 AUDIO = ROOT / "tests" / "fixtures" / "tiny.mp3"
 TRANSCRIPT = {
@@ -283,19 +286,12 @@ def _capped_role(admin_url: str, cap: int) -> None:
 def _providers(stack: contextlib.ExitStack) -> tuple[dict[str, str], Any]:
     """The emulators' settings, and the AssemblyAI emulator (it says when a transcript
     is ready and builds the webhook request AssemblyAI would send)."""
-    from voxlocal.emulators.assemblyai_server import AssemblyAIEmulator
-    from voxlocal.emulators.openai_server import OpenAIEmulator
+    from voxlocal import stack as local
 
-    assemblyai = stack.enter_context(AssemblyAIEmulator(api_key="load-assemblyai-key"))
+    assemblyai = local.start_assemblyai(stack, api_key="load-assemblyai-key")
     assemblyai.register_audio(AUDIO.read_bytes(), TRANSCRIPT)
-    openai = stack.enter_context(OpenAIEmulator(api_key="load-openai-key"))
-    env = {
-        "ASSEMBLYAI_BASE_URL": assemblyai.base_url,
-        "ASSEMBLYAI_API_KEY": assemblyai.api_key,
-        "OPENAI_BASE_URL": openai.base_url,
-        "OPENAI_API_KEY": openai.api_key,
-    }
-    return env, assemblyai
+    openai = local.start_openai(stack, api_key="load-openai-key")
+    return local.provider_environment(assemblyai, openai), assemblyai
 
 
 # --- the stages ---------------------------------------------------------------------------
@@ -481,7 +477,7 @@ def _addresses(destinations: Any) -> list[str]:
 def _verdict(admin_url: str, meetings: int, cap: int, peak: int, started: float) -> Verdict:
     import psycopg
 
-    from voxlocal import demo
+    from voxlocal import stack as local
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
         rows = conn.execute("SELECT status, count(*) FROM meetings GROUP BY status").fetchall()
@@ -490,7 +486,7 @@ def _verdict(admin_url: str, meetings: int, cap: int, peak: int, started: float)
     if recorded < meetings:
         statuses["no row"] = meetings - recorded
     emails: Counter[str] = Counter()
-    for message in demo.sent_messages():
+    for message in local.sent_messages():
         for address in _addresses(getattr(message, "destinations", None)):
             emails[address] += 1
     return Verdict(meetings, statuses, emails, peak, cap, time.monotonic() - started)
@@ -534,31 +530,19 @@ def _template_share(name: str, fallback: int) -> int:
 
 
 def run(options: Options) -> int:
-    from voxlocal import demo
+    from voxlocal import stack as local
 
-    progress = demo.Progress()
+    progress = local.Progress()
     started = time.monotonic()
-    demo.quiet_lambda_environment({})  # fake credentials before anything talks to AWS
+    local.quiet_lambda_environment({})  # fake credentials before anything talks to AWS
     with contextlib.ExitStack() as stack:
         with progress.stage(f"PostgreSQL: a role limited to {options.cap} connections"):
             admin_url, functions_url = _database(stack, options.cap)
-        aws = demo.start_aws(stack, progress)
+        aws = local.start_aws(stack, progress)
         with progress.stage("AssemblyAI and OpenAI emulators"):
             env, assemblyai = _providers(stack)
-        env.update(
-            {
-                "DATABASE_URL": functions_url,
-                "AWS_ENDPOINT_URL": aws["endpoint"],
-                "AUDIO_BUCKET": aws["bucket"],
-                "ACTA_QUEUE_URL": aws["queue_url"],
-                "WEBHOOK_URL": demo.LOCAL_WEBHOOK_URL,
-                "WEBHOOK_SECRET": secrets.token_urlsafe(24),
-                "SES_FROM": f"VoxCliente <{aws['sender']}>",
-            }
-        )
-        if "host=/" in functions_url or "@/" in functions_url:
-            env["DB_SSLMODE"] = "disable"  # a Unix socket: no TLS to negotiate
-        demo.quiet_lambda_environment(env)
+        env.update(local.function_environment(functions_url, aws, secrets.token_urlsafe(24)))
+        local.quiet_lambda_environment(env)
         os.environ.pop("SES_CONFIGURATION_SET", None)
 
         from voxcliente.adapters import aws as vox_aws
@@ -567,7 +551,7 @@ def run(options: Options) -> int:
         reset_settings()
         vox_aws.reset_clients()
         log_path = ROOT / "out" / "load-functions.log"
-        demo.functions_log_to(stack, log_path, progress)
+        local.functions_log_to(stack, log_path, progress)
         # Powertools prints a full metric set (100 values) even with metrics disabled,
         # and the environments share one Metrics object here: their output joins the log.
         side = stack.enter_context(log_path.open("a", encoding="utf-8"))
@@ -587,12 +571,12 @@ def run(options: Options) -> int:
 
 
 def _stages(
-    options: Options, progress: Any, aws: dict[str, str], assemblyai: Any, admin_url: str
+    options: Options, progress: Any, aws: LocalAws, assemblyai: Any, admin_url: str
 ) -> None:
     from voxcliente.adapters import db
 
     with progress.stage(f"S3: {options.meetings} recordings dropped in inbox/"):
-        s3_events = _put_recordings(aws["bucket"], options.meetings)
+        s3_events = _put_recordings(aws.bucket, options.meetings)
     with progress.stage(f"Submit: {options.submit_workers} environments"):
         submitted = run_pool(
             list(s3_events),
@@ -619,9 +603,9 @@ def _stages(
         )
     progress.note(called.note("refused for good (a 4xx ends AssemblyAI's delivery)"))
     with progress.stage(f"Acta: {options.acta_workers} environments drain the queue"):
-        worked = _drain_acta_queue(options.acta_workers, aws["queue_url"])
+        worked = _drain_acta_queue(options.acta_workers, aws.queue_url)
     progress.note(worked.note())
-    dead = _queue_depth(aws["dlq_url"])
+    dead = _queue_depth(aws.dlq_url)
     if dead:
         progress.note(f"{dead} message(s) in the dead-letter queue")
 

@@ -7,6 +7,7 @@ session starts from the ``pgserver`` wheel and stops at the end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -28,6 +29,7 @@ from voxcliente.adapters import db
 from voxcliente.adapters.migrations import apply_migrations
 from voxcliente.settings import reset_settings
 from voxlocal import postgres
+from voxlocal import stack as local_stack
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = ROOT / "sql"
@@ -100,10 +102,11 @@ def _aws_test_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- AWS: moto's server on loopback -----------------------------------------------
 # A real HTTP endpoint (not in-process patching) so that presigned URLs work for
-# anything that fetches them, such as the AssemblyAI emulator. The doubles are
-# strict (voxlocal.aws_doubles): a form POST to a bucket must satisfy its signed
-# policy, and SES v2 refuses unverified senders and messages over 40 MB, in the
-# server and under ``mock_aws`` alike.
+# anything that fetches them, such as the AssemblyAI emulator. The resources are
+# the template's, made by voxlocal.stack as for the demo. The doubles are strict
+# (voxlocal.aws_doubles): a form POST to a bucket must satisfy its signed policy,
+# and SES v2 refuses unverified senders and messages over 40 MB, in the server
+# and under ``mock_aws`` alike.
 TEST_CREDENTIALS = {"testing": "testing"}  # access key id -> secret, as set below
 
 
@@ -136,10 +139,7 @@ SENDER = "actas@voxcliente.test"
 
 def sent_emails() -> list[Any]:
     """What SES accepted, as moto's SES backend stores it (moto runs in this process)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.ses.models import ses_backends
-
-    return list(ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages)
+    return local_stack.sent_messages()
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -152,18 +152,14 @@ def _strict_ses() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
-    from voxlocal.aws_doubles import StrictMotoServer
-
-    server = StrictMotoServer(TEST_CREDENTIALS, ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with contextlib.ExitStack() as stack:
+        yield local_stack.start_moto(stack, TEST_CREDENTIALS)
 
 
 @pytest.fixture
 def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]:
-    """A fresh moto account with the bucket and the acta queue, named in the settings."""
+    """A fresh moto account with the template's bucket and acta queue (and its
+    dead-letter queue) and the verified sender, named in the settings."""
     import urllib.request
 
     import boto3
@@ -174,21 +170,18 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsEnv]
         urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
     ).read()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    # SES only sends from a verified identity (moto enforces it too).
+    created = local_stack.create_aws_resources(
+        moto_endpoint, suffix="test", sender=SENDER, minimal=True
+    )
     s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1")
     sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1")
-    bucket = "voxcliente-audio-test"
-    s3.create_bucket(Bucket=bucket)
-    queue_url = sqs.create_queue(QueueName="voxcliente-acta-test")["QueueUrl"]
-    # SES only sends from a verified identity (moto enforces it too).
-    boto3.client("ses", endpoint_url=moto_endpoint, region_name="us-east-1").verify_email_identity(
-        EmailAddress=SENDER
-    )
     monkeypatch.setenv("SES_FROM", f"VoxCliente <{SENDER}>")
-    monkeypatch.setenv("AUDIO_BUCKET", bucket)
-    monkeypatch.setenv("ACTA_QUEUE_URL", queue_url)
+    monkeypatch.setenv("AUDIO_BUCKET", created.bucket)
+    monkeypatch.setenv("ACTA_QUEUE_URL", created.queue_url)
     vox_aws.reset_clients()
     reset_settings()
-    yield AwsEnv(moto_endpoint, bucket, queue_url, s3, sqs)
+    yield AwsEnv(moto_endpoint, created.bucket, created.queue_url, s3, sqs)
     vox_aws.reset_clients()
     reset_settings()
 
@@ -204,8 +197,8 @@ def assemblyai(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from voxlocal.emulators.assemblyai_server import AssemblyAIEmulator
 
     with AssemblyAIEmulator(api_key="test-assemblyai-key") as emulator:
-        monkeypatch.setenv("ASSEMBLYAI_BASE_URL", emulator.base_url)
-        monkeypatch.setenv("ASSEMBLYAI_API_KEY", emulator.api_key)
+        for name, value in local_stack.provider_environment(assemblyai=emulator).items():
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("ASSEMBLYAI_TIMEOUT_S", "5")
         monkeypatch.setenv("WEBHOOK_URL", WEBHOOK_URL)
         monkeypatch.setenv("WEBHOOK_SECRET", WEBHOOK_SECRET)
@@ -220,8 +213,8 @@ def openai_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from voxlocal.emulators.openai_server import OpenAIEmulator
 
     with OpenAIEmulator(api_key="test-openai-key") as emulator:
-        monkeypatch.setenv("OPENAI_BASE_URL", emulator.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", emulator.api_key)
+        for name, value in local_stack.provider_environment(openai=emulator).items():
+            monkeypatch.setenv(name, value)
         monkeypatch.setenv("OPENAI_TIMEOUT_S", "10")
         monkeypatch.setenv("OPENAI_MAX_RETRIES", "2")
         reset_settings()

@@ -34,8 +34,14 @@ def server_url(data_dir: Path | None = None) -> Iterator[str]:
         return
     # A short path: Unix socket paths are limited to about 100 characters.
     base = data_dir or Path(tempfile.mkdtemp(prefix="voxpg-"))
-    # The server may run as an unprivileged user (pgserver does so under root).
-    os.chmod(base, 0o777)  # noqa: S103 - a private throwaway directory
+    if (base / "PG_VERSION").exists():
+        # A data directory kept between runs: PostgreSQL refuses to start on one
+        # others can read ("Permissions should be u=rwx (0700)").
+        os.chmod(base, 0o700)
+    else:
+        # The server may run as an unprivileged user (pgserver does so under root);
+        # initdb narrows the directory to 0700 once it owns it.
+        os.chmod(base, 0o777)  # noqa: S103 - a private directory, not yet a cluster
     cleanup = "delete" if data_dir is None else None
     with warnings.catch_warnings():
         # pgserver asks platformdirs for a runtime directory it does not need here.

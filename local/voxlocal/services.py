@@ -28,7 +28,7 @@ import sys
 import threading
 from pathlib import Path
 
-from voxlocal import demo
+from voxlocal import stack as local
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV_FILE = ROOT / "events" / "env.local.json"
@@ -38,24 +38,21 @@ PORTS = {"postgres": 5432, "moto": 5000, "assemblyai": 8081, "openai": 8082}
 def _secrets(endpoint: str, values: dict[str, str]) -> None:
     import boto3
 
-    client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=demo.REGION)
+    client = boto3.client("secretsmanager", endpoint_url=endpoint, region_name=local.REGION)
     for name, value in values.items():
         client.create_secret(Name=name, SecretString=value)
 
 
 def serve(bind: str) -> int:
     import psycopg
-    from moto.server import ThreadedMotoServer
 
-    from voxlocal.emulators.assemblyai_server import AssemblyAIEmulator
-    from voxlocal.emulators.openai_server import OpenAIEmulator
     from voxlocal.relay import TcpToUnixRelay
 
-    local = json.loads(ENV_FILE.read_text(encoding="utf-8"))["Parameters"]
-    progress = demo.Progress()
-    demo.quiet_lambda_environment({})
+    settings = json.loads(ENV_FILE.read_text(encoding="utf-8"))["Parameters"]
+    progress = local.Progress()
+    local.quiet_lambda_environment({})
     with contextlib.ExitStack() as stack:
-        database_url = demo.start_database(stack, progress)
+        database_url = local.start_database(stack, progress)
         socket_dir = psycopg.conninfo.conninfo_to_dict(database_url).get("host", "")
         if str(socket_dir).startswith("/"):
             relay = TcpToUnixRelay(Path(str(socket_dir)) / ".s.PGSQL.5432", bind, PORTS["postgres"])
@@ -63,35 +60,26 @@ def serve(bind: str) -> int:
             progress.note(f"PostgreSQL relayed on {bind}:{PORTS['postgres']} (TCP -> Unix socket)")
 
         with progress.stage(f"moto on {bind}:{PORTS['moto']}"):
-            import logging
-
-            logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's access log
-            moto = ThreadedMotoServer(ip_address=bind, port=PORTS["moto"], verbose=False)
-            moto.start()
-            stack.callback(moto.stop)
-            endpoint = f"http://127.0.0.1:{PORTS['moto']}"
-            resources = demo.aws_resources(endpoint)
+            # moto's own server: the functions in sam local sign with whatever
+            # credentials they find, which the strict one could not know.
+            endpoint = local.start_moto(stack, None, bind=bind, port=PORTS["moto"])
+            resources = local.create_aws_resources(endpoint, versioned=True, visibility_timeout_s=5)
             _secrets(
                 endpoint,
                 {
-                    local["DB_SECRET_ID"]: json.dumps({"username": "postgres", "password": ""}),
-                    local["ASSEMBLYAI_SECRET_ID"]: "local-assemblyai-key",
-                    local["OPENAI_SECRET_ID"]: "local-openai-key",
-                    local["WEBHOOK_SECRET_ID"]: "local-webhook-secret-not-for-production",
+                    settings["DB_SECRET_ID"]: json.dumps({"username": "postgres", "password": ""}),
+                    settings["ASSEMBLYAI_SECRET_ID"]: local.ASSEMBLYAI_KEY,
+                    settings["OPENAI_SECRET_ID"]: local.OPENAI_KEY,
+                    settings["WEBHOOK_SECRET_ID"]: "local-webhook-secret-not-for-production",
                 },
             )
-        progress.note(f"bucket {resources['bucket']}, queue {resources['queue_url']}")
+        progress.note(f"bucket {resources.bucket}, queue {resources.queue_url}")
 
         with progress.stage(f"emulators: AssemblyAI {bind}:8081, OpenAI {bind}:8082"):
-            assemblyai = AssemblyAIEmulator(api_key="local-assemblyai-key")
-            assemblyai.bind_host, assemblyai.bind_port = bind, PORTS["assemblyai"]
-            stack.enter_context(assemblyai)
-            for audio in sorted((ROOT / "samples").glob("*.mp3")):
-                if Path(f"{audio}.transcript.json").is_file():
-                    assemblyai.register_audio(audio)
-            openai = OpenAIEmulator(api_key="local-openai-key")
-            openai.bind_host, openai.bind_port = bind, PORTS["openai"]
-            stack.enter_context(openai)
+            samples = sorted((ROOT / "samples").glob("*.mp3"))
+            known = [a for a in samples if Path(f"{a}.transcript.json").is_file()]
+            local.start_assemblyai(stack, bind=bind, port=PORTS["assemblyai"], audio=known)
+            local.start_openai(stack, bind=bind, port=PORTS["openai"])
 
         print(
             "\nLocal services are up (test doubles for AssemblyAI and OpenAI). In another shell:\n"
