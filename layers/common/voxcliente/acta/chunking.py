@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from voxcliente.acta.prompts import format_timestamp
+from voxcliente.dates import format_timestamp
 from voxcliente.domain.models import Utterance
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")

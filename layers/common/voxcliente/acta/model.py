@@ -1,6 +1,6 @@
 """The acta (formal meeting minutes) as the model must write it.
 
-The shape follows ACTA.md's sections in order. It is used as the OpenAI
+The shape follows the sections of docs/acta-standard.md, in order. It is used as the OpenAI
 Structured Outputs schema (strict mode: every field is required, absent values
 are ``null`` or empty lists, no defaults), stored as JSONB in ``actas.content``,
 and rendered into the email, the .docx and the plain text.

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from voxcliente.dates import format_date, format_duration
-from voxcliente.dates import format_timestamp as format_timestamp  # noqa: PLC0414 (chunking)
 from voxcliente.locales import LANGUAGE_NAMES, all_locales
 from voxcliente.text import one_line
 
