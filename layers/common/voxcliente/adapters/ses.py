@@ -33,6 +33,7 @@ from voxcliente.domain import recipients
 from voxcliente.domain.errors import OutcomeUnknown, ProviderError, TransientError
 from voxcliente.observability import logger
 from voxcliente.settings import Settings, get_settings
+from voxcliente.text import one_line
 
 if TYPE_CHECKING:
     from voxcliente.render import RenderedEmail
@@ -85,11 +86,8 @@ def parse_single_address(value: str, *, field: str) -> Address:
 
 
 def clean_subject(subject: str, *, limit: int = MAX_SUBJECT_CHARS) -> str:
-    """One line of printable text: CR, LF, tabs and control/format characters become spaces."""
-    cleaned = "".join(
-        " " if unicodedata.category(ch) in {"Cc", "Cf", "Zl", "Zp"} else ch for ch in subject
-    )
-    cleaned = " ".join(cleaned.split())
+    """One line of printable text (:func:`voxcliente.text.one_line`), cut to ``limit``."""
+    cleaned = one_line(subject)
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1].rstrip() + "…"
     return cleaned or "VoxCliente"
