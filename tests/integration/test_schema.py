@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -114,9 +115,9 @@ def test_cost_views_add_up(db_url: str, conn: psycopg.Connection[Any]) -> None:
             user_id=meeting.user_id,
             provider="assemblyai",
             item="universal",
-            quantity=repo.as_decimal(3600),
+            quantity=Decimal(3600),
             unit="audio_second",
-            unit_price_usd=repo.as_decimal("0.0000416667"),
+            unit_price_usd=Decimal("0.0000416667"),
         )
         repo.add_usage(
             tx,
@@ -124,14 +125,14 @@ def test_cost_views_add_up(db_url: str, conn: psycopg.Connection[Any]) -> None:
             user_id=meeting.user_id,
             provider="ses",
             item="email",
-            quantity=repo.as_decimal(1),
+            quantity=Decimal(1),
             unit="message",
-            unit_price_usd=repo.as_decimal("0.0001"),
+            unit_price_usd=Decimal("0.0001"),
         )
         updated = repo.refresh_costs(tx, meeting.id)
         assert meeting.user_id is not None
         summary = repo.user_cost_summary(tx, meeting.user_id)
         user = repo.get_user(tx, meeting.user_id)
-    assert updated.total_cost_usd == repo.as_decimal("0.150100")
+    assert updated.total_cost_usd == Decimal("0.150100")
     assert summary is not None and summary["total_cost_usd"] == updated.total_cost_usd
     assert user is not None and user.total_cost_usd == updated.total_cost_usd

@@ -1,0 +1,51 @@
+"""How the repository turns result rows into domain models.
+
+The connection hands out dict rows (:mod:`voxcliente.adapters.db`); these
+helpers run one statement on a cursor whose row factory is psycopg's
+``class_row(Model)``, which builds each row as ``Model(**columns)``: the
+pydantic models validate and convert the columns (a JSON list of utterances
+becomes ``Utterance`` objects) and ignore columns they do not name.
+"""
+
+from __future__ import annotations
+
+from typing import LiteralString
+
+from psycopg import sql
+from psycopg.abc import Params
+from psycopg.rows import class_row
+from pydantic import BaseModel
+
+from voxcliente.adapters.db import Connection
+
+# A literal statement, or one composed with psycopg.sql (quoted column names).
+type Query = LiteralString | sql.SQL | sql.Composed
+
+
+def fetch_optional[M: BaseModel](
+    conn: Connection, model: type[M], query: Query, params: Params | None = None
+) -> M | None:
+    """The statement's first row as ``model``, or None when it returned no row."""
+    with conn.cursor(row_factory=class_row(model)) as cur:
+        return cur.execute(query, params).fetchone()
+
+
+def fetch_required[M: BaseModel](
+    conn: Connection, model: type[M], query: Query, params: Params | None = None
+) -> M:
+    """The row a statement must return (an upsert's ``RETURNING``, a row known to exist)."""
+    row = fetch_optional(conn, model, query, params)
+    if row is None:
+        raise LookupError(
+            f"expected a {model.__name__} row but the statement returned none: "
+            "the row it names does not exist (deleted, or a wrong id)"
+        )
+    return row
+
+
+def fetch_all[M: BaseModel](
+    conn: Connection, model: type[M], query: Query, params: Params | None = None
+) -> list[M]:
+    """Every row of the statement as ``model``, in the order the query gives."""
+    with conn.cursor(row_factory=class_row(model)) as cur:
+        return cur.execute(query, params).fetchall()

@@ -1,0 +1,299 @@
+"""Meetings: one row per S3 object version, its state machine and its timeline.
+
+All SQL of the project lives in this package, one module per aggregate.
+Every change of status goes through :func:`transition`, one conditional
+UPDATE (of two concurrent callers exactly one wins) that appends the change to
+``meeting_events``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from voxcliente.adapters.db import Connection
+from voxcliente.adapters.repository._rows import fetch_all, fetch_optional, fetch_required
+from voxcliente.domain.models import ACTIVE_STATUSES, Meeting, MeetingEvent, MeetingStatus
+
+# The timestamp column each status sets when a meeting enters it.
+STAGE_COLUMN: dict[MeetingStatus, str] = {
+    "received": "received_at",
+    "submitted": "submitted_at",
+    "transcribed": "transcribed_at",
+    "generating": "generating_at",
+    "emailed": "emailed_at",
+    "failed": "failed_at",
+}
+# Columns a transition may set besides status and its stage timestamp.
+_SETTABLE = frozenset(
+    {
+        "assemblyai_transcript_id",
+        "audio_duration_s",
+        "language",
+        "error_code",
+        "error_message",
+        "submit_claimed_at",
+    }
+)
+
+
+def insert_meeting_once(
+    conn: Connection,
+    *,
+    s3_bucket: str,
+    s3_key: str,
+    s3_version_id: str,
+    original_filename: str,
+    s3_etag: str | None = None,
+    size_bytes: int | None = None,
+    content_type: str | None = None,
+    user_id: UUID | None = None,
+    client_id: UUID | None = None,
+    upload_id: UUID | None = None,
+    recipient_email: str | None = None,
+    meeting_date: date | None = None,
+    language: str | None = None,
+) -> tuple[Meeting, bool]:
+    """The meeting of one object version, and whether this call created it."""
+    values = {
+        "s3_bucket": s3_bucket,
+        "s3_key": s3_key,
+        "s3_version_id": s3_version_id,
+        "s3_etag": s3_etag,
+        "size_bytes": size_bytes,
+        "content_type": content_type,
+        "original_filename": original_filename,
+        "user_id": user_id,
+        "client_id": client_id,
+        "upload_id": upload_id,
+        "recipient_email": recipient_email,
+        "meeting_date": meeting_date,
+        "language": language,
+    }
+    meeting = fetch_optional(
+        conn,
+        Meeting,
+        """
+        INSERT INTO meetings (s3_bucket, s3_key, s3_version_id, s3_etag, size_bytes,
+                              content_type, original_filename, user_id, client_id, upload_id,
+                              recipient_email, meeting_date, language)
+        VALUES (%(s3_bucket)s, %(s3_key)s, %(s3_version_id)s, %(s3_etag)s, %(size_bytes)s,
+                %(content_type)s, %(original_filename)s, %(user_id)s, %(client_id)s,
+                %(upload_id)s, %(recipient_email)s, %(meeting_date)s, %(language)s)
+        ON CONFLICT (s3_bucket, s3_key, s3_version_id) DO NOTHING
+        RETURNING *
+        """,
+        values,
+    )
+    if meeting is not None:
+        add_event(conn, meeting.id, None, "received", "object_received", {"key": s3_key})
+        return meeting, True
+    existing = fetch_required(
+        conn,
+        Meeting,
+        "SELECT * FROM meetings WHERE s3_bucket = %s AND s3_key = %s AND s3_version_id = %s",
+        (s3_bucket, s3_key, s3_version_id),
+    )
+    return existing, False
+
+
+def get_meeting(conn: Connection, meeting_id: UUID) -> Meeting | None:
+    return fetch_optional(conn, Meeting, "SELECT * FROM meetings WHERE id = %s", (meeting_id,))
+
+
+def get_meeting_by_transcript_id(conn: Connection, transcript_id: str) -> Meeting | None:
+    return fetch_optional(
+        conn,
+        Meeting,
+        "SELECT * FROM meetings WHERE assemblyai_transcript_id = %s",
+        (transcript_id,),
+    )
+
+
+def get_latest_meeting_for_upload(conn: Connection, upload_id: UUID) -> Meeting | None:
+    return fetch_optional(
+        conn,
+        Meeting,
+        "SELECT * FROM meetings WHERE upload_id = %s ORDER BY created_at DESC LIMIT 1",
+        (upload_id,),
+    )
+
+
+def claim_submission(conn: Connection, meeting_id: UUID, stale_after_s: int) -> bool:
+    """Take the right to submit a received meeting; False if someone else holds it."""
+    row = conn.execute(
+        """
+        UPDATE meetings SET submit_claimed_at = now(), submit_attempts = submit_attempts + 1
+        WHERE id = %s AND status = 'received'
+          AND (submit_claimed_at IS NULL
+               OR submit_claimed_at < now() - make_interval(secs => %s))
+        RETURNING id
+        """,
+        (meeting_id, stale_after_s),
+    ).fetchone()
+    return row is not None
+
+
+def release_submission(conn: Connection, meeting_id: UUID) -> None:
+    """Give the claim back (the submission failed in a way worth retrying)."""
+    conn.execute(
+        "UPDATE meetings SET submit_claimed_at = NULL WHERE id = %s AND status = 'received'",
+        (meeting_id,),
+    )
+
+
+def transition(
+    conn: Connection,
+    meeting_id: UUID,
+    *,
+    expected: Sequence[MeetingStatus],
+    to: MeetingStatus,
+    event: str,
+    details: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
+    stale_after_s: int | None = None,
+) -> Meeting | None:
+    """Move a meeting to ``to`` if it is in one of ``expected``; None otherwise.
+
+    One conditional UPDATE: of two concurrent callers exactly one wins. The
+    winner's transition is appended to ``meeting_events``. With ``stale_after_s``
+    (one expected status only), only if that stage started longer ago than that.
+    """
+    extra = fields or {}
+    unknown = set(extra) - _SETTABLE
+    if unknown:
+        raise ValueError(f"transition cannot set {sorted(unknown)}")
+    assignments = [
+        sql.SQL("status = %(to)s"),
+        sql.SQL("{} = now()").format(sql.Identifier(STAGE_COLUMN[to])),
+    ]
+    params: dict[str, Any] = {"to": to, "id": meeting_id, "expected": list(expected)}
+    for column, value in extra.items():
+        assignments.append(
+            sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
+        )
+        params[column] = value
+    stale: sql.Composable = sql.SQL("")
+    if stale_after_s is not None:
+        if len(expected) != 1:
+            raise ValueError("stale_after_s needs exactly one expected status")
+        stale = sql.SQL(" AND m.{} < now() - make_interval(secs => %(stale)s)").format(
+            sql.Identifier(STAGE_COLUMN[expected[0]])
+        )
+        params["stale"] = stale_after_s
+    query = sql.SQL(
+        """
+        WITH before AS (SELECT status FROM meetings WHERE id = %(id)s FOR UPDATE)
+        UPDATE meetings m SET {assignments}
+        FROM before
+        WHERE m.id = %(id)s AND m.status = ANY(%(expected)s){stale}
+        RETURNING m.*, before.status AS previous_status
+        """
+    ).format(assignments=sql.SQL(", ").join(assignments), stale=stale)
+    # A dict row, not a Meeting: the status it left is read before it becomes one.
+    row = conn.execute(query, params).fetchone()
+    if row is None:
+        return None
+    previous = row.pop("previous_status")
+    add_event(conn, meeting_id, previous, to, event, details or {})
+    return Meeting.model_validate(row)
+
+
+def fail_meeting(
+    conn: Connection,
+    meeting_id: UUID,
+    *,
+    code: str,
+    message: str,
+    expected: Sequence[MeetingStatus] = ACTIVE_STATUSES,
+    details: dict[str, Any] | None = None,
+    stale_after_s: int | None = None,
+) -> Meeting | None:
+    """Mark a meeting failed with a code and a sentence a person understands.
+
+    Prefer :func:`voxcliente.pipeline.lifecycle.fail`, which also queues the notice.
+    """
+    return transition(
+        conn,
+        meeting_id,
+        expected=expected,
+        to="failed",
+        event=code,
+        details={"message": message, **(details or {})},
+        fields={"error_code": code, "error_message": message},
+        stale_after_s=stale_after_s,
+    )
+
+
+def claim_generation(conn: Connection, meeting_id: UUID, stale_after_s: int) -> Meeting | None:
+    """``transcribed → generating``, or take over a ``generating`` claim older than the timeout.
+
+    Every claim counts one attempt (``meetings.attempts``): the worker's bound.
+    """
+    meeting = transition(
+        conn, meeting_id, expected=("transcribed",), to="generating", event="generation_started"
+    )
+    if meeting is None:
+        taken = conn.execute(
+            """
+            UPDATE meetings SET generating_at = now()
+            WHERE id = %s AND status = 'generating'
+              AND generating_at < now() - make_interval(secs => %s)
+            RETURNING id
+            """,
+            (meeting_id, stale_after_s),
+        ).fetchone()
+        if taken is None:
+            return None
+    claimed = fetch_required(
+        conn,
+        Meeting,
+        "UPDATE meetings SET attempts = attempts + 1 WHERE id = %s RETURNING *",
+        (meeting_id,),
+    )
+    if meeting is None:
+        add_event(
+            conn,
+            meeting_id,
+            "generating",
+            "generating",
+            "generation_taken_over",
+            {"attempt": claimed.attempts},
+        )
+    return claimed
+
+
+# --- timeline ----------------------------------------------------------------------
+def add_event(
+    conn: Connection,
+    meeting_id: UUID,
+    from_status: MeetingStatus | None,
+    to_status: MeetingStatus,
+    event: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    conn.execute(
+        "INSERT INTO meeting_events (meeting_id, from_status, to_status, event, details) "
+        "VALUES (%(meeting_id)s, %(from_status)s, %(to_status)s, %(event)s, %(details)s)",
+        {
+            "meeting_id": meeting_id,
+            "from_status": from_status,
+            "to_status": to_status,
+            "event": event,
+            "details": Jsonb(details or {}),
+        },
+    )
+
+
+def list_events(conn: Connection, meeting_id: UUID) -> list[MeetingEvent]:
+    return fetch_all(
+        conn,
+        MeetingEvent,
+        "SELECT * FROM meeting_events WHERE meeting_id = %s ORDER BY id",
+        (meeting_id,),
+    )
