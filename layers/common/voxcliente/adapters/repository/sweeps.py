@@ -55,17 +55,17 @@ def find_meetings_waiting(
 def find_failed_without_notice(
     conn: Connection,
     silent_codes: Sequence[str],
-    limit: int = 100,
     *,
     settle_s: float = 600,
     lookback_s: float = 7 * 86400,
+    limit: int = 100,
 ) -> list[Meeting]:
     """Failed meetings with a recipient whose failure notice has no outcome yet.
 
     ``silent_codes``: the codes that never notify (``error_codes.SILENT_CODES``).
     Only failures older than ``settle_s`` (the failing run had that long to send
-    the notice itself) and younger than ``lookback_s`` (older ones are left to a
-    person) are looked at. A notice ``pending`` (SES said not now) or ``sending``
+    the notice itself) and younger than ``lookback_s`` (older ones are no longer
+    chased) are looked at. A notice ``pending`` (SES said not now) or ``sending``
     (perhaps abandoned) is looked at again; any other status is its end (sent
     and what followed, suppressed, failed).
     """
