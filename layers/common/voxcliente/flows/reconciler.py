@@ -72,7 +72,13 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
         )
         transcribed = repo.find_meetings_waiting(tx, "transcribed", TRANSCRIBED_GRACE_S, limit)
         generating = repo.find_meetings_waiting(tx, "generating", cfg.acta_claim_timeout_s, limit)
-        unnotified = repo.find_failed_without_notice(tx, error_codes.SILENT_CODES, limit=limit)
+        unnotified = repo.find_failed_without_notice(
+            tx,
+            error_codes.SILENT_CODES,
+            settle_s=cfg.notice_settle_s,
+            lookback_s=cfg.notice_lookback_s,
+            limit=limit,
+        )
         received = repo.find_received_unsubmitted(
             tx,
             unclaimed_after_s=RECEIVED_GRACE_S,
