@@ -26,7 +26,7 @@ from voxcliente.adapters.ses import (
 )
 from voxcliente.domain.errors import ProviderError, TransientError
 from voxcliente.domain.models import Utterance
-from voxcliente.render.rendering import (
+from voxcliente.render import (
     DOCX_MIME,
     MeetingFacts,
     RenderedEmail,
