@@ -73,10 +73,10 @@ typecheck: $(VENV)/.installed ## mypy (strict) on the layer, the local tools, th
 	@# Every function is an app.py: checked one at a time (same module name).
 	@for f in functions/*/app.py; do $(VENV)/bin/mypy --no-error-summary "$$f" || exit 1; done
 
-validate: $(SAM_VENV)/.installed ## sam validate --lint and cfn-lint on template.yaml
+validate: $(SAM_VENV)/.installed ## sam validate --lint and cfn-lint on template.yaml and its nested templates
 	@echo "==> sam validate --lint"
 	@$(SAM_ENV) $(SAM) validate --lint --region us-east-1
-	@$(SAM_VENV)/bin/cfn-lint template.yaml
+	@$(SAM_VENV)/bin/cfn-lint template.yaml templates/*.yaml
 
 build: $(VENV)/.installed $(SAM_VENV)/.installed ## sam build for this machine's architecture (no container)
 	@echo "==> sam build (Architecture=$(LOCAL_ARCH))"
