@@ -157,3 +157,19 @@ def test_the_emulator_costs_nothing_even_in_a_replaced_table() -> None:
 def test_notice_intervals_have_defaults() -> None:
     settings = load_settings({"NOTICE_SETTLE_S": "60"})
     assert (settings.notice_settle_s, settings.notice_lookback_s) == (60, 7 * 86400)
+
+
+def test_a_dated_openai_snapshot_is_priced_as_its_model() -> None:
+    """OpenAI answers with the snapshot that served the request; its price is the
+    model's, not the default (nor zero)."""
+    from voxcliente.domain.prices import openai_token_prices
+
+    prices = load_settings({}).price_table
+    mini = prices.openai_per_million_tokens["gpt-4.1-mini"]
+    assert openai_token_prices(prices, "gpt-4.1-mini-2025-04-14") == mini
+    assert openai_token_prices(prices, "gpt-4.1-mini") == mini
+    assert (
+        openai_token_prices(prices, "gpt-4.1-2025-04-14")
+        == prices.openai_per_million_tokens["gpt-4.1"]
+    )
+    assert openai_token_prices(prices, "o9-unknown") is None  # no "default" for OpenAI

@@ -11,6 +11,7 @@ replaced one included, and an emulated acta never shows a real-looking cost.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -50,6 +51,20 @@ class Prices(BaseModel):
         if value.get(EMULATED_MODEL, free) != free:
             raise ValueError(f"the model {EMULATED_MODEL!r} (the local emulator) costs nothing")
         return {**value, EMULATED_MODEL: free}
+
+
+# OpenAI answers with the dated snapshot that served the request
+# ("gpt-4.1-mini-2025-04-14" for "gpt-4.1-mini"): the API reference's chat
+# completion object says `model` is "the model used for the chat completion".
+_SNAPSHOT_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+
+
+def openai_token_prices(prices: Prices, model: str) -> TokenPrices | None:
+    """The prices of ``model``: its own entry, else its family's (the name without
+    the snapshot date), else ``default``; None when the table has none of them."""
+    table = prices.openai_per_million_tokens
+    family = _SNAPSHOT_SUFFIX.sub("", model)
+    return table.get(model) or table.get(family) or table.get("default")
 
 
 def default_prices() -> Prices:

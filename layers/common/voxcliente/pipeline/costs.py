@@ -7,6 +7,7 @@ from uuid import UUID
 
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import Connection
+from voxcliente.domain.prices import openai_token_prices
 from voxcliente.observability import logger
 from voxcliente.settings import Settings
 
@@ -50,8 +51,7 @@ def record_generation(
     input_tokens: int,
     output_tokens: int,
 ) -> None:
-    table = settings.price_table.openai_per_million_tokens
-    prices = table.get(model) or table.get("default")
+    prices = openai_token_prices(settings.price_table, model)
     if prices is None:
         logger.warning("no OpenAI price for model; recorded at zero", extra={"model": model})
         prices = {"input": Decimal(0), "output": Decimal(0)}
