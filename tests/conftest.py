@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Lambda's environment, as the template's Globals set it, before the layer is imported.
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "voxcliente")
@@ -30,6 +30,9 @@ from voxcliente.adapters.migrations import apply_migrations
 from voxcliente.settings import reset_settings
 from voxlocal import postgres
 from voxlocal import stack as local_stack
+
+if TYPE_CHECKING:
+    from harness import Chain
 
 ROOT = Path(__file__).resolve().parents[1]
 SQL_DIR = ROOT / "sql"
@@ -262,3 +265,20 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
 
     yield apply
     reset_settings()
+
+
+@pytest.fixture
+def chain(
+    db_url: str,
+    aws: AwsEnv,
+    assemblyai: Any,
+    openai_api: Any,
+    conn: psycopg.Connection[Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> Chain:
+    """The whole chain on a clean database and fresh doubles (tests/harness.py), with
+    retry pauses skipped."""
+    import harness
+
+    harness.no_backoff(monkeypatch)
+    return harness.Chain(aws, assemblyai, openai_api, conn)

@@ -13,27 +13,21 @@ asserts the end state: one terminal status, one email, one paid generation.
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 from psycopg import sql
 
-from voxlocal import events
-from voxlocal.functions import load_function
+from harness import AUDIO, RECIPIENT, Chain, meetings
 
 pytestmark = pytest.mark.integration
 
-AUDIO = (Path(__file__).resolve().parents[1] / "fixtures" / "tiny.mp3").read_bytes()
 TRANSCRIPT = {"text": "Hola. Acordamos enviar la propuesta el lunes.", "audio_duration": 2}
-RECIPIENT = "ana.mendez@example.com"
 CAP = 2  # connections the capped role may hold
 
 
@@ -108,84 +102,11 @@ def capped(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[CappedRole]
 
 
 @pytest.fixture
-def pipeline(
-    capped: CappedRole,
-    aws: Any,
-    assemblyai: Any,
-    openai_api: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Pipeline:
-    from voxcliente.acta import generation
-
-    monkeypatch.setattr(generation, "_sleep", lambda _seconds: None)  # no retry pauses
-    return Pipeline(aws, assemblyai, openai_api)
-
-
-class Pipeline:
-    """The functions called through their handlers, as AWS would call them."""
-
-    def __init__(self, aws: Any, assemblyai: Any, openai_api: Any) -> None:
-        self.aws = aws
-        self.assemblyai = assemblyai
-        self.openai = openai_api
-        assemblyai.register_audio(AUDIO, TRANSCRIPT)
-
-    def put(self, name: str) -> dict[str, Any]:
-        key = f"inbox/{RECIPIENT}/{name}"
-        self.aws.s3.put_object(
-            Bucket=self.aws.bucket, Key=key, Body=AUDIO, ContentType="audio/mpeg"
-        )
-        return events.s3_put(self.aws.bucket, key, size=len(AUDIO))
-
-    def submit(self, event: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = load_function("submit").lambda_handler(
-            event, events.LambdaContext("Submit")
-        )
-        return out
-
-    def webhook(self, transcript_id: str) -> tuple[int, dict[str, Any]]:
-        url, headers, payload = self.assemblyai.webhook_request(transcript_id)
-        event = events.http_api(
-            "POST",
-            "/webhooks/assemblyai?" + urlsplit(url).query,
-            headers=headers,
-            body=json.dumps(payload),
-        )
-        out = load_function("webhook").lambda_handler(event, events.LambdaContext("Webhook"))
-        return int(out["statusCode"]), json.loads(out["body"])
-
-    def receive(self) -> list[dict[str, Any]]:
-        got = self.aws.sqs.receive_message(
-            QueueUrl=self.aws.queue_url,
-            MaxNumberOfMessages=10,
-            AttributeNames=["ApproximateReceiveCount"],
-        )
-        return list(got.get("Messages", []))
-
-    def work(self, batch: list[dict[str, Any]]) -> set[str]:
-        """One Acta invocation; returns the ids of the messages that go back to the queue."""
-        from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-
-        try:
-            out = load_function("acta").lambda_handler(
-                events.sqs(batch), events.LambdaContext("Acta")
-            )
-            failed = {f["itemIdentifier"] for f in out.get("batchItemFailures", [])}
-        except BatchProcessingError:
-            failed = {m["MessageId"] for m in batch}
-        for message in batch:
-            if message["MessageId"] in failed:
-                # The visibility timeout elapsing, without waiting for it.
-                self.aws.sqs.change_message_visibility(
-                    QueueUrl=self.aws.queue_url,
-                    ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=0,
-                )
-            else:
-                self.aws.sqs.delete_message(
-                    QueueUrl=self.aws.queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
-        return failed
+def pipeline(capped: CappedRole, chain: Chain) -> Chain:
+    """The chain with the functions connecting as the capped role, and AssemblyAI
+    knowing the short recording every meeting here is made of."""
+    chain.assemblyai.register_audio(AUDIO, TRANSCRIPT)
+    return chain
 
 
 def _emails_to(recipient: str) -> int:
@@ -194,12 +115,6 @@ def _emails_to(recipient: str) -> int:
 
     sent = ses_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sent_messages
     return sum(1 for m in sent if recipient.lower() in str(m.destinations).lower())
-
-
-def _meetings(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
-    return conn.execute(
-        "SELECT id, status, error_code, assemblyai_transcript_id FROM meetings ORDER BY created_at"
-    ).fetchall()
 
 
 def test_defect_12_a_full_server_is_a_transient_error_and_the_next_call_reconnects(
@@ -249,7 +164,7 @@ def test_defect_12_a_connect_timeout_is_a_transient_error(
 
 
 def test_defect_12_submit_raises_while_full_and_lambdas_retry_submits_once(
-    pipeline: Pipeline, capped: CappedRole, conn: psycopg.Connection[Any]
+    pipeline: Chain, capped: CappedRole, conn: psycopg.Connection[Any]
 ) -> None:
     from voxcliente.domain.errors import TransientError
 
@@ -258,22 +173,22 @@ def test_defect_12_submit_raises_while_full_and_lambdas_retry_submits_once(
     # (Lambda retries an S3 event that failed) and nothing is recorded as failed
     with capped.full(), pytest.raises(TransientError):
         pipeline.submit(event)
-    assert [m["status"] for m in _meetings(conn)] in ([], ["received"])
+    assert [m["status"] for m in meetings(conn)] in ([], ["received"])
     assert pipeline.assemblyai.submissions == []
     # When Lambda's retry runs with the server free again
     out = pipeline.submit(event)
     # Then the meeting is submitted, once
     assert [r["result"] for r in out["results"]] == ["submitted"]
-    assert [m["status"] for m in _meetings(conn)] == ["submitted"]
+    assert [m["status"] for m in meetings(conn)] == ["submitted"]
     assert len(pipeline.assemblyai.submissions) == 1
 
 
 def test_defect_12_webhook_answers_503_while_full_and_the_retry_queues_the_acta(
-    pipeline: Pipeline, capped: CappedRole, conn: psycopg.Connection[Any]
+    pipeline: Chain, capped: CappedRole, conn: psycopg.Connection[Any]
 ) -> None:
     # Given a submitted meeting whose transcript is ready
     pipeline.submit(pipeline.put("reunion.mp3"))
-    [row] = _meetings(conn)
+    [row] = meetings(conn)
     transcript_id = str(row["assemblyai_transcript_id"])
     pipeline.assemblyai.wait(transcript_id)
     # When AssemblyAI calls while the server is full
@@ -282,7 +197,7 @@ def test_defect_12_webhook_answers_503_while_full_and_the_retry_queues_the_acta(
     # Then the answer is one AssemblyAI retries (5xx, not 4xx) and nothing moved
     assert status == 503, body
     assert body["code"] == "transient_error"
-    assert [m["status"] for m in _meetings(conn)] == ["submitted"]
+    assert [m["status"] for m in meetings(conn)] == ["submitted"]
     assert pipeline.receive() == []
     # When AssemblyAI's retry comes with the server free
     status, body = pipeline.webhook(transcript_id)
@@ -290,49 +205,49 @@ def test_defect_12_webhook_answers_503_while_full_and_the_retry_queues_the_acta(
     assert (status, body["outcome"]) == (200, "queued")
     batch = pipeline.receive()
     assert len(batch) == 1
-    assert pipeline.work(batch) == set()
-    assert [m["status"] for m in _meetings(conn)] == ["emailed"]
+    assert pipeline.work(batch, release_failed=True) == []
+    assert [m["status"] for m in meetings(conn)] == ["emailed"]
     assert _emails_to(RECIPIENT) == 1
     assert len(pipeline.openai.requests) == 1
 
 
 def test_defect_12_worker_returns_the_message_while_full_and_the_redelivery_emails_once(
-    pipeline: Pipeline, capped: CappedRole, conn: psycopg.Connection[Any]
+    pipeline: Chain, capped: CappedRole, conn: psycopg.Connection[Any]
 ) -> None:
     # Given a meeting whose acta is queued
     pipeline.submit(pipeline.put("reunion.mp3"))
-    [row] = _meetings(conn)
+    [row] = meetings(conn)
     transcript_id = str(row["assemblyai_transcript_id"])
     pipeline.assemblyai.wait(transcript_id)
     assert pipeline.webhook(transcript_id)[0] == 200
     batch = pipeline.receive()
     # When the worker gets it while the server is full
     with capped.full():
-        failed = pipeline.work(batch)
+        failed = pipeline.work(batch, release_failed=True)
     # Then the message goes back to the queue, nothing was paid, the meeting waits
-    assert failed == {batch[0]["MessageId"]}
+    assert failed == [batch[0]["MessageId"]]
     assert pipeline.openai.requests == []
-    assert [m["status"] for m in _meetings(conn)] == ["transcribed"]
+    assert [m["status"] for m in meetings(conn)] == ["transcribed"]
     # When SQS delivers it again with the server free
     redelivered = pipeline.receive()
     assert [m["MessageId"] for m in redelivered] == [batch[0]["MessageId"]]
-    assert pipeline.work(redelivered) == set()
+    assert pipeline.work(redelivered, release_failed=True) == []
     # Then one email, one paid generation, and nothing left on the queue
-    assert [m["status"] for m in _meetings(conn)] == ["emailed"]
+    assert [m["status"] for m in meetings(conn)] == ["emailed"]
     assert _emails_to(RECIPIENT) == 1
     assert len(pipeline.openai.requests) == 1
     assert pipeline.receive() == []
 
 
 def test_defect_12_a_burst_over_the_cap_loses_no_meeting(
-    pipeline: Pipeline, capped: CappedRole, conn: psycopg.Connection[Any]
+    pipeline: Chain, capped: CappedRole, conn: psycopg.Connection[Any]
 ) -> None:
     """Six environments at once against a cap of two: those refused are retried as
     their source retries them, and every meeting ends emailed once."""
     from voxcliente.adapters import db
     from voxcliente.domain.errors import TransientError
 
-    meetings = 6
+    recordings = 6
 
     def in_environments(calls: list[Any], *, retry: bool) -> None:
         """Each call in its own thread (an execution environment with its own
@@ -369,10 +284,10 @@ def test_defect_12_a_burst_over_the_cap_loses_no_meeting(
         assert not errors, errors[0]
 
     # Given six recordings dropped at once
-    dropped = [pipeline.put(f"reunion-{i}.mp3") for i in range(meetings)]
+    dropped = [pipeline.put(f"reunion-{i}.mp3") for i in range(recordings)]
     # When S3 -> Submit, then AssemblyAI -> Webhook, then SQS -> Acta run concurrently
     in_environments([lambda e=e: pipeline.submit(e) for e in dropped], retry=True)
-    ids = [str(m["assemblyai_transcript_id"]) for m in _meetings(conn)]
+    ids = [str(m["assemblyai_transcript_id"]) for m in meetings(conn)]
     for transcript_id in ids:
         pipeline.assemblyai.wait(transcript_id)
     in_environments([lambda t=t: pipeline.webhook(t)[0] == 200 for t in ids], retry=True)
@@ -381,11 +296,13 @@ def test_defect_12_a_burst_over_the_cap_loses_no_meeting(
         batch = pipeline.receive()
         if not batch:
             break
-        in_environments([lambda m=m: pipeline.work([m]) for m in batch], retry=False)
+        in_environments(
+            [lambda m=m: pipeline.work([m], release_failed=True) for m in batch], retry=False
+        )
     # Then every meeting is emailed once, with one paid generation each
-    assert [m["status"] for m in _meetings(conn)] == ["emailed"] * meetings
-    assert _emails_to(RECIPIENT) == meetings
-    assert len(pipeline.openai.requests) == meetings
+    assert [m["status"] for m in meetings(conn)] == ["emailed"] * recordings
+    assert _emails_to(RECIPIENT) == recordings
+    assert len(pipeline.openai.requests) == recordings
     assert pipeline.receive() == []
     # And no connection of the role is left behind
     assert capped.connections() == 0

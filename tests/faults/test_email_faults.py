@@ -11,20 +11,21 @@ import psycopg
 import pytest
 
 from conftest import run_concurrently
-from faults.conftest import Pipeline, kill_connection_at
+from faults.conftest import kill_connection_at
+from harness import Chain
 
 pytestmark = pytest.mark.integration
 
 TERMINAL = {"sent", "delivered", "bounced", "complained", "rejected", "suppressed", "failed"}
 
 
-def _failed_meeting(pipeline: Pipeline) -> Any:
+def _failed_meeting(chain: Chain) -> Any:
     """A meeting that failed (OpenAI refused) with its notice queued, nothing sent yet."""
     from voxcliente.pipeline import lifecycle
     from voxcliente.settings import get_settings
 
-    meeting = pipeline.transcribed()
-    pipeline.receive()  # the acta message is not needed
+    meeting = chain.transcribed()
+    chain.receive()  # the acta message is not needed
     failed = lifecycle.fail(
         meeting["id"],
         "openai_refusal",
@@ -55,81 +56,81 @@ def _send_event(meeting_id: Any, kind: str, message_id: str) -> dict[str, Any]:
 
 # --- defect 1: concurrent failure messages ------------------------------------------------
 def test_defect_01_twenty_concurrent_failure_messages_send_exactly_one_notice(
-    pipeline: Pipeline,
+    chain: Chain,
 ) -> None:
     from voxcliente.adapters.sqs import WorkMessage
     from voxcliente.flows import acta
 
-    failed = _failed_meeting(pipeline)
+    failed = _failed_meeting(chain)
     message = WorkMessage(meeting_id=failed.id, kind="failure")
 
     outcomes = run_concurrently(lambda: acta.process(message).outcome, 20)
 
     assert outcomes.count("notified") == 1 and outcomes.count("skipped") == 19
-    assert len(pipeline.emails()) == 1
-    [row] = pipeline.deliveries().values()
+    assert len(chain.emails()) == 1
+    [row] = chain.deliveries().values()
     assert (row["kind"], row["status"], row["attempts"]) == ("failure", "sent", 1)
-    pipeline.drain()  # the queued notice finds it sent
-    assert len(pipeline.emails()) == 1
-    assert pipeline.reconcile()["notices"] == []
+    chain.drain()  # the queued notice finds it sent
+    assert len(chain.emails()) == 1
+    assert chain.reconcile()["notices"] == []
 
 
 # --- defect 6: SES MessageRejected ------------------------------------------------------------
 def test_defect_06_ses_rejecting_the_acta_and_the_notice_ends_both_deliveries(
-    pipeline: Pipeline, flaky_ses: Any
+    chain: Chain, flaky_ses: Any
 ) -> None:
-    pipeline.transcribed()
-    [message] = pipeline.receive()
+    chain.transcribed()
+    [message] = chain.receive()
     ses = flaky_ses("MessageRejected", "MessageRejected")
 
-    assert pipeline.work([message]) == []
+    assert chain.work([message]) == []
 
-    row = pipeline.meeting()
+    row = chain.meeting()
     assert (row["status"], row["error_code"]) == ("failed", "ses_rejected")
-    deliveries = pipeline.deliveries()
+    deliveries = chain.deliveries()
     assert {k: d["status"] for k, d in deliveries.items()} == {
         "acta": "failed",
         "failure": "failed",
     }
     assert deliveries["acta"]["details"]["reason"] == "ses_rejected"
-    assert ses.calls == 2 and pipeline.emails() == []
-    pipeline.drain()
+    assert ses.calls == 2 and chain.emails() == []
+    chain.drain()
     assert ses.calls == 2
     # Every later pass leaves it alone: no notice re-queued for a week.
-    out = pipeline.reconcile()
+    out = chain.reconcile()
     assert (out["notices"], out["requeued"]) == ([], [])
-    assert pipeline.queued() == []
+    assert chain.queued() == []
 
 
 # --- SES throttled or paused: retried, sent once ------------------------------------------------
 @pytest.mark.parametrize("error", ["TooManyRequestsException", "SendingPausedException"])
 def test_ses_throttled_or_paused_is_retried_and_the_notice_is_sent_once(
-    error: str, pipeline: Pipeline, flaky_ses: Any
+    error: str, chain: Chain, flaky_ses: Any
 ) -> None:
     from voxcliente.adapters.sqs import WorkMessage
     from voxcliente.domain.errors import TransientError
     from voxcliente.flows import acta
     from voxcliente.settings import get_settings
 
-    failed = _failed_meeting(pipeline)
+    failed = _failed_meeting(chain)
     ses = flaky_ses(error)
     message = WorkMessage(meeting_id=failed.id, kind="failure")
 
     with pytest.raises(TransientError):
         acta.process(message, settings=get_settings())
-    assert pipeline.deliveries()["failure"]["status"] == "pending"
+    assert chain.deliveries()["failure"]["status"] == "pending"
     # The reconciler asks again for a notice SES did not take...
-    assert pipeline.reconcile()["notices"] == [str(failed.id)]
-    pipeline.drain()
+    assert chain.reconcile()["notices"] == [str(failed.id)]
+    chain.drain()
 
-    assert ses.calls == 2 and len(pipeline.emails()) == 1
-    assert pipeline.deliveries()["failure"]["status"] == "sent"
+    assert ses.calls == 2 and len(chain.emails()) == 1
+    assert chain.deliveries()["failure"]["status"] == "sent"
     # ...and never after it was sent.
-    assert pipeline.reconcile()["notices"] == []
+    assert chain.reconcile()["notices"] == []
 
 
 def test_ses_unavailable_past_the_attempt_limit_ends_the_notice_failed(
-    pipeline: Pipeline, flaky_ses: Any, configure: Any
+    chain: Chain, flaky_ses: Any, configure: Any
 ) -> None:
     from voxcliente.adapters.sqs import WorkMessage
     from voxcliente.domain.errors import TransientError
@@ -137,7 +138,7 @@ def test_ses_unavailable_past_the_attempt_limit_ends_the_notice_failed(
     from voxcliente.settings import get_settings
 
     configure(MAX_ATTEMPTS="2")
-    failed = _failed_meeting(pipeline)
+    failed = _failed_meeting(chain)
     flaky_ses(*["ServiceUnavailable"] * 5)
     message = WorkMessage(meeting_id=failed.id, kind="failure")
 
@@ -145,59 +146,59 @@ def test_ses_unavailable_past_the_attempt_limit_ends_the_notice_failed(
         acta.process(message, settings=get_settings())
     assert acta.process(message, settings=get_settings()).outcome == "skipped"
 
-    delivery = pipeline.deliveries()["failure"]
+    delivery = chain.deliveries()["failure"]
     assert (delivery["status"], delivery["details"]["reason"]) == ("failed", "ses_unavailable")
-    assert pipeline.reconcile()["notices"] == []
+    assert chain.reconcile()["notices"] == []
 
 
 # --- defect 8: the database lost between SES accepting and our commit ---------------------------
 def test_defect_08_a_lost_commit_after_ses_accepted_is_recorded_by_the_send_event(
-    pipeline: Pipeline, conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+    chain: Chain, conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from voxcliente.flows import email_events
 
-    meeting = pipeline.transcribed()
-    [message] = pipeline.receive()
+    meeting = chain.transcribed()
+    [message] = chain.receive()
     # Every try to record SES's answer meets a dead connection.
     kill_connection_at(monkeypatch, conn, "mark_delivery_sent", times=3)
 
-    assert pipeline.work([message]) == [message["MessageId"]]
-    assert len(pipeline.emails()) == 1
-    delivery = pipeline.deliveries()["acta"]
+    assert chain.work([message]) == [message["MessageId"]]
+    assert len(chain.emails()) == 1
+    delivery = chain.deliveries()["acta"]
     assert (delivery["status"], delivery["ses_message_id"]) == ("sending", None)
 
     # SES's Send event, carrying our tags, records what our commit lost.
     message_id = "0100018c-send-event-000000"
     result = email_events.handle_notification(_send_event(meeting["id"], "acta", message_id))
     assert result == "sent"
-    assert pipeline.deliveries()["acta"]["ses_message_id"] == message_id
+    assert chain.deliveries()["acta"]["ses_message_id"] == message_id
 
     # The redelivery finds the email sent: the meeting ends emailed, no second email.
-    assert pipeline.redeliver(message, 2) == []
-    assert pipeline.meeting()["status"] == "emailed"
-    assert len(pipeline.emails()) == 1
-    assert pipeline.openai_requests() == 1
+    assert chain.redeliver(message, 2) == []
+    assert chain.meeting()["status"] == "emailed"
+    assert len(chain.emails()) == 1
+    assert chain.openai_requests() == 1
     # Later events find the row by its id.
     delivered = {"eventType": "Delivery", "mail": {"messageId": message_id}, "delivery": {}}
     assert email_events.handle_notification(delivered) == "delivered"
 
 
 def test_defect_08_an_abandoned_send_without_a_send_event_is_never_repeated(
-    pipeline: Pipeline, conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+    chain: Chain, conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pipeline.transcribed()
-    [message] = pipeline.receive()
+    chain.transcribed()
+    [message] = chain.receive()
     kill_connection_at(monkeypatch, conn, "mark_delivery_sent", times=3)
-    assert pipeline.work([message]) == [message["MessageId"]]
-    assert len(pipeline.emails()) == 1
+    assert chain.work([message]) == [message["MessageId"]]
+    assert len(chain.emails()) == 1
 
     # No Send event came; the claim timeout passed.
     conn.execute("UPDATE email_deliveries SET claimed_at = now() - interval '1 hour'")
-    assert pipeline.redeliver(message, 2) == []
+    assert chain.redeliver(message, 2) == []
 
-    row = pipeline.meeting()
+    row = chain.meeting()
     assert (row["status"], row["error_code"]) == ("failed", "email_outcome_unknown")
-    deliveries = pipeline.deliveries()
+    deliveries = chain.deliveries()
     assert (deliveries["acta"]["status"], deliveries["acta"]["details"]["reason"]) == (
         "failed",
         "outcome_unknown",
@@ -205,23 +206,23 @@ def test_defect_08_an_abandoned_send_without_a_send_event_is_never_repeated(
     # One acta (the one SES took) and one notice saying it may not have arrived.
     subjects = sorted(
         str(email.header.make_header(email.header.decode_header(parsed["Subject"])))
-        for parsed in (email.message_from_bytes(e.raw_data.encode()) for e in pipeline.emails())
+        for parsed in (email.message_from_bytes(e.raw_data.encode()) for e in chain.emails())
     )
     notices = [s for s in subjects if s.startswith("Puede que no haya recibido el acta")]
     assert len(subjects) == 2 and len(notices) == 1
     assert set(d["status"] for d in deliveries.values()) <= TERMINAL
-    pipeline.drain()
-    assert len(pipeline.emails()) == 2
-    out = pipeline.reconcile()
+    chain.drain()
+    assert len(chain.emails()) == 2
+    out = chain.reconcile()
     assert (out["notices"], out["requeued"], out["failed"]) == ([], [], [])
 
 
-def test_a_fresh_sending_claim_is_left_to_its_holder(pipeline: Pipeline) -> None:
+def test_a_fresh_sending_claim_is_left_to_its_holder(chain: Chain) -> None:
     from voxcliente.adapters.sqs import WorkMessage
     from voxcliente.flows import acta
 
-    failed = _failed_meeting(pipeline)
-    pipeline.conn.execute(
+    failed = _failed_meeting(chain)
+    chain.conn.execute(
         "INSERT INTO email_deliveries (meeting_id, recipient, kind, status, claimed_at, attempts) "
         "VALUES (%s, 'ana.mendez@example.com', 'failure', 'sending', now(), 1)",
         (failed.id,),
@@ -229,20 +230,20 @@ def test_a_fresh_sending_claim_is_left_to_its_holder(pipeline: Pipeline) -> None
 
     outcome = acta.process(WorkMessage(meeting_id=failed.id, kind="failure")).outcome
 
-    assert outcome == "skipped" and pipeline.emails() == []
-    assert pipeline.deliveries()["failure"]["status"] == "sending"
+    assert outcome == "skipped" and chain.emails() == []
+    assert chain.deliveries()["failure"]["status"] == "sending"
 
 
 # --- SES events out of order --------------------------------------------------------------------
 @pytest.mark.parametrize("worse", ["Bounce", "Complaint"])
 def test_a_delivery_event_after_a_bounce_or_complaint_keeps_the_bad_news(
-    worse: str, pipeline: Pipeline
+    worse: str, chain: Chain
 ) -> None:
     from voxcliente.flows import email_events
 
-    pipeline.transcribed()
-    pipeline.drain()
-    delivery = pipeline.deliveries()["acta"]
+    chain.transcribed()
+    chain.drain()
+    delivery = chain.deliveries()["acta"]
     mail = {"messageId": delivery["ses_message_id"]}
     bad: dict[str, Any] = {"eventType": worse, "mail": mail}
     if worse == "Bounce":
@@ -253,6 +254,6 @@ def test_a_delivery_event_after_a_bounce_or_complaint_keeps_the_bad_news(
     email_events.handle_notification(bad)
     email_events.handle_notification({"eventType": "Delivery", "mail": mail, "delivery": {}})
 
-    row = pipeline.deliveries()["acta"]
+    row = chain.deliveries()["acta"]
     assert row["status"] == {"Bounce": "bounced", "Complaint": "complained"}[worse]
     assert row["delivered_at"] is not None

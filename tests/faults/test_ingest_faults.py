@@ -12,21 +12,19 @@ import io
 import json
 import logging
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
+import harness
 from conftest import AwsEnv, run_concurrently
+from harness import AUDIO, meetings, put, results, s3_event, submit, webhook
 from voxlocal import events
-from voxlocal.functions import load_function
 
 pytestmark = pytest.mark.integration
 
-AUDIO = (Path(__file__).resolve().parents[1] / "fixtures" / "tiny.mp3").read_bytes()
 ADDRESS = "ana.mendez@example.com"
 TRANSCRIPT_TEXT = "Acordamos el presupuesto confidencial de la fase dos."
 
@@ -46,41 +44,16 @@ def logs() -> Iterator[Callable[[], str]]:
     logger.removeHandler(handler)  # type: ignore[attr-defined]
 
 
-def put(aws: AwsEnv, key: str, body: bytes = AUDIO, **metadata: str) -> None:
-    aws.s3.put_object(
-        Bucket=aws.bucket, Key=key, Body=body, ContentType="audio/mpeg", Metadata=metadata
-    )
-
-
-def submit(*keys: str, bucket: str, size: int = len(AUDIO)) -> dict[str, Any]:
-    event = events.s3_put(bucket, *keys, size=size)
-    result: dict[str, Any] = load_function("submit").lambda_handler(
-        event, events.LambdaContext("Submit")
-    )
-    return result
-
-
-def results(out: dict[str, Any]) -> list[str]:
-    return [r["result"] for r in out["results"]]
-
-
 def upload_api(body: Any) -> tuple[int, dict[str, Any]]:
-    event = events.http_api(
-        "POST",
-        "/uploads",
-        headers={"content-type": "application/json", "origin": "http://localhost:5173"},
-        body=body if isinstance(body, str) else json.dumps(body),
+    """The browser's POST /uploads with ``body`` (JSON unless already a string)."""
+    return harness.upload_api(
+        events.http_api(
+            "POST",
+            "/uploads",
+            headers={"content-type": "application/json", "origin": "http://localhost:5173"},
+            body=body if isinstance(body, str) else json.dumps(body),
+        )
     )
-    out = load_function("upload_api").lambda_handler(event, events.LambdaContext("UploadApi"))
-    return int(out["statusCode"]), json.loads(out["body"])
-
-
-def webhook(url: str, headers: dict[str, str], body: str) -> tuple[int, dict[str, Any]]:
-    parts = urlsplit(url)
-    path = parts.path + (f"?{parts.query}" if parts.query else "")
-    event = events.http_api("POST", path, headers=headers, body=body)
-    out = load_function("webhook").lambda_handler(event, events.LambdaContext("Webhook"))
-    return int(out["statusCode"]), json.loads(out["body"])
 
 
 def _submitted_awaiting_its_webhook(
@@ -92,15 +65,11 @@ def _submitted_awaiting_its_webhook(
         assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
     key = f"inbox/{ADDRESS}/reunion.mp3"
     put(aws, key)
-    assert results(submit(key, bucket=aws.bucket)) == ["submitted"]
+    assert results(submit(s3_event(aws.bucket, key))) == ["submitted"]
     [transcript_id] = assemblyai.transcript_ids()
     assemblyai.wait(transcript_id)
     url, headers, payload = assemblyai.webhook_request(transcript_id)
     return url, headers, payload
-
-
-def meetings(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
-    return conn.execute("SELECT * FROM meetings ORDER BY created_at").fetchall()
 
 
 GOOD_UPLOAD = {
@@ -132,14 +101,14 @@ def test_defect_02_an_inbox_address_ses_cannot_deliver_to_fails_before_spending(
 ) -> None:
     key = "inbox/josé@example.com/reunion.mp3"
     put(aws, key)
-    assert results(submit(key, bucket=aws.bucket)) == ["failed"]
+    assert results(submit(s3_event(aws.bucket, key))) == ["failed"]
     [meeting] = meetings(conn)
     assert (meeting["status"], meeting["error_code"]) == ("failed", "email_invalid")
     assert meeting["recipient_email"] is None  # nobody SES can reach: no notice
     assert assemblyai.submissions == []
     assert aws.queue_messages() == []
     # a repeat of the event changes nothing
-    assert results(submit(key, bucket=aws.bucket)) == ["duplicate"]
+    assert results(submit(s3_event(aws.bucket, key))) == ["duplicate"]
     assert len(meetings(conn)) == 1
 
 
@@ -148,7 +117,7 @@ def test_defect_02_an_unusable_metadata_address_keeps_the_usable_folder_address(
 ) -> None:
     key = f"inbox/{ADDRESS}/reunion.mp3"
     put(aws, key, email="jose@exa mple.com")
-    assert results(submit(key, bucket=aws.bucket)) == ["failed"]
+    assert results(submit(s3_event(aws.bucket, key))) == ["failed"]
     [meeting] = meetings(conn)
     assert (meeting["status"], meeting["error_code"]) == ("failed", "email_invalid")
     # the one who dropped the file is who can be told why
@@ -189,9 +158,9 @@ def test_defect_03_a_database_lost_after_acceptance_ends_transcribed_once(
     with monkeypatch.context() as patch:  # only the fault is undone, not the fixtures
         _lose_database_on_submitted(patch)
         with pytest.raises(TransientError):
-            submit(key, bucket=aws.bucket)
+            submit(s3_event(aws.bucket, key))
     # When Lambda retries the event: the claim is held, nothing is submitted again
-    assert results(submit(key, bucket=aws.bucket)) == ["duplicate"]
+    assert results(submit(s3_event(aws.bucket, key))) == ["duplicate"]
     assert len(assemblyai.submissions) == 1
     [meeting] = meetings(conn)
     assert meeting["status"] == "received" and meeting["submit_claimed_at"] is not None
@@ -232,9 +201,9 @@ def test_defect_03_without_the_webhook_the_meeting_waits_received_with_its_claim
     with monkeypatch.context() as patch:  # only the fault is undone, not the fixtures
         _lose_database_on_submitted(patch)
         with pytest.raises(TransientError):
-            submit(key, bucket=aws.bucket)
+            submit(s3_event(aws.bucket, key))
     for _ in range(2):  # Lambda's two retries
-        assert results(submit(key, bucket=aws.bucket)) == ["duplicate"]
+        assert results(submit(s3_event(aws.bucket, key))) == ["duplicate"]
     [meeting] = meetings(conn)
     assert meeting["status"] == "received"
     assert meeting["submit_claimed_at"] is not None
@@ -268,7 +237,7 @@ def test_defect_03_a_meeting_whose_retries_ran_out_is_resubmitted_by_the_reconci
     for _ in range(3):
         assemblyai.script_submit("server_error")
         with pytest.raises(TransientError):
-            submit(key, bucket=aws.bucket)
+            submit(s3_event(aws.bucket, key))
     [meeting] = meetings(conn)
     assert (meeting["status"], meeting["submit_claimed_at"]) == ("received", None)
     # When the reconciler runs early, it leaves it alone; later, it submits it once
@@ -295,7 +264,7 @@ def test_defect_03_a_meeting_that_never_submits_ends_failed_with_a_notice(
     for _ in range(2):
         assemblyai.script_submit("server_error")
         with pytest.raises(Exception, match="AssemblyAI"):
-            submit(key, bucket=aws.bucket)
+            submit(s3_event(aws.bucket, key))
     conn.execute("UPDATE meetings SET created_at = now() - interval '20 minutes'")
     assert [m["submit_attempts"] for m in meetings(conn)] == [2]
     report = reconciler.run()
@@ -334,7 +303,7 @@ def test_defect_04_one_bad_record_does_not_stop_the_batch(
     # When one event carries all three
     with monkeypatch.context() as patch:  # only the fault is undone, not the fixtures
         patch.setattr(repo, "get_or_create_client", violation)
-        out = submit(*keys, bucket=aws.bucket)
+        out = submit(s3_event(aws.bucket, *keys))
     # Then each ends in its own outcome: two submitted, the bad one failed with a notice
     assert results(out) == ["submitted", "failed", "submitted"]
     assert len(assemblyai.submissions) == 2
@@ -348,7 +317,7 @@ def test_defect_04_one_bad_record_does_not_stop_the_batch(
     assert "psycopg.errors.CheckViolation" in logged
     assert ADDRESS not in logged
     # A repeat of the event: nothing submitted or queued again
-    assert results(submit(*keys, bucket=aws.bucket)) == ["duplicate"] * 3
+    assert results(submit(s3_event(aws.bucket, *keys))) == ["duplicate"] * 3
     assert len(assemblyai.submissions) == 2
     assert aws.queue_messages() == []
 
@@ -358,7 +327,7 @@ def test_defect_04_inbox_metadata_is_cleaned_and_capped_at_the_door(
 ) -> None:
     key = f"inbox/{ADDRESS}/larga.mp3"
     put(aws, key, client="Textiles Andinos " + "S" * 300)
-    assert results(submit(key, bucket=aws.bucket)) == ["submitted"]
+    assert results(submit(s3_event(aws.bucket, key))) == ["submitted"]
     row = conn.execute("SELECT c.name FROM meetings m JOIN clients c ON c.id = m.client_id")
     name = row.fetchone()["name"]  # type: ignore[index]
     assert len(name) == 200 and name.startswith("Textiles Andinos SSS")
@@ -388,10 +357,10 @@ def test_defect_04_a_transient_record_is_retried_after_the_others_are_done(
 
     monkeypatch.setattr(media, "sniff", flaky)
     with pytest.raises(TransientError):
-        submit(*keys, bucket=aws.bucket)
+        submit(s3_event(aws.bucket, *keys))
     assert len(assemblyai.submissions) == 1  # the second record was not held back
     # Lambda's retry: the first is submitted, the second is a duplicate
-    assert results(submit(*keys, bucket=aws.bucket)) == ["submitted", "duplicate"]
+    assert results(submit(s3_event(aws.bucket, *keys))) == ["submitted", "duplicate"]
     assert len(assemblyai.submissions) == 2
     assert {m["status"] for m in meetings(conn)} == {"submitted"}
 
@@ -417,7 +386,7 @@ def test_defect_05_a_deleted_object_is_skipped_not_raised(
             raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject")
 
         monkeypatch.setattr(vox_aws.client("s3"), "head_object", forbidden)
-    out = submit(key, bucket=aws.bucket)
+    out = submit(s3_event(aws.bucket, key))
     assert results(out) == ["skipped"]
     assert meetings(conn) == [] and assemblyai.submissions == []
     logged = logs()
@@ -440,7 +409,7 @@ def test_defect_05_an_object_deleted_after_its_meeting_was_recorded_fails_it(
         raise ClientError({"Error": {"Code": "NoSuchKey", "Message": "gone"}}, "GetObject")
 
     monkeypatch.setattr(vox_aws.client("s3"), "get_object", gone)
-    assert results(submit(key, bucket=aws.bucket)) == ["failed"]
+    assert results(submit(s3_event(aws.bucket, key))) == ["failed"]
     [meeting] = meetings(conn)
     assert (meeting["status"], meeting["error_code"]) == ("failed", "file_missing")
     assert assemblyai.submissions == []
@@ -497,7 +466,7 @@ def test_defect_10_text_that_looks_like_ts_or_mp3_is_not_audio(
 ) -> None:
     key = f"inbox/{ADDRESS}/notas.mp3"
     put(aws, key, body)
-    assert results(submit(key, bucket=aws.bucket, size=len(body))) == ["failed"]
+    assert results(submit(s3_event(aws.bucket, key, size=len(body)))) == ["failed"]
     [meeting] = meetings(conn)
     assert (meeting["status"], meeting["error_code"]) == ("failed", "not_audio")
     assert assemblyai.submissions == []
@@ -519,10 +488,12 @@ def test_defect_11_the_door_logs_neither_addresses_nor_transcript_text(
     put(aws, "inbox/luis@example.com/notas.mp3", b"Notas en texto\n" * 10)
     put(aws, "inbox/josé@example.com/a.mp3")
     submit(
-        key, "inbox/luis@example.com/notas.mp3", "inbox/josé@example.com/a.mp3", bucket=aws.bucket
+        s3_event(
+            aws.bucket, key, "inbox/luis@example.com/notas.mp3", "inbox/josé@example.com/a.mp3"
+        )
     )
-    submit(key, bucket=aws.bucket)  # a duplicate
-    submit("inbox/gone@example.com/x.mp3", bucket=aws.bucket)  # deleted
+    submit(s3_event(aws.bucket, key))  # a duplicate
+    submit(s3_event(aws.bucket, "inbox/gone@example.com/x.mp3"))  # deleted
     assert upload_api(GOOD_UPLOAD)[0] == 201
     assert upload_api({**GOOD_UPLOAD, "email": "maría@example.com"})[0] == 400
     [transcript_id] = assemblyai.transcript_ids()
@@ -551,7 +522,7 @@ def test_duplicates_20_concurrent_s3_events_make_one_meeting_and_one_submission(
 ) -> None:
     key = f"inbox/{ADDRESS}/reunion.mp3"
     put(aws, key)
-    outcomes = run_concurrently(lambda: results(submit(key, bucket=aws.bucket))[0], copies=20)
+    outcomes = run_concurrently(lambda: results(submit(s3_event(aws.bucket, key)))[0], copies=20)
     assert sorted(outcomes) == ["duplicate"] * 19 + ["submitted"]
     assert len(meetings(conn)) == 1
     assert len(assemblyai.submissions) == 1
@@ -564,7 +535,7 @@ def test_duplicates_20_concurrent_webhooks_queue_one_message(
     assemblyai.register_audio(AUDIO, {"text": TRANSCRIPT_TEXT, "audio_duration": 1})
     key = f"inbox/{ADDRESS}/reunion.mp3"
     put(aws, key)
-    submit(key, bucket=aws.bucket)
+    submit(s3_event(aws.bucket, key))
     [meeting] = meetings(conn)
     transcript_id = meeting["assemblyai_transcript_id"]
     assemblyai.wait(transcript_id)
@@ -627,7 +598,7 @@ def test_an_s3_event_whose_lambda_retries_ran_out_is_replayed_by_the_reconciler(
     configure(ASYNC_FAILURES_QUEUE_URL=failures_url)
     key = f"inbox/{ADDRESS}/reunion.mp3"
     put(aws, key)
-    event = events.s3_put(aws.bucket, key, size=len(AUDIO))
+    event = s3_event(aws.bucket, key)
 
     # Given the database refusing every connection during Lambda's three attempts
     def full(*_args: Any, **_kwargs: Any) -> Any:
@@ -638,7 +609,7 @@ def test_an_s3_event_whose_lambda_retries_ran_out_is_replayed_by_the_reconciler(
         patch.setattr(db, "connect", full)
         for _ in range(3):
             with pytest.raises(TransientError):
-                load_function("submit").lambda_handler(event, events.LambdaContext("Submit"))
+                submit(event)
     assert meetings(conn) == []
     # and Lambda's on-failure destination record of the event (its documented shape)
     record = {
@@ -677,9 +648,8 @@ def test_defect_09_an_s3_key_with_nul_is_skipped_and_nothing_is_stored(
 ) -> None:
     """S3 URL-encodes the key in its event: a %00 becomes NUL, which no text column
     takes; the record is skipped instead of failing the batch."""
-    event = events.s3_put(aws.bucket, f"inbox/{ADDRESS}/a\x00b.mp3", size=len(AUDIO))
-    out = load_function("submit").lambda_handler(event, events.LambdaContext("Submit"))
-    assert [r["result"] for r in out["results"]] == ["skipped"]
+    out = submit(s3_event(aws.bucket, f"inbox/{ADDRESS}/a\x00b.mp3"))
+    assert results(out) == ["skipped"]
     assert meetings(conn) == []
     assert assemblyai.submissions == []
 

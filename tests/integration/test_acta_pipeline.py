@@ -12,136 +12,18 @@ import io
 import json
 from collections.abc import Callable
 from email.message import Message
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
-from conftest import WEBHOOK_SECRET, AwsEnv, run_concurrently, sent_emails
+from conftest import WEBHOOK_SECRET, run_concurrently, sent_emails
+from harness import ENGLISH, RECIPIENT, SAMPLES, SPANISH, Chain
+from harness import latest_meeting as meeting
 from voxlocal import events
 from voxlocal.functions import load_function
 
 pytestmark = pytest.mark.integration
-
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
-SPANISH = SAMPLES / "reunion-textiles-andinos.mp3"
-ENGLISH = SAMPLES / "client-call-en.mp3"
-RECIPIENT = "ana.mendez@example.com"
-
-
-@pytest.fixture(autouse=True)
-def _no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    from voxcliente.acta import generation
-
-    monkeypatch.setattr(generation, "_sleep", lambda _seconds: None)
-
-
-@pytest.fixture
-def chain(db_url: str, aws: AwsEnv, assemblyai: Any, openai_api: Any) -> Chain:
-    return Chain(aws, assemblyai, openai_api)
-
-
-class Chain:
-    """Drives the functions the way AWS would, one step at a time."""
-
-    def __init__(self, aws: AwsEnv, assemblyai: Any, openai_api: Any) -> None:
-        self.aws = aws
-        self.assemblyai = assemblyai
-        self.openai = openai_api
-
-    def drop(
-        self,
-        audio: Path | bytes,
-        transcript: dict[str, Any] | Path | None = None,
-        *,
-        name: str = "reunión.mp3",
-        register: bool = True,
-    ) -> str:
-        """Put a file in inbox/<recipient>/, run Submit; return the transcript id."""
-        data = audio.read_bytes() if isinstance(audio, Path) else audio
-        if register:
-            self.assemblyai.register_audio(
-                data, transcript if transcript is not None else Path(f"{audio!s}.transcript.json")
-            )
-        key = f"inbox/{RECIPIENT}/{name}"
-        self.aws.s3.put_object(Bucket=self.aws.bucket, Key=key, Body=data, ContentType="audio/mpeg")
-        out = load_function("submit").lambda_handler(
-            events.s3_put(self.aws.bucket, key, size=len(data)), events.LambdaContext("Submit")
-        )
-        assert out["results"][0]["result"] == "submitted", out
-        transcript_id = self.assemblyai.submissions[-1] and self.latest_transcript_id()
-        self.assemblyai.wait(transcript_id)
-        return transcript_id
-
-    def latest_transcript_id(self) -> str:
-        import psycopg as pg
-
-        from voxcliente.settings import get_settings
-
-        with pg.connect(str(get_settings().database_url)) as c:
-            row = c.execute(
-                "SELECT assemblyai_transcript_id FROM meetings ORDER BY created_at DESC LIMIT 1"
-            ).fetchone()
-        assert row is not None
-        return str(row[0])
-
-    def webhook(
-        self, transcript_id: str, *, headers: dict[str, str] | None = None, body: str | None = None
-    ) -> tuple[int, dict[str, Any]]:
-        url, real_headers, payload = self.assemblyai.webhook_request(transcript_id)
-        event = events.http_api(
-            "POST",
-            "/webhooks/assemblyai?" + urlsplit(url).query,
-            headers=real_headers if headers is None else headers,
-            body=json.dumps(payload) if body is None else body,
-        )
-        out = load_function("webhook").lambda_handler(event, events.LambdaContext("Webhook"))
-        return int(out["statusCode"]), json.loads(out["body"])
-
-    def receive(self) -> list[dict[str, Any]]:
-        got = self.aws.sqs.receive_message(
-            QueueUrl=self.aws.queue_url,
-            MaxNumberOfMessages=10,
-            AttributeNames=["ApproximateReceiveCount"],
-        )
-        return list(got.get("Messages", []))
-
-    def work(self, messages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """Run the Acta function on a batch (by default: what is on the queue)."""
-        from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
-
-        batch = self.receive() if messages is None else messages
-        try:
-            out: dict[str, Any] = load_function("acta").lambda_handler(
-                events.sqs(batch), events.LambdaContext("Acta")
-            )
-        except BatchProcessingError:
-            # Every record failed: Powertools fails the invocation, so Lambda
-            # returns the whole batch to the queue.
-            out = {"batchItemFailures": [{"itemIdentifier": m["MessageId"]} for m in batch]}
-        failed = {f["itemIdentifier"] for f in out.get("batchItemFailures", [])}
-        for m in batch:
-            if m["MessageId"] not in failed:
-                self.aws.sqs.delete_message(
-                    QueueUrl=self.aws.queue_url, ReceiptHandle=m["ReceiptHandle"]
-                )
-        return out
-
-    def run_all(self, transcript_id: str) -> None:
-        status, _ = self.webhook(transcript_id)
-        assert status == 200
-        while msgs := self.receive():
-            self.work(msgs)
-
-
-def meeting(conn: psycopg.Connection[Any]) -> dict[str, Any]:
-    row: dict[str, Any] | None = conn.execute(
-        "SELECT * FROM meetings ORDER BY created_at DESC LIMIT 1"
-    ).fetchone()
-    assert row is not None
-    return row
 
 
 def parse(raw: str | bytes) -> Message:
@@ -450,15 +332,13 @@ def test_openai_down_returns_the_message_to_the_queue_then_gives_up_with_a_notic
     chain.webhook(transcript_id)
     [message] = chain.receive()
     chain.openai.script(*["server_error"] * 3)
-    out = chain.work([message])
-    assert out["batchItemFailures"] == [{"itemIdentifier": message["MessageId"]}]
+    assert chain.work([message]) == [message["MessageId"]]
     assert meeting(conn)["status"] == "generating"
     # The third receive is the last: the person is told instead of the DLQ swallowing it.
     last = {**message, "Attributes": {"ApproximateReceiveCount": "3"}}
     chain.openai.script(*["server_error"] * 3)
     conn.execute("UPDATE meetings SET generating_at = now() - interval '1 hour'")
-    out = chain.work([last])
-    assert out["batchItemFailures"] == []
+    assert chain.work([last]) == []
     row = meeting(conn)
     assert row["status"] == "failed" and row["error_code"] == "generation_failed"
     assert len(sent_emails()) == 1

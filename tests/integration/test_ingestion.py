@@ -5,59 +5,18 @@ from __future__ import annotations
 import json
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote_plus, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import psycopg
 import pytest
 
 from conftest import WEBHOOK_SECRET, WEBHOOK_URL, AwsEnv, run_concurrently
+from harness import AUDIO, meetings, put, s3_event, submit, upload_api
+from voxlocal import events
 from voxlocal.functions import load_function
 
 pytestmark = pytest.mark.integration
-
-AUDIO = (Path(__file__).resolve().parents[1] / "fixtures" / "tiny.mp3").read_bytes()
-
-
-def s3_event(bucket: str, *keys: str, size: int = len(AUDIO)) -> dict[str, Any]:
-    """An S3 notification as S3 sends it: keys URL-encoded with '+' for spaces."""
-    return {
-        "Records": [
-            {
-                "eventSource": "aws:s3",
-                "eventName": "ObjectCreated:Put",
-                "s3": {
-                    "bucket": {"name": bucket},
-                    "object": {"key": quote_plus(key, safe="/"), "size": size},
-                },
-            }
-            for key in keys
-        ]
-    }
-
-
-def put(aws: AwsEnv, key: str, body: bytes = AUDIO, **metadata: str) -> None:
-    aws.s3.put_object(
-        Bucket=aws.bucket, Key=key, Body=body, ContentType="audio/mpeg", Metadata=metadata
-    )
-
-
-def submit(event: dict[str, Any]) -> dict[str, Any]:
-    fn = load_function("submit")
-    result: dict[str, Any] = fn.lambda_handler(event, _Context())
-    return result
-
-
-class _Context:
-    function_name = "SubmitFunction"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:SubmitFunction"
-    aws_request_id = "test-request"
-
-
-def meeting_rows(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
-    return conn.execute("SELECT * FROM meetings ORDER BY created_at").fetchall()
 
 
 @pytest.mark.parametrize(
@@ -79,7 +38,7 @@ def test_an_inbox_drop_is_submitted_with_the_exact_request(
     # Then AssemblyAI got exactly one submission with our webhook, secret and model
     assert [r["result"] for r in result["results"]] == ["submitted"]
     [body] = assemblyai.submissions
-    [row] = meeting_rows(conn)
+    [row] = meetings(conn)
     # the webhook URL names the meeting, so a webhook that outruns our commit finds it
     assert body["webhook_url"] == f"{WEBHOOK_URL}?meeting_id={row['id']}"
     assert body["webhook_auth_header_name"] == "X-VoxCliente-Webhook-Secret"
@@ -91,7 +50,7 @@ def test_an_inbox_drop_is_submitted_with_the_exact_request(
     # and its audio_url is a working presigned GET of that very object
     with urllib.request.urlopen(body["audio_url"]) as response:
         assert response.read() == AUDIO
-    [meeting] = meeting_rows(conn)
+    [meeting] = meetings(conn)
     assert meeting["status"] == "submitted"
     assert meeting["s3_key"] == key
     assert meeting["recipient_email"] == "ana@example.com"
@@ -153,7 +112,7 @@ def test_the_same_event_twice_submits_once(
     second = submit(s3_event(aws.bucket, key))
     assert second["results"][0]["result"] == "duplicate"
     assert len(assemblyai.submissions) == 1
-    assert len(meeting_rows(conn)) == 1
+    assert len(meetings(conn)) == 1
 
 
 def test_the_same_event_twice_at_once_submits_once(
@@ -163,13 +122,10 @@ def test_the_same_event_twice_at_once_submits_once(
     key = "inbox/ana@example.com/a.mp3"
     put(aws, key)
     event = s3_event(aws.bucket, key)
-    fn = load_function("submit")
-    results = run_concurrently(
-        lambda: fn.lambda_handler(event, _Context())["results"][0]["result"], copies=2
-    )
+    results = run_concurrently(lambda: submit(event)["results"][0]["result"], copies=2)
     assert sorted(results) == ["duplicate", "submitted"]
     assert len(assemblyai.submissions) == 1
-    assert len(meeting_rows(conn)) == 1
+    assert len(meetings(conn)) == 1
 
 
 @pytest.mark.parametrize(
@@ -203,7 +159,7 @@ def test_what_cannot_become_an_acta_is_refused_before_spending(
     result = submit(s3_event(aws.bucket, key, size=len(body)))
     assert result["results"][0]["result"] == "failed"
     assert assemblyai.submissions == []
-    [meeting] = meeting_rows(conn)
+    [meeting] = meetings(conn)
     assert meeting["status"] == "failed"
     assert meeting["error_code"] == code
     assert meeting["error_message"] and len(meeting["error_message"]) > 30
@@ -224,7 +180,7 @@ def test_a_file_over_the_limit_is_refused(
     configure(MAX_UPLOAD_BYTES="1000")
     put(aws, "inbox/ana@example.com/larga.mp3")
     submit(s3_event(aws.bucket, "inbox/ana@example.com/larga.mp3"))
-    [meeting] = meeting_rows(conn)
+    [meeting] = meetings(conn)
     assert meeting["error_code"] == "too_large"
     assert assemblyai.submissions == []
 
@@ -239,12 +195,12 @@ def test_assemblyai_5xx_leaves_the_meeting_received_and_raises(
     assemblyai.script_submit("server_error")
     with pytest.raises(TransientError):
         submit(s3_event(aws.bucket, key))
-    [meeting] = meeting_rows(conn)
+    [meeting] = meetings(conn)
     assert meeting["status"] == "received"
     assert meeting["submit_claimed_at"] is None
     # Lambda's retry then submits it.
     submit(s3_event(aws.bucket, key))
-    [meeting] = meeting_rows(conn)
+    [meeting] = meetings(conn)
     assert meeting["status"] == "submitted"
 
 
@@ -256,7 +212,7 @@ def test_assemblyai_401_marks_the_meeting_failed_and_notifies(
     assemblyai.script_submit("unauthorized")
     result = submit(s3_event(aws.bucket, key))
     assert result["results"][0]["result"] == "failed"
-    [meeting] = meeting_rows(conn)
+    [meeting] = meetings(conn)
     assert meeting["status"] == "failed"
     assert meeting["error_code"] == "assemblyai_rejected"
     assert "401" in meeting["error_message"]
@@ -264,12 +220,6 @@ def test_assemblyai_401_marks_the_meeting_failed_and_notifies(
 
 
 # --- the upload API ------------------------------------------------------------------
-def api(event: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    fn = load_function("upload_api")
-    response = fn.lambda_handler(event, _Context())
-    return int(response["statusCode"]), json.loads(response["body"])
-
-
 def post_event(load_event: Any, body: Any) -> dict[str, Any]:
     event: dict[str, Any] = load_event("api-post-uploads.json")
     event["body"] = json.dumps(body) if not isinstance(body, str) else body
@@ -291,7 +241,7 @@ def test_post_uploads_returns_a_presigned_post_pinned_to_one_file(
 ) -> None:
     import base64
 
-    status, body = api(post_event(load_event, GOOD))
+    status, body = upload_api(post_event(load_event, GOOD))
     assert status == 201
     upload_id = body["upload_id"]
     fields = body["fields"]
@@ -318,7 +268,7 @@ def test_a_web_upload_goes_end_to_end(
     import uuid
 
     # Given a presigned POST from the API
-    _, created = api(post_event(load_event, GOOD))
+    _, created = upload_api(post_event(load_event, GOOD))
     # When the browser POSTs the file to S3 (multipart/form-data, fields first)
     boundary = uuid.uuid4().hex
     parts = [
@@ -345,14 +295,14 @@ def test_a_web_upload_goes_end_to_end(
     # and S3 notifies Submit
     submit(s3_event(aws.bucket, key))
     # Then the meeting belongs to the uploader, and the progress endpoint says so
-    [meeting] = meeting_rows(conn)
+    [meeting] = meetings(conn)
     assert meeting["status"] == "submitted"
     assert str(meeting["upload_id"]) == created["upload_id"]
     get = load_event("api-get-upload.json")
     get["rawPath"] = f"/uploads/{created['upload_id']}"
     get["requestContext"]["http"]["path"] = get["rawPath"]
     get["pathParameters"] = {"upload_id": created["upload_id"]}
-    status, progress = api(get)
+    status, progress = upload_api(get)
     assert status == 200
     assert progress["status"] == "submitted"
     assert set(progress["timestamps"]) == {"received", "submitted"}
@@ -379,7 +329,7 @@ def test_bad_uploads_are_refused_with_the_reason(
     aws: AwsEnv,
     load_event: Any,
 ) -> None:
-    got, body = api(post_event(load_event, {**GOOD, **change}))
+    got, body = upload_api(post_event(load_event, {**GOOD, **change}))
     assert got == status
     assert body["error"]["message"]
     if field:
@@ -387,13 +337,13 @@ def test_bad_uploads_are_refused_with_the_reason(
 
 
 def test_several_bad_fields_are_all_named(db_url: str, aws: AwsEnv, load_event: Any) -> None:
-    got, body = api(post_event(load_event, {"email": "x", "filename": "a.mp3"}))
+    got, body = upload_api(post_event(load_event, {"email": "x", "filename": "a.mp3"}))
     assert got == 400
     assert {"email", "content_type", "size_bytes"} <= set(body["error"]["fields"])
 
 
 def test_malformed_json_is_a_400(db_url: str, aws: AwsEnv, load_event: Any) -> None:
-    got, body = api(post_event(load_event, "{not json"))
+    got, body = upload_api(post_event(load_event, "{not json"))
     assert got == 400 and "body" in body["error"]["fields"]
 
 
@@ -402,7 +352,7 @@ def test_unknown_or_malformed_upload_id_is_404(db_url: str, aws: AwsEnv, load_ev
         event = load_event("api-get-upload.json")
         event["pathParameters"] = {"upload_id": upload_id}
         event["rawPath"] = event["requestContext"]["http"]["path"] = f"/uploads/{upload_id}"
-        got, _ = api(event)
+        got, _ = upload_api(event)
         assert got == 404
 
 
@@ -412,8 +362,7 @@ def test_cors_preflight_allows_the_configured_origin(
     event = load_event("api-post-uploads.json")
     event["requestContext"]["http"]["method"] = "OPTIONS"
     event["headers"]["access-control-request-method"] = "POST"
-    fn = load_function("upload_api")
-    response = fn.lambda_handler(event, _Context())
+    response = load_function("upload_api").lambda_handler(event, events.LambdaContext("UploadApi"))
     assert response["headers"]["Access-Control-Allow-Origin"] == "http://localhost:5173"
 
 
@@ -430,9 +379,9 @@ def test_the_same_name_with_new_content_is_a_new_meeting(
     second = submit(s3_event(aws.bucket, key))
     # Then it is a new meeting, submitted too; a repeat of either event is not
     assert second["results"][0]["result"] == "submitted"
-    assert len(meeting_rows(conn)) == 2
+    assert len(meetings(conn)) == 2
     assert len(assemblyai.submissions) == 2
-    assert first_etag.strip('"') in meeting_rows(conn)[0]["s3_version_id"]
+    assert first_etag.strip('"') in meetings(conn)[0]["s3_version_id"]
 
 
 def test_a_bucket_assemblyai_cannot_reach_sends_the_bytes_instead(
@@ -451,7 +400,7 @@ def test_a_bucket_assemblyai_cannot_reach_sends_the_bytes_instead(
     [body] = assemblyai.submissions
     assert not body["audio_url"].startswith(aws.endpoint)
     assert any(r.path == "/v2/upload" and r.body == AUDIO for r in assemblyai.requests)
-    [meeting] = meeting_rows(conn)
+    [meeting] = meetings(conn)
     assert assemblyai.wait(meeting["assemblyai_transcript_id"])["status"] == "completed"
 
 
@@ -468,7 +417,7 @@ def test_the_upload_form_maps_regional_languages_into_assemblyai_codes(
     conn: psycopg.Connection[Any],
 ) -> None:
     """Regression: the form accepted en_gb, es_mx, pt_br, which AssemblyAI's enum lacks."""
-    status, body = api(post_event(load_event, {**GOOD, "language": given}))
+    status, body = upload_api(post_event(load_event, {**GOOD, "language": given}))
     assert status == 201
     row = conn.execute("SELECT language FROM uploads WHERE id = %s", (body["upload_id"],))
     assert row.fetchone() == {"language": stored}
@@ -477,7 +426,7 @@ def test_the_upload_form_maps_regional_languages_into_assemblyai_codes(
 def test_the_upload_form_refuses_an_unknown_language_naming_the_field(
     db_url: str, aws: AwsEnv, load_event: Any, conn: psycopg.Connection[Any]
 ) -> None:
-    status, body = api(post_event(load_event, {**GOOD, "language": "klingon"}))
+    status, body = upload_api(post_event(load_event, {**GOOD, "language": "klingon"}))
     assert status == 400
     assert "'es'" in body["error"]["fields"]["language"]
     assert conn.execute("SELECT count(*) AS n FROM uploads").fetchone() == {"n": 0}
@@ -495,7 +444,7 @@ def test_inbox_metadata_language_is_mapped_or_refused_before_spending(
     assert [r["result"] for r in result["results"]] == ["submitted", "failed"]
     [body] = assemblyai.submissions  # the refused one cost nothing
     assert body["language_code"] == "es"
-    refused = [m for m in meeting_rows(conn) if m["status"] == "failed"]
+    refused = [m for m in meetings(conn) if m["status"] == "failed"]
     assert [m["error_code"] for m in refused] == ["language_unsupported"]
     assert "es-MX" in refused[0]["error_message"]
     assert aws.queue_messages() == [{"meeting_id": str(refused[0]["id"]), "kind": "failure"}]
@@ -530,12 +479,12 @@ def test_an_unmapped_exception_after_submission_releases_the_claim(
     with pytest.raises(TransientError) as info:
         submit(s3_event(aws.bucket, key))
     assert info.value.code == "assemblyai_unavailable"
-    [row] = meeting_rows(conn)
+    [row] = meetings(conn)
     assert (row["status"], row["submit_claimed_at"]) == ("received", None)
     # Lambda's retry submits it (the first job's webhook names the meeting, and is
     # answered "superseded" once the meeting follows the second transcript)
     submit(s3_event(aws.bucket, key))
-    [row] = meeting_rows(conn)
+    [row] = meetings(conn)
     assert row["status"] == "submitted"
     assert len(assemblyai.submissions) == 2
     first, second = assemblyai.transcript_ids()
@@ -585,7 +534,7 @@ def test_a_lost_database_after_acceptance_keeps_the_claim_for_the_webhook(
     query = dict(parse_qsl(urlsplit(url).query))
     reply = webhook.handle(headers, json.dumps(payload), query)
     assert (reply.status, reply.body["outcome"]) == (200, "queued")
-    [row] = meeting_rows(conn)
+    [row] = meetings(conn)
     assert (row["status"], row["assemblyai_transcript_id"]) == (
         "transcribed",
         payload["transcript_id"],
