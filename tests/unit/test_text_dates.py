@@ -63,7 +63,7 @@ def test_format_timestamp(ms: int, shown: str) -> None:
         ("es", "3 de marzo de 2027"),
         ("es-MX", "3 de marzo de 2027"),
         ("en", "March 3, 2027"),
-        ("fr", "2027-03-03"),  # no locale module: ISO 8601, which nobody misreads
+        ("fr", "2027-03-03"),  # no locale file: ISO 8601, which nobody misreads
         (None, "3 de marzo de 2027"),  # the product's default language
     ],
 )

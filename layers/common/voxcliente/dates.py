@@ -12,7 +12,7 @@ from voxcliente.locales import locale_or_none
 
 
 def format_date(value: date, language: str | None) -> str:
-    """``3 de marzo de 2027`` / ``March 3, 2027``, in the language's own locale module.
+    """``3 de marzo de 2027`` / ``March 3, 2027``, in the language's own locale file.
 
     Languages without one get ISO 8601 (``2027-03-03``), which no reader misreads.
     """

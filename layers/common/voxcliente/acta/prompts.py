@@ -3,7 +3,7 @@
 Instructions are in English (models follow them most reliably) and name the
 target language explicitly; every conventional phrase the acta must use
 ("Participante A", "Se acuerda ...", "fecha no precisada") is given in that
-language; those phrases live in the language's module of ``voxcliente.locales``.
+language; those phrases live in the language's file of ``voxcliente.locales``.
 Section labels are rendered by code, so the model writes content only.
 
 Transcript text, file names and client names come from outside: they sit in
@@ -43,7 +43,7 @@ class LanguageStyle:
     unknown_date: str
     no_deadline_note: str
     past_examples: str
-    code: str = ""  # ISO 639-1 code when the language has a locale module
+    code: str = ""  # ISO 639-1 code when the language has a locale file
 
     def format_date(self, value: date) -> str:
         """The long date format of the language ('3 de marzo de 2027'); ISO otherwise."""

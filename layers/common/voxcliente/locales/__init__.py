@@ -1,22 +1,27 @@
-"""One module per language: everything a person reads in that language.
+"""One file per language: everything a person reads in that language.
 
-Each module (``es.py``, ``en.py``, ...) defines ``LOCALE``, a :class:`Locale`;
-adding a language means adding one module, found here by its file name.
-Because :class:`Locale` is a typed dataclass, mypy refuses a module that
-leaves any text out.
+Each language is a TOML file here (``es.toml``, ``en.toml``, ...), named by its
+ISO 639-1 code; adding a language means adding one file. The texts are data,
+read into the typed :class:`Locale` below, which says what every file must hold:
+a file that leaves a text out, or holds one the code does not know, is refused
+by name when the package first reads it (and by the unit tests before that).
 
-Languages without a module still get an acta in their own language (the
+Languages without a file still get an acta in their own language (the
 model writes it); only the labels around it fall back to English and dates to
 ISO 8601.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import re
-from dataclasses import dataclass, fields
+import tomllib
+from dataclasses import dataclass, fields, is_dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, get_args, get_origin, get_type_hints
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,7 @@ class Locale:
     """The texts of one language."""
 
     language: str
-    """ISO 639-1 code, the module's name."""
+    """ISO 639-1 code, the file's name (not written inside the file)."""
     months: tuple[str, str, str, str, str, str, str, str, str, str, str, str]
     date_pattern: str
     """The long date, with ``{day}``, ``{month}`` and ``{year}``."""
@@ -150,8 +155,8 @@ class Locale:
     """The .docx spell-check language (``es-ES``): Word wants a region."""
 
 
-# Languages without a module are still written by the model; the English
-# instructions name them so. A language that gets a module is named there.
+# Languages without a file are still written by the model; the English
+# instructions name them so. A language that gets a file is named there.
 LANGUAGE_NAMES = {
     "pt": "Portuguese (português)",
     "fr": "French (français)",
@@ -166,7 +171,7 @@ LANGUAGE_NAMES = {
 DEFAULT_LANGUAGE = "es"
 """The product's language when a code is missing or unusable."""
 FALLBACK_LANGUAGE = "en"
-"""Labels for a language without a module of its own."""
+"""Labels for a language without a file of its own."""
 
 _LANG_RE = re.compile(r"^[A-Za-z]{2,3}$")
 
@@ -177,26 +182,70 @@ def language_code(language: str | None) -> str:
     return code if _LANG_RE.match(code) else DEFAULT_LANGUAGE
 
 
+LOCALES_DIR = Path(__file__).resolve().parent
+"""Where the language files are; ``sam build`` copies them into the layer with the code."""
+
+
+class LocaleFileError(ValueError):
+    """A language file that does not hold exactly the texts :class:`Locale` asks for."""
+
+
+def load_locale(path: Path) -> Locale:
+    """Read one language file into its :class:`Locale`, refusing a missing or unknown text."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise LocaleFileError(f"{path.name}: not valid TOML: {exc}") from exc
+    return _read(Locale, data, path.name, "", language=path.stem)
+
+
+def _read[T: DataclassInstance](
+    cls: type[T], table: object, file: str, at: str, **given: object
+) -> T:
+    # The bound is evaluated lazily (PEP 695), so the typing-only import suffices.
+    """Build the dataclass ``cls`` from a TOML table, field by field, naming what is wrong."""
+    if not isinstance(table, dict):
+        raise LocaleFileError(f"{file}: {at or 'the file'} must be a table of texts")
+    expected = {f.name for f in fields(cls)} - set(given)
+    missing = sorted(expected - set(table))
+    unknown = sorted(set(table) - expected)
+    if missing or unknown:
+        problems = [f"missing {at}{name}" for name in missing]
+        problems += [f"unknown {at}{name}" for name in unknown]
+        raise LocaleFileError(f"{file}: " + "; ".join(problems))
+    hints = get_type_hints(cls)
+    values = dict(given)
+    for name in sorted(expected):
+        value, hint = table[name], hints[name]
+        if is_dataclass(hint):
+            values[name] = _read(hint, value, file, f"{at}{name}.")  # type: ignore[arg-type]
+        elif get_origin(hint) is tuple:
+            size = len(get_args(hint))
+            if (
+                not isinstance(value, list)
+                or len(value) != size
+                or not all(isinstance(item, str) for item in value)
+            ):
+                raise LocaleFileError(f"{file}: {at}{name} must be a list of {size} texts")
+            values[name] = tuple(value)
+        elif isinstance(value, str):
+            values[name] = value
+        else:
+            raise LocaleFileError(f"{file}: {at}{name} must be a text")
+    return cls(**values)
+
+
 @lru_cache(maxsize=1)
 def all_locales() -> dict[str, Locale]:
-    """Every locale module of this package, by language code."""
-    found: dict[str, Locale] = {}
-    for info in pkgutil.iter_modules(__path__):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        locale = getattr(module, "LOCALE", None)
-        if not isinstance(locale, Locale) or locale.language != info.name:
-            raise TypeError(
-                f"{module.__name__} must define LOCALE = Locale(language={info.name!r}, ...)"
-            )
-        found[info.name] = locale
-    return found
+    """Every language file of this package, by language code."""
+    return {path.stem: load_locale(path) for path in sorted(LOCALES_DIR.glob("*.toml"))}
 
 
 def locale_or_none(language: str | None) -> Locale | None:
-    """The locale of a language, or None when it has no module."""
+    """The locale of a language, or None when it has no file."""
     return all_locales().get(language_code(language))
 
 
 def locale_for(language: str | None) -> Locale:
-    """The locale of a language; English for a language without a module."""
+    """The locale of a language; English for a language without a file."""
     return locale_or_none(language) or all_locales()[FALLBACK_LANGUAGE]

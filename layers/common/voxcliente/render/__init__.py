@@ -10,7 +10,7 @@ section order 1-10.
 - ``docx_writer``: the Word document; ``transcript``: the transcript file;
 - ``acta_email``: all of them together; ``notices``: failure emails.
 
-Labels and wording come from ``voxcliente.locales`` (one module per language).
+Labels and wording come from ``voxcliente.locales`` (one file per language).
 Import cost: ``jinja2`` and ``docx`` are imported by the functions that use
 them, so importing this package (for :class:`RenderedEmail`, say) stays cheap.
 """

@@ -1,6 +1,6 @@
 """Failure notices: tell the person, in plain words, that no acta is coming, why, and what to do.
 
-The texts live in each language's locale module (``FailureNotices``, one per
+The texts live in each language's locale file (``FailureNotices``, one per
 error code that notifies); which codes' sentence says it all comes from the
 one registry, ``voxcliente.domain.error_codes``.
 """

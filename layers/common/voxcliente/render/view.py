@@ -79,7 +79,7 @@ class ActaView:
 
 
 def labels_for(language: str | None) -> Labels:
-    """The labels of a language; languages without a locale module fall back to English."""
+    """The labels of a language; languages without a locale file fall back to English."""
     return locale_for(language).labels
 
 
