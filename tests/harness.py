@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from conftest import AwsEnv, sent_emails
+from voxcliente.domain.models import Meeting
 from voxlocal import events
 from voxlocal.functions import load_function
 
@@ -93,6 +94,52 @@ def latest_meeting(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     return row
 
 
+def submit_recording(
+    aws: AwsEnv,
+    assemblyai: Any,
+    audio: Path | bytes = SPANISH,
+    transcript: dict[str, Any] | Path | None = None,
+    *,
+    name: str = "reunión.mp3",
+    register: bool = True,
+) -> None:
+    """Put a recording in inbox/<recipient>/ and run Submit on S3's event for it.
+
+    ``transcript`` is what AssemblyAI will answer (by default the sample's recorded
+    transcript); without ``register`` it does not know the audio and fails it."""
+    data = audio.read_bytes() if isinstance(audio, Path) else audio
+    if register:
+        assemblyai.register_audio(
+            data, transcript if transcript is not None else Path(f"{audio!s}.transcript.json")
+        )
+    key = f"inbox/{RECIPIENT}/{name}"
+    put(aws, key, data)
+    out = submit(s3_event(aws.bucket, key, size=len(data)))
+    assert results(out) == ["submitted"], out
+
+
+def recorded_meeting(
+    key: str = "inbox/ana@example.com/x.mp3", email: str = "ana@example.com"
+) -> Meeting:
+    """A meeting as Submit first records it (``received``), through the repository."""
+    from voxcliente.adapters import repository as repo
+    from voxcliente.adapters.db import transaction
+
+    with transaction() as tx:
+        user = repo.get_or_create_user(tx, email)
+        meeting, created = repo.insert_meeting_once(
+            tx,
+            s3_bucket="b",
+            s3_key=key,
+            s3_version_id="",
+            original_filename="x.mp3",
+            user_id=user.id,
+            recipient_email=user.email,
+        )
+    assert created, f"{key} was already recorded"
+    return meeting
+
+
 # --- the whole chain ----------------------------------------------------------------------
 class Chain:
     """One recipient's meetings, the functions called as AWS calls them, and what they
@@ -124,17 +171,8 @@ class Chain:
         name: str = "reunión.mp3",
         register: bool = True,
     ) -> str:
-        """Put a recording in the inbox and run Submit; returns the transcript id once
-        AssemblyAI is done with it. ``transcript`` is what AssemblyAI will answer (by
-        default the sample's recorded transcript); without ``register`` it does not
-        know the audio and fails it."""
-        data = audio.read_bytes() if isinstance(audio, Path) else audio
-        if register:
-            self.assemblyai.register_audio(
-                data, transcript if transcript is not None else Path(f"{audio!s}.transcript.json")
-            )
-        out = self.submit(self.put(name, data))
-        assert results(out) == ["submitted"], out
+        """``submit_recording``; returns the transcript id once AssemblyAI is done."""
+        submit_recording(self.aws, self.assemblyai, audio, transcript, name=name, register=register)
         transcript_id = str(self.meeting()["assemblyai_transcript_id"])
         self.assemblyai.wait(transcript_id)
         return transcript_id

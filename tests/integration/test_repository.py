@@ -8,6 +8,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 
+from harness import recorded_meeting
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
 from voxcliente.domain.models import Meeting, Utterance
@@ -15,27 +16,11 @@ from voxcliente.domain.models import Meeting, Utterance
 pytestmark = pytest.mark.integration
 
 
-def _meeting(key: str = "inbox/ana@example.com/x.mp3") -> Meeting:
-    with transaction() as tx:
-        user = repo.get_or_create_user(tx, "ana@example.com")
-        meeting, created = repo.insert_meeting_once(
-            tx,
-            s3_bucket="b",
-            s3_key=key,
-            s3_version_id="",
-            original_filename="x.mp3",
-            user_id=user.id,
-            recipient_email=user.email,
-        )
-    assert created
-    return meeting
-
-
 def test_list_deliveries_gives_a_meetings_emails_oldest_first(
     db_url: str, conn: psycopg.Connection[Any]
 ) -> None:
-    meeting = _meeting()
-    other = _meeting("inbox/ana@example.com/y.mp3")
+    meeting = recorded_meeting()
+    other = recorded_meeting("inbox/ana@example.com/y.mp3")
     with transaction() as tx:
         assert repo.list_deliveries(tx, meeting.id) == []
         acta = repo.claim_delivery(
@@ -60,7 +45,7 @@ def test_list_deliveries_gives_a_meetings_emails_oldest_first(
 
 
 def _failed(conn: psycopg.Connection[Any], key: str, failed_ago: str, code: str) -> Meeting:
-    meeting = _meeting(f"inbox/ana@example.com/{key}.mp3")
+    meeting = recorded_meeting(f"inbox/ana@example.com/{key}.mp3")
     with transaction() as tx:
         assert repo.fail_meeting(tx, meeting.id, code=code, message="No se pudo.") is not None
     conn.execute(
@@ -103,7 +88,7 @@ def test_failed_without_notice_waits_the_settle_time_and_looks_back_a_bounded_ti
 
 
 def test_rows_become_models_with_their_json_validated(db_url: str) -> None:
-    meeting = _meeting()
+    meeting = recorded_meeting()
     with transaction() as tx:
         repo.save_transcript(
             tx,

@@ -8,37 +8,23 @@ from typing import Any
 import psycopg
 import pytest
 
+from harness import recorded_meeting
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
+from voxcliente.domain.models import Provider, UsageUnit
 
 pytestmark = pytest.mark.integration
 
 
-def _meeting(conn: psycopg.Connection[Any], key: str = "inbox/a@b.co/x.mp3") -> Any:
-    with transaction() as tx:
-        user = repo.get_or_create_user(tx, "Ana@Example.com")
-        meeting, created = repo.insert_meeting_once(
-            tx,
-            s3_bucket="b",
-            s3_key=key,
-            s3_version_id="",
-            original_filename="x.mp3",
-            user_id=user.id,
-            recipient_email=user.email,
-        )
-    assert created
-    return meeting
-
-
 def test_unknown_status_is_rejected(db_url: str, conn: psycopg.Connection[Any]) -> None:
-    meeting = _meeting(conn)
+    meeting = recorded_meeting()
     with pytest.raises(psycopg.errors.CheckViolation):
         conn.execute("UPDATE meetings SET status = 'archived' WHERE id = %s", (meeting.id,))
 
 
 def test_transcript_id_is_unique(db_url: str, conn: psycopg.Connection[Any]) -> None:
-    first = _meeting(conn, "inbox/a@b.co/1.mp3")
-    second = _meeting(conn, "inbox/a@b.co/2.mp3")
+    first = recorded_meeting("inbox/a@b.co/1.mp3")
+    second = recorded_meeting("inbox/a@b.co/2.mp3")
     conn.execute("UPDATE meetings SET assemblyai_transcript_id = 't-1' WHERE id = %s", (first.id,))
     with pytest.raises(psycopg.errors.UniqueViolation):
         conn.execute(
@@ -70,20 +56,20 @@ def test_client_name_is_unique_per_user_whatever_its_case(
 
 
 def test_failed_requires_an_error_code(db_url: str, conn: psycopg.Connection[Any]) -> None:
-    meeting = _meeting(conn)
+    meeting = recorded_meeting()
     with pytest.raises(psycopg.errors.CheckViolation):
         conn.execute("UPDATE meetings SET status = 'failed' WHERE id = %s", (meeting.id,))
 
 
 def test_updated_at_is_maintained_by_trigger(db_url: str, conn: psycopg.Connection[Any]) -> None:
-    meeting = _meeting(conn)
+    meeting = recorded_meeting()
     conn.execute("UPDATE meetings SET language = 'es' WHERE id = %s", (meeting.id,))
     row = conn.execute("SELECT updated_at FROM meetings WHERE id = %s", (meeting.id,)).fetchone()
     assert row is not None and row["updated_at"] > meeting.updated_at
 
 
 def test_transition_is_conditional_and_recorded(db_url: str, conn: psycopg.Connection[Any]) -> None:
-    meeting = _meeting(conn)
+    meeting = recorded_meeting()
     with transaction() as tx:
         moved = repo.transition(
             tx,
@@ -107,28 +93,23 @@ def test_transition_is_conditional_and_recorded(db_url: str, conn: psycopg.Conne
 
 
 def test_cost_views_add_up(db_url: str, conn: psycopg.Connection[Any]) -> None:
-    meeting = _meeting(conn)
+    meeting = recorded_meeting()
     with transaction() as tx:
-        repo.add_usage(
-            tx,
-            meeting_id=meeting.id,
-            user_id=meeting.user_id,
-            provider="assemblyai",
-            item="universal",
-            quantity=Decimal(3600),
-            unit="audio_second",
-            unit_price_usd=Decimal("0.0000416667"),
-        )
-        repo.add_usage(
-            tx,
-            meeting_id=meeting.id,
-            user_id=meeting.user_id,
-            provider="ses",
-            item="email",
-            quantity=Decimal(1),
-            unit="message",
-            unit_price_usd=Decimal("0.0001"),
-        )
+        usage: list[tuple[Provider, str, Decimal, UsageUnit, Decimal]] = [
+            ("assemblyai", "universal", Decimal(3600), "audio_second", Decimal("0.0000416667")),
+            ("ses", "email", Decimal(1), "message", Decimal("0.0001")),
+        ]
+        for provider, item, quantity, unit, price in usage:
+            repo.add_usage(
+                tx,
+                meeting_id=meeting.id,
+                user_id=meeting.user_id,
+                provider=provider,
+                item=item,
+                quantity=quantity,
+                unit=unit,
+                unit_price_usd=price,
+            )
         updated = repo.refresh_costs(tx, meeting.id)
         assert meeting.user_id is not None
         summary = repo.user_cost_summary(tx, meeting.user_id)

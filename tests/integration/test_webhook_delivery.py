@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,13 +23,14 @@ import psycopg
 import pytest
 
 from conftest import WEBHOOK_SECRET, WEBHOOK_URL, AwsEnv
+from harness import SPANISH as SAMPLE
+from harness import submit_recording
 from voxlocal import events
 from voxlocal.emulators.assemblyai_server import AssemblyAIEmulator, rewrite_origin
 from voxlocal.functions import load_function
 
 pytestmark = pytest.mark.integration
 
-SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "reunion-textiles-andinos.mp3"
 AUDIO = b"ID3 a short registered recording"
 TRANSCRIPT = {"text": "Buenos dias.", "language_code": "es", "audio_duration": 2.0}
 SECRET_HEADER = "X-Test-Secret"
@@ -395,14 +395,7 @@ def pipeline(
 
 def drop(aws: AwsEnv, emu: AssemblyAIEmulator, name: str = "reunion.mp3") -> None:
     """Put the sample in inbox/<recipient>/ and run the Submit function on its S3 event."""
-    data = SAMPLE.read_bytes()
-    emu.register_audio(data, SAMPLE.with_name(SAMPLE.name + ".transcript.json"))
-    key = f"inbox/ana.mendez@example.com/{name}"
-    aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=data, ContentType="audio/mpeg")
-    out = load_function("submit").lambda_handler(
-        events.s3_put(aws.bucket, key, size=len(data)), events.LambdaContext("Submit")
-    )
-    assert out["results"][0]["result"] == "submitted", out
+    submit_recording(aws, emu, SAMPLE, name=name)
 
 
 def only_meeting(conn: psycopg.Connection[Any]) -> dict[str, Any]:
