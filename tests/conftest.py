@@ -194,18 +194,28 @@ WEBHOOK_URL = "https://api.voxcliente.test/webhooks/assemblyai"
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
 
 
+def _set_environment(
+    monkeypatch: pytest.MonkeyPatch, variables: dict[str, str], **more: str
+) -> None:
+    """Set environment variables for this test and make the settings read them again."""
+    for name, value in {**variables, **more}.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+
+
 @pytest.fixture
 def assemblyai(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The AssemblyAI emulator, with the settings pointing at it."""
     from voxlocal.emulators.assemblyai_server import AssemblyAIEmulator
 
     with AssemblyAIEmulator(api_key="test-assemblyai-key") as emulator:
-        for name, value in local_stack.provider_environment(assemblyai=emulator).items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("ASSEMBLYAI_TIMEOUT_S", "5")
-        monkeypatch.setenv("WEBHOOK_URL", WEBHOOK_URL)
-        monkeypatch.setenv("WEBHOOK_SECRET", WEBHOOK_SECRET)
-        reset_settings()
+        _set_environment(
+            monkeypatch,
+            local_stack.provider_environment(assemblyai=emulator),
+            ASSEMBLYAI_TIMEOUT_S="5",
+            WEBHOOK_URL=WEBHOOK_URL,
+            WEBHOOK_SECRET=WEBHOOK_SECRET,
+        )
         yield emulator
     reset_settings()
 
@@ -216,11 +226,12 @@ def openai_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from voxlocal.emulators.openai_server import OpenAIEmulator
 
     with OpenAIEmulator(api_key="test-openai-key") as emulator:
-        for name, value in local_stack.provider_environment(openai=emulator).items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("OPENAI_TIMEOUT_S", "10")
-        monkeypatch.setenv("OPENAI_MAX_RETRIES", "2")
-        reset_settings()
+        _set_environment(
+            monkeypatch,
+            local_stack.provider_environment(openai=emulator),
+            OPENAI_TIMEOUT_S="10",
+            OPENAI_MAX_RETRIES="2",
+        )
         yield emulator
     reset_settings()
 
@@ -259,9 +270,7 @@ def configure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., None]]:
     """Set environment variables for this test and make the settings read them again."""
 
     def apply(**variables: str) -> None:
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        reset_settings()
+        _set_environment(monkeypatch, variables)
 
     yield apply
     reset_settings()

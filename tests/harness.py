@@ -10,8 +10,11 @@ higher receive count: no test waits for a queue.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +32,17 @@ SPANISH = SAMPLES / "reunion-textiles-andinos.mp3"
 ENGLISH = SAMPLES / "client-call-en.mp3"
 AUDIO = (TESTS / "fixtures" / "tiny.mp3").read_bytes()
 RECIPIENT = "ana.mendez@example.com"
+
+
+def load_script(name: str) -> ModuleType:
+    """scripts/<name>.py imported as a module (the scripts are not a package)."""
+    path = TESTS.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"vox_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
 def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:

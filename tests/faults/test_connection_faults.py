@@ -187,10 +187,7 @@ def test_defect_12_webhook_answers_503_while_full_and_the_retry_queues_the_acta(
     pipeline: Chain, capped: CappedRole, conn: psycopg.Connection[Any]
 ) -> None:
     # Given a submitted meeting whose transcript is ready
-    pipeline.submit(pipeline.put("reunion.mp3"))
-    [row] = meetings(conn)
-    transcript_id = str(row["assemblyai_transcript_id"])
-    pipeline.assemblyai.wait(transcript_id)
+    transcript_id = pipeline.drop(AUDIO, TRANSCRIPT, name="reunion.mp3")
     # When AssemblyAI calls while the server is full
     with capped.full():
         status, body = pipeline.webhook(transcript_id)
@@ -215,10 +212,7 @@ def test_defect_12_worker_returns_the_message_while_full_and_the_redelivery_emai
     pipeline: Chain, capped: CappedRole, conn: psycopg.Connection[Any]
 ) -> None:
     # Given a meeting whose acta is queued
-    pipeline.submit(pipeline.put("reunion.mp3"))
-    [row] = meetings(conn)
-    transcript_id = str(row["assemblyai_transcript_id"])
-    pipeline.assemblyai.wait(transcript_id)
+    transcript_id = pipeline.drop(AUDIO, TRANSCRIPT, name="reunion.mp3")
     assert pipeline.webhook(transcript_id)[0] == 200
     batch = pipeline.receive()
     # When the worker gets it while the server is full

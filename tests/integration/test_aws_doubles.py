@@ -608,31 +608,30 @@ def test_a_missing_configuration_set_is_a_final_failure_of_our_send(aws: AwsEnv)
     assert sent_emails() == []
 
 
+TAG_CHARACTERS = "only alphanumeric ASCII characters, '_', and '-' are allowed."
+
+
 @pytest.mark.parametrize(
     ("tag", "message"),
     [
         pytest.param(
             {"Name": "meeting:id", "Value": "x"},
-            "Invalid tag name <meeting:id>: only alphanumeric ASCII characters, '_', and "
-            "'-' are allowed.",
+            f"Invalid tag name <meeting:id>: {TAG_CHARACTERS}",
             id="colon-in-name",
         ),
         pytest.param(
             {"Name": "recipient", "Value": "lucia@example.com"},
-            "Invalid tag value <lucia@example.com>: only alphanumeric ASCII characters, "
-            "'_', and '-' are allowed.",
+            f"Invalid tag value <lucia@example.com>: {TAG_CHARACTERS}",
             id="address-as-value",
         ),
         pytest.param(
             {"Name": "kind", "Value": "reunión"},
-            "Invalid tag value <reunión>: only alphanumeric ASCII characters, '_', and "
-            "'-' are allowed.",
+            f"Invalid tag value <reunión>: {TAG_CHARACTERS}",
             id="non-ascii-value",
         ),
         pytest.param(
             {"Name": "kind", "Value": "a b"},
-            "Invalid tag value <a b>: only alphanumeric ASCII characters, '_', and '-' "
-            "are allowed.",
+            f"Invalid tag value <a b>: {TAG_CHARACTERS}",
             id="space",
         ),
         pytest.param(

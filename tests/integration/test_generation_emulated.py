@@ -263,15 +263,6 @@ def test_a_failing_part_fails_the_whole_acta(oai: OpenAIEmulator) -> None:
     assert caught.value.code == "openai_quota"
 
 
-def test_refusal_is_a_permanent_error(oai: OpenAIEmulator) -> None:
-    oai.script("refusal")
-    with pytest.raises(ProviderError) as caught:
-        generate_acta(make_transcript(SPANISH), settings=settings_for(oai))
-    assert caught.value.code == "openai_refusal"
-    assert "declined" in caught.value.message
-    assert len(oai.requests) == 1
-
-
 def test_length_cut_off_is_retried_once_with_more_room(oai: OpenAIEmulator) -> None:
     oai.script("length")
     result = generate_acta(make_transcript(SPANISH), settings=settings_for(oai))
@@ -282,14 +273,6 @@ def test_length_cut_off_is_retried_once_with_more_room(oai: OpenAIEmulator) -> N
     assert result.output_tokens > MAX_COMPLETION_TOKENS
 
 
-def test_length_cut_off_twice_is_a_permanent_error(oai: OpenAIEmulator) -> None:
-    oai.script("length", "length")
-    with pytest.raises(ProviderError) as caught:
-        generate_acta(make_transcript(SPANISH), settings=settings_for(oai))
-    assert caught.value.code == "openai_length"
-    assert len(oai.requests) == 2
-
-
 def test_rate_limit_is_retried_and_then_succeeds(oai: OpenAIEmulator) -> None:
     oai.script("rate_limit")
     result = generate_acta(make_transcript(SPANISH), settings=settings_for(oai))
@@ -297,13 +280,25 @@ def test_rate_limit_is_retried_and_then_succeeds(oai: OpenAIEmulator) -> None:
     assert result.requests == len(oai.requests) == 2
 
 
-def test_insufficient_quota_is_not_retried(oai: OpenAIEmulator) -> None:
-    oai.script("insufficient_quota")
+@pytest.mark.parametrize(
+    ("script", "code", "said", "requests"),
+    [
+        pytest.param(("refusal",), "openai_refusal", "declined", 1, id="refusal"),
+        pytest.param(("length", "length"), "openai_length", "", 2, id="length-cut-off-twice"),
+        pytest.param(("insufficient_quota",), "openai_quota", "credit", 1, id="quota-not-retried"),
+    ],
+)
+def test_an_answer_that_cannot_improve_is_a_permanent_error(
+    script: tuple[str, ...], code: str, said: str, requests: int, oai: OpenAIEmulator
+) -> None:
+    """A refusal, a second cut-off and an exhausted quota end the generation with
+    their own code; only the cut-off is worth a second request."""
+    oai.script(*script)
     with pytest.raises(ProviderError) as caught:
         generate_acta(make_transcript(SPANISH), settings=settings_for(oai))
-    assert caught.value.code == "openai_quota"
-    assert "credit" in caught.value.message
-    assert len(oai.requests) == 1
+    assert caught.value.code == code
+    assert said in caught.value.message
+    assert len(oai.requests) == requests
 
 
 def test_insufficient_quota_is_not_retried_even_by_a_given_client(oai: OpenAIEmulator) -> None:

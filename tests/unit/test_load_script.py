@@ -8,8 +8,6 @@ at once, and when the run fails.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -18,6 +16,7 @@ from types import ModuleType
 import psycopg
 import pytest
 
+from harness import load_script
 from voxcliente.adapters import db
 from voxcliente.domain.errors import TransientError
 
@@ -26,12 +25,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "load.py"
 
 @pytest.fixture(scope="module")
 def load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("vox_load", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("load")
 
 
 def test_a_refused_call_is_retried_until_it_succeeds_or_its_attempts_run_out(

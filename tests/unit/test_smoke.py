@@ -7,7 +7,6 @@ tests/integration; the skipped path runs with no key at all.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import re
@@ -19,6 +18,8 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+
+from harness import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "smoke.py"
@@ -33,12 +34,7 @@ KEY_VARIABLES = (
 
 @pytest.fixture(scope="module")
 def smoke() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("vox_smoke", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("smoke")
 
 
 @pytest.fixture
