@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from voxlocal import postgres
+from voxlocal.https_proxy import HttpsProxy
 
 pytestmark = pytest.mark.e2e
 
@@ -139,32 +140,6 @@ def test_running_the_demo_again_makes_a_new_meeting(pg_server: str, tmp_path: Pa
     assert all((m / "message.eml").is_file() for m in meetings)
 
 
-class RefusingProxy:
-    """An HTTPS proxy that logs each CONNECT line and refuses it (no network here)."""
-
-    def __init__(self) -> None:
-        import socket
-        import threading
-
-        self.lines: list[str] = []
-        self._server = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                client, _ = self._server.accept()
-            except OSError:
-                return
-            with client:
-                self.lines.append(client.recv(4096).split(b"\r\n", 1)[0].decode())
-                client.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
-
-    def close(self) -> None:
-        self._server.close()
-
-
 @pytest.mark.parametrize(
     ("key", "host", "says", "status"),
     [
@@ -178,18 +153,15 @@ def test_a_real_key_without_network_tries_the_real_host_and_stops_cleanly(
     """With a fake key, an empty OPENAI_BASE_URL in the environment and a proxy that
     refuses everything, the demo tries the provider's public host, then says in one
     line which service could not be reached; the meeting stays in a resumable state."""
-    proxy = RefusingProxy()
-    try:
+    with HttpsProxy([]) as proxy:  # no route: every CONNECT is recorded and refused
         result = run_demo(
             pg_server,
             tmp_path,
             extra_env={key: "fake-key", "OPENAI_BASE_URL": "", "HTTPS_PROXY": proxy.url},
         )
-    finally:
-        proxy.close()
     assert result.returncode == 2
-    assert f"CONNECT {host} HTTP/1.1" in proxy.lines
-    assert {line.split()[1] for line in proxy.lines} == {host}
+    assert host in proxy.connects
+    assert set(proxy.connects) == {host}
     output = result.stdout + result.stderr
     assert "Traceback" not in output
     [line] = [line for line in result.stderr.splitlines() if line.startswith("make demo:")]
