@@ -49,8 +49,20 @@ class Row(BaseModel):
     model_config = ConfigDict(frozen=True, from_attributes=True)
 
 
-class User(Row):
+class Record(Row):
+    """A row of a table keyed by UUID: every such table stamps its inserts."""
+
     id: UUID
+    created_at: datetime
+
+
+class UpdatableRecord(Record):
+    """A row the code changes after insert (``updated_at`` is kept by a trigger)."""
+
+    updated_at: datetime
+
+
+class User(UpdatableRecord):
     email: str
     auth_provider_id: str | None = None
     cohort: str
@@ -59,21 +71,15 @@ class User(Row):
     total_actas: int
     email_suppressed_at: datetime | None = None
     email_suppressed_reason: str | None = None
-    created_at: datetime
-    updated_at: datetime
 
 
-class Client(Row):
-    id: UUID
+class Client(UpdatableRecord):
     user_id: UUID
     name: str
     industry: str | None = None
-    created_at: datetime
-    updated_at: datetime
 
 
-class Upload(Row):
-    id: UUID
+class Upload(UpdatableRecord):
     email: str
     s3_key: str
     original_filename: str
@@ -83,12 +89,9 @@ class Upload(Row):
     meeting_date: date | None = None
     language: str | None = None
     expires_at: datetime
-    created_at: datetime
-    updated_at: datetime
 
 
-class Meeting(Row):
-    id: UUID
+class Meeting(UpdatableRecord):
     user_id: UUID | None = None
     client_id: UUID | None = None
     upload_id: UUID | None = None
@@ -120,8 +123,6 @@ class Meeting(Row):
     llm_cost_usd: Decimal
     email_cost_usd: Decimal
     total_cost_usd: Decimal
-    created_at: datetime
-    updated_at: datetime
 
 
 class Utterance(BaseModel):
@@ -132,8 +133,7 @@ class Utterance(BaseModel):
     confidence: float | None = None
 
 
-class Transcript(Row):
-    id: UUID
+class Transcript(Record):
     meeting_id: UUID
     text: str
     utterances: list[Utterance]
@@ -141,11 +141,9 @@ class Transcript(Row):
     confidence: Decimal | None = None
     word_count: int
     audio_duration_s: Decimal | None = None
-    created_at: datetime
 
 
-class ActaRecord(Row):
-    id: UUID
+class ActaRecord(Record):
     meeting_id: UUID
     content: dict[str, Any]
     language: str
@@ -154,11 +152,9 @@ class ActaRecord(Row):
     output_tokens: int
     parts: int
     generation_ms: int
-    created_at: datetime
 
 
-class EmailDelivery(Row):
-    id: UUID
+class EmailDelivery(UpdatableRecord):
     meeting_id: UUID | None = None
     user_id: UUID | None = None
     recipient: str
@@ -173,12 +169,9 @@ class EmailDelivery(Row):
     attempts: int = 0
     sent_at: datetime | None = None
     delivered_at: datetime | None = None
-    created_at: datetime
-    updated_at: datetime
 
 
-class UsageRecord(Row):
-    id: UUID
+class UsageRecord(Record):
     meeting_id: UUID
     user_id: UUID | None = None
     provider: Provider
@@ -187,7 +180,6 @@ class UsageRecord(Row):
     unit: UsageUnit
     unit_price_usd: Decimal
     cost_usd: Decimal
-    created_at: datetime
 
 
 class MeetingEvent(Row):
