@@ -9,7 +9,8 @@ becomes ``Utterance`` objects) and ignore columns they do not name.
 
 from __future__ import annotations
 
-from typing import LiteralString
+from collections.abc import Iterable, Mapping
+from typing import Any, LiteralString
 
 from psycopg import sql
 from psycopg.abc import Params
@@ -49,3 +50,35 @@ def fetch_all[M: BaseModel](
     """Every row of the statement as ``model``, in the order the query gives."""
     with conn.cursor(row_factory=class_row(model)) as cur:
         return cur.execute(query, params).fetchall()
+
+
+def upsert[M: BaseModel](
+    conn: Connection,
+    model: type[M],
+    table: LiteralString,
+    values: Mapping[LiteralString, Any],
+    *,
+    key: tuple[LiteralString, ...],
+    update: Iterable[LiteralString] | None = None,
+) -> M:
+    """Insert a row, or on a ``key`` conflict overwrite its ``update`` columns; the row after.
+
+    ``update`` is every column of ``values`` outside the key unless named: a retried
+    step then leaves the row a first success would have. Each column is named once,
+    here, instead of three times (column list, placeholders, ``EXCLUDED``) per statement.
+    """
+    columns = list(values)
+    changed = [c for c in columns if c not in key] if update is None else list(update)
+    query = sql.SQL(
+        "INSERT INTO {table} ({columns}) VALUES ({values}) "
+        "ON CONFLICT ({key}) DO UPDATE SET {changes} RETURNING *"
+    ).format(
+        table=sql.Identifier(table),
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        values=sql.SQL(", ").join(map(sql.Placeholder, columns)),
+        key=sql.SQL(", ").join(map(sql.Identifier, key)),
+        changes=sql.SQL(", ").join(
+            sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in changed
+        ),
+    )
+    return fetch_required(conn, model, query, dict(values))

@@ -14,7 +14,7 @@ from uuid import UUID
 from psycopg.types.json import Jsonb
 
 from voxcliente.adapters.db import Connection
-from voxcliente.adapters.repository._rows import fetch_optional, fetch_required
+from voxcliente.adapters.repository._rows import fetch_optional, upsert
 from voxcliente.domain.models import ActaRecord, Transcript, Utterance
 
 
@@ -30,20 +30,10 @@ def save_transcript(
 ) -> Transcript:
     """Store the transcript and copy its duration (and language, if none was given) to the
     meeting."""
-    transcript = fetch_required(
+    transcript = upsert(
         conn,
         Transcript,
-        """
-        INSERT INTO transcripts (meeting_id, text, utterances, language, confidence,
-                                 word_count, audio_duration_s)
-        VALUES (%(meeting_id)s, %(text)s, %(utterances)s, %(language)s, %(confidence)s,
-                %(word_count)s, %(audio_duration_s)s)
-        ON CONFLICT (meeting_id) DO UPDATE
-        SET text = EXCLUDED.text, utterances = EXCLUDED.utterances,
-            language = EXCLUDED.language, confidence = EXCLUDED.confidence,
-            word_count = EXCLUDED.word_count, audio_duration_s = EXCLUDED.audio_duration_s
-        RETURNING *
-        """,
+        "transcripts",
         {
             "meeting_id": meeting_id,
             "text": text,
@@ -53,6 +43,7 @@ def save_transcript(
             "word_count": len(text.split()),
             "audio_duration_s": audio_duration_s,
         },
+        key=("meeting_id",),
     )
     conn.execute(
         "UPDATE meetings SET audio_duration_s = %s, language = coalesce(language, %s) "
@@ -80,20 +71,10 @@ def save_acta(
     parts: int,
     generation_ms: int,
 ) -> ActaRecord:
-    return fetch_required(
+    return upsert(
         conn,
         ActaRecord,
-        """
-        INSERT INTO actas (meeting_id, content, language, model, input_tokens, output_tokens,
-                           parts, generation_ms)
-        VALUES (%(meeting_id)s, %(content)s, %(language)s, %(model)s, %(input_tokens)s,
-                %(output_tokens)s, %(parts)s, %(generation_ms)s)
-        ON CONFLICT (meeting_id) DO UPDATE
-        SET content = EXCLUDED.content, language = EXCLUDED.language, model = EXCLUDED.model,
-            input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
-            parts = EXCLUDED.parts, generation_ms = EXCLUDED.generation_ms
-        RETURNING *
-        """,
+        "actas",
         {
             "meeting_id": meeting_id,
             "content": Jsonb(content),
@@ -104,6 +85,7 @@ def save_acta(
             "parts": parts,
             "generation_ms": generation_ms,
         },
+        key=("meeting_id",),
     )
 
 

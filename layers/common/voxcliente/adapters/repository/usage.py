@@ -12,7 +12,7 @@ from typing import Any
 from uuid import UUID
 
 from voxcliente.adapters.db import Connection
-from voxcliente.adapters.repository._rows import fetch_all, fetch_required
+from voxcliente.adapters.repository._rows import fetch_all, fetch_required, upsert
 from voxcliente.domain.models import Meeting, Provider, UsageRecord, UsageUnit
 
 # Costs are kept to the micro-dollar, the scale of the cost columns (numeric(_, 6)).
@@ -31,19 +31,10 @@ def add_usage(
     unit_price_usd: Decimal,
 ) -> UsageRecord:
     """Record one usage line (idempotent per meeting, provider, item and unit)."""
-    return fetch_required(
+    return upsert(
         conn,
         UsageRecord,
-        """
-        INSERT INTO usage_records (meeting_id, user_id, provider, item, quantity, unit,
-                                   unit_price_usd, cost_usd)
-        VALUES (%(meeting_id)s, %(user_id)s, %(provider)s, %(item)s, %(quantity)s, %(unit)s,
-                %(unit_price_usd)s, %(cost_usd)s)
-        ON CONFLICT (meeting_id, provider, item, unit) DO UPDATE
-        SET quantity = EXCLUDED.quantity, unit_price_usd = EXCLUDED.unit_price_usd,
-            cost_usd = EXCLUDED.cost_usd
-        RETURNING *
-        """,
+        "usage_records",
         {
             "meeting_id": meeting_id,
             "user_id": user_id,
@@ -54,6 +45,8 @@ def add_usage(
             "unit_price_usd": unit_price_usd,
             "cost_usd": (quantity * unit_price_usd).quantize(_MICRO, rounding=ROUND_HALF_UP),
         },
+        key=("meeting_id", "provider", "item", "unit"),
+        update=("quantity", "unit_price_usd", "cost_usd"),
     )
 
 
