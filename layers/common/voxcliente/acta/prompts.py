@@ -17,7 +17,7 @@ Pure string building: no SDK import here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from voxcliente.dates import format_date, format_duration
@@ -54,16 +54,8 @@ def language_style(language: str) -> LanguageStyle:
     """The style of an ISO 639-1 code; a generic one for languages without a locale."""
     locale = all_locales().get(language)
     if locale is not None:
-        phrases = locale.prompt
-        return LanguageStyle(
-            name=phrases.name,
-            participant=phrases.participant,
-            agreement=phrases.agreement,
-            unknown_date=phrases.unknown_date,
-            no_deadline_note=phrases.no_deadline_note,
-            past_examples=phrases.past_examples,
-            code=locale.language,
-        )
+        # The locale's phrases are this style's fields, name for name.
+        return LanguageStyle(**asdict(locale.prompt), code=locale.language)
     name = LANGUAGE_NAMES.get(language, f"the language with ISO 639-1 code '{language}'")
     return LanguageStyle(
         name=name,
