@@ -1,12 +1,15 @@
-"""What a meeting cost: one usage line per provider and item, priced from settings."""
+"""What a meeting cost: one usage line per provider and item, priced from settings.
+
+Each line is the meeting's and, through it, its user's (for the user's totals).
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from uuid import UUID
 
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import Connection
+from voxcliente.domain.models import Meeting
 from voxcliente.domain.prices import openai_token_prices
 from voxcliente.observability import logger
 from voxcliente.settings import Settings
@@ -18,9 +21,8 @@ _MILLION = Decimal(1_000_000)
 def record_transcription(
     conn: Connection,
     settings: Settings,
+    meeting: Meeting,
     *,
-    meeting_id: UUID,
-    user_id: UUID | None,
     audio_seconds: float,
     model: str,
 ) -> None:
@@ -31,8 +33,8 @@ def record_transcription(
         per_hour = table.get("default", Decimal(0))
     repo.add_usage(
         conn,
-        meeting_id=meeting_id,
-        user_id=user_id,
+        meeting_id=meeting.id,
+        user_id=meeting.user_id,
         provider="assemblyai",
         item=model,
         quantity=Decimal(str(round(audio_seconds, 3))),
@@ -44,9 +46,8 @@ def record_transcription(
 def record_generation(
     conn: Connection,
     settings: Settings,
+    meeting: Meeting,
     *,
-    meeting_id: UUID,
-    user_id: UUID | None,
     model: str,
     input_tokens: int,
     output_tokens: int,
@@ -61,8 +62,8 @@ def record_generation(
     ):
         repo.add_usage(
             conn,
-            meeting_id=meeting_id,
-            user_id=user_id,
+            meeting_id=meeting.id,
+            user_id=meeting.user_id,
             provider="openai",
             item=model,
             quantity=Decimal(tokens),
@@ -74,15 +75,14 @@ def record_generation(
 def record_email(
     conn: Connection,
     settings: Settings,
+    meeting: Meeting,
     *,
-    meeting_id: UUID,
-    user_id: UUID | None,
     kind: str,
 ) -> None:
     repo.add_usage(
         conn,
-        meeting_id=meeting_id,
-        user_id=user_id,
+        meeting_id=meeting.id,
+        user_id=meeting.user_id,
         provider="ses",
         item=f"email:{kind}",
         quantity=Decimal(1),

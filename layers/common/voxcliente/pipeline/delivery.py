@@ -178,7 +178,7 @@ def _record_sent(
 
     def record(tx: Connection) -> None:
         repo.mark_delivery_sent(tx, delivery.id, message_id)
-        costs.record_email(tx, settings, meeting_id=meeting.id, user_id=meeting.user_id, kind=kind)
+        costs.record_email(tx, settings, meeting, kind=kind)
         repo.refresh_costs(tx, meeting.id)
 
     transaction_retried(record, what="recording the email SES accepted")

@@ -85,8 +85,7 @@ def fetch_transcript(meeting: Meeting, settings: Settings) -> Transcript:
         costs.record_transcription(
             tx,
             settings,
-            meeting_id=meeting.id,
-            user_id=meeting.user_id,
+            meeting,
             audio_seconds=result.audio_duration_s or 0.0,
             model=result.speech_model or settings.assemblyai_speech_models[0],
         )

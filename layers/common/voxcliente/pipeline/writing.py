@@ -61,8 +61,7 @@ def write_acta(
         costs.record_generation(
             tx,
             settings,
-            meeting_id=meeting.id,
-            user_id=meeting.user_id,
+            meeting,
             model=generated.model,
             input_tokens=generated.input_tokens,
             output_tokens=generated.output_tokens,
