@@ -3,16 +3,19 @@
 Every error that ends a meeting carries a stable ``code`` (stored in
 ``meetings.error_code``) and a ``message`` written for the person waiting
 for the acta (stored in ``meetings.error_message`` and sent in the failure
-notice).
+notice). The codes are the registry's (``voxcliente.domain.error_codes``), so
+one list says what each means for the person.
 """
 
 from __future__ import annotations
+
+from voxcliente.domain.error_codes import ErrorCode
 
 
 class VoxError(Exception):
     """Base class of the project's own errors."""
 
-    code = "internal_error"
+    code: str = ErrorCode.INTERNAL_ERROR
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -24,41 +27,42 @@ class VoxError(Exception):
 class ConfigurationError(VoxError):
     """A setting is missing or invalid; the message names the variable."""
 
-    code = "configuration_error"
+    code = ErrorCode.CONFIGURATION_ERROR
 
 
 class InputRejected(VoxError):
     """The file or request cannot become an acta; retrying will not help."""
 
-    code = "input_rejected"
+    # str: the upload API's refusals (bad_request...) are answers, not meeting outcomes.
+    code: str = ErrorCode.INPUT_REJECTED
 
 
 class ProviderError(VoxError):
     """An outside service (AssemblyAI, OpenAI, SES) refused the request for good."""
 
-    code = "provider_error"
+    code = ErrorCode.PROVIDER_ERROR
 
 
 class TransientError(VoxError):
     """Worth retrying: a service was unreachable, overloaded or timed out."""
 
-    code = "transient_error"
+    code = ErrorCode.TRANSIENT_ERROR
 
 
 class OutcomeUnknown(TransientError):
     """A request was sent and no answer came back (a read timeout, a dropped
     connection): the service may have done it. Not to be repeated blindly."""
 
-    code = "outcome_unknown"
+    code = ErrorCode.OUTCOME_UNKNOWN
 
 
 class NotFound(VoxError):
     """The thing asked for does not exist (or is not yours to see)."""
 
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
 
 
 class ObjectGone(VoxError):
     """The uploaded file was deleted, or may no longer be read, before it was checked."""
 
-    code = "file_missing"
+    code = ErrorCode.FILE_MISSING

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from voxcliente.domain.error_codes import ErrorCode
 from voxcliente.domain.errors import InputRejected
 
 # AssemblyAI's ``TranscriptLanguageCode`` enum (Universal-2 covers all of them).
@@ -47,7 +48,7 @@ ASSEMBLYAI_SPEECH_MODELS: tuple[str, ...] = (
 
 
 class UnsupportedLanguage(InputRejected):
-    code = "language_unsupported"
+    code = ErrorCode.LANGUAGE_UNSUPPORTED
 
 
 def to_assemblyai(tag: str) -> str:
