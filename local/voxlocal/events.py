@@ -12,6 +12,19 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote_plus, urlsplit
 
+# Lambda's context object is the one invoke_child's child process uses too.
+from voxlocal.invoke_child import LambdaContext
+
+__all__ = [
+    "LambdaContext",
+    "http_api",
+    "s3_put",
+    "ses_event",
+    "sns",
+    "sqs",
+    "webhook_request_event",
+]
+
 
 def s3_put(bucket: str, *keys: str, size: int = 0, version_id: str | None = None) -> dict[str, Any]:
     """An S3 ObjectCreated notification; keys URL-encoded as S3 does ('+' for spaces)."""
@@ -179,22 +192,3 @@ def ses_event(event_type: str, message_id: str, recipient: str, **extra: Any) ->
     if event_type == "Reject":
         body["reject"] = {"reason": "Bad content"}
     return body
-
-
-class LambdaContext:
-    """Just enough of Lambda's context object for Powertools."""
-
-    def __init__(self, function_name: str = "local", timeout_s: int = 900) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 512
-        self.invoked_function_arn = (
-            f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
-        )
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self._timeout_ms = timeout_s * 1000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self._timeout_ms

@@ -36,15 +36,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from voxlocal.emulators._http import ServingThread
+from voxlocal.emulators._http import Served, ServingThread
 
 
 @dataclass(frozen=True)
@@ -166,7 +164,7 @@ class _ProxyServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
 
-class HttpsProxy:
+class HttpsProxy(Served):
     """``with HttpsProxy(routes) as proxy:`` then ``HTTPS_PROXY=proxy.url``."""
 
     def __init__(self, routes: Sequence[Route], *, idle_timeout_s: float = 30.0) -> None:
@@ -239,25 +237,11 @@ class HttpsProxy:
         self._serving = ServingThread(_ProxyServer(("127.0.0.1", 0), Handler), "https-proxy")
 
     def stop(self) -> None:
-        serving, self._serving = self._serving, None
-        if serving is not None:
-            serving.stop()
+        super().stop()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
         self._authority = None
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- one client connection ---------------------------------------------------------
 

@@ -136,11 +136,13 @@ def template_functions(template: Path) -> dict[str, dict[str, Any]]:
 class LambdaContext:
     """Just enough of Lambda's context object for the handlers and Powertools.
 
-    Not :class:`voxlocal.events.LambdaContext`: the child sees only the standard
-    library, the built function and the built layer, so it cannot import voxlocal.
+    Defined here, with the standard library only, because the child sees nothing
+    but that, the built function and the built layer; :mod:`voxlocal.events`
+    re-exports it for the tests and the in-process runner. The remaining time runs
+    down from ``timeout_s`` as Lambda's does.
     """
 
-    def __init__(self, function_name: str, timeout_s: int) -> None:
+    def __init__(self, function_name: str = "local", timeout_s: int = 900) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.memory_limit_in_mb = 512

@@ -74,7 +74,36 @@ class ServingThread:
         self._thread.join(timeout=5)
 
 
-class LoopbackServer(ABC):
+class Served(ABC):
+    """What a double serving in a :class:`ServingThread` shares: ``with double:``
+    starts it and stops it (the emulators here, the HTTPS proxy of the production
+    tests). A subclass's :meth:`start` sets ``_serving``."""
+
+    _serving: ServingThread | None = None
+
+    @abstractmethod
+    def start(self) -> None:
+        """Listen and serve in the background; a second call does nothing."""
+
+    def stop(self) -> None:
+        serving, self._serving = self._serving, None
+        if serving is not None:
+            serving.stop()
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class LoopbackServer(Served):
     """Base class: ``with Emulator() as emu:`` serves on ``emu.origin`` until the block ends."""
 
     # Where to listen: loopback on a free port unless told otherwise (``make
@@ -129,23 +158,6 @@ class LoopbackServer(ABC):
         server = ThreadingHTTPServer((self.bind_host, self.bind_port), Handler)
         server.daemon_threads = True
         self._serving = ServingThread(server, f"{type(self).__name__}-server")
-
-    def stop(self) -> None:
-        serving, self._serving = self._serving, None
-        if serving is not None:
-            serving.stop()
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- addresses ------------------------------------------------------------
 
