@@ -27,6 +27,7 @@ from harness import SPANISH as SAMPLE
 from harness import submit_recording
 from voxlocal import events
 from voxlocal.emulators.assemblyai_server import AssemblyAIEmulator, rewrite_origin
+from voxlocal.emulators.assemblyai_webhook import WebhookAttempt
 from voxlocal.functions import load_function
 
 pytestmark = pytest.mark.integration
@@ -398,6 +399,17 @@ def drop(aws: AwsEnv, emu: AssemblyAIEmulator, name: str = "reunion.mp3") -> Non
     submit_recording(aws, emu, SAMPLE, name=name)
 
 
+def deliver(
+    emu: AssemblyAIEmulator, aws: AwsEnv, conn: psycopg.Connection[Any]
+) -> list[WebhookAttempt]:
+    """Submit the sample to ``emu`` and wait for its webhook delivery to end; returns
+    the delivery attempts. Stops the emulator."""
+    with emu:
+        drop(aws, emu)
+        transcript_id = str(only_meeting(conn)["assemblyai_transcript_id"])
+        return emu.wait_webhook_delivery(transcript_id)
+
+
 def only_meeting(conn: psycopg.Connection[Any]) -> dict[str, Any]:
     [row] = conn.execute("SELECT * FROM meetings").fetchall()
     return dict(row)
@@ -409,14 +421,8 @@ def test_the_webhook_function_queues_the_acta(
     receiver: Receiver,
     conn: psycopg.Connection[Any],
 ) -> None:
-    emu = pipeline()
-    try:
-        # When Submit sends the sample and the emulator delivers the webhook itself
-        drop(aws, emu)
-        transcript_id = str(only_meeting(conn)["assemblyai_transcript_id"])
-        attempts = emu.wait_webhook_delivery(transcript_id)
-    finally:
-        emu.stop()
+    # When Submit sends the sample and the emulator delivers the webhook itself
+    attempts = deliver(pipeline(), aws, conn)
 
     # Then the Webhook function took it at the first attempt and queued the acta
     assert [a.status_code for a in attempts] == [200]
@@ -433,13 +439,7 @@ def test_a_webhook_before_submit_committed_is_not_lost(
     conn: psycopg.Connection[Any],
 ) -> None:
     # Given AssemblyAI finishing and calling back before Submit has stored the id
-    emu = pipeline(webhook_before_response=True, webhook_retry_delay_s=0.2)
-    try:
-        drop(aws, emu)
-        transcript_id = str(only_meeting(conn)["assemblyai_transcript_id"])
-        attempts = emu.wait_webhook_delivery(transcript_id)
-    finally:
-        emu.stop()
+    attempts = deliver(pipeline(webhook_before_response=True, webhook_retry_delay_s=0.2), aws, conn)
 
     # Then the first answer was not a 4xx (that would end AssemblyAI's retries)...
     assert attempts[0].status_code is not None and not 400 <= attempts[0].status_code < 500
