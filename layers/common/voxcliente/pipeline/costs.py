@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import Connection
-from voxcliente.domain.models import Meeting
+from voxcliente.domain.models import Meeting, Provider, UsageUnit
 from voxcliente.domain.prices import openai_token_prices
 from voxcliente.observability import logger
 from voxcliente.settings import Settings
@@ -31,15 +31,12 @@ def record_transcription(
     if per_hour is None:
         logger.warning("no AssemblyAI price for model; using the default", extra={"model": model})
         per_hour = table.get("default", Decimal(0))
-    repo.add_usage(
+    _add_lines(
         conn,
-        meeting_id=meeting.id,
-        user_id=meeting.user_id,
-        provider="assemblyai",
-        item=model,
-        quantity=Decimal(str(round(audio_seconds, 3))),
-        unit="audio_second",
-        unit_price_usd=per_hour / _HOUR,
+        meeting,
+        "assemblyai",
+        model,
+        [("audio_second", Decimal(str(round(audio_seconds, 3))), per_hour / _HOUR)],
     )
 
 
@@ -56,20 +53,16 @@ def record_generation(
     if prices is None:
         logger.warning("no OpenAI price for model; recorded at zero", extra={"model": model})
         prices = {"input": Decimal(0), "output": Decimal(0)}
-    for unit, direction, tokens in (
-        ("input_token", "input", input_tokens),
-        ("output_token", "output", output_tokens),
-    ):
-        repo.add_usage(
-            conn,
-            meeting_id=meeting.id,
-            user_id=meeting.user_id,
-            provider="openai",
-            item=model,
-            quantity=Decimal(tokens),
-            unit=unit,  # type: ignore[arg-type]
-            unit_price_usd=prices[direction] / _MILLION,  # type: ignore[index]
-        )
+    _add_lines(
+        conn,
+        meeting,
+        "openai",
+        model,
+        [
+            ("input_token", Decimal(input_tokens), prices["input"] / _MILLION),
+            ("output_token", Decimal(output_tokens), prices["output"] / _MILLION),
+        ],
+    )
 
 
 def record_email(
@@ -79,13 +72,31 @@ def record_email(
     *,
     kind: str,
 ) -> None:
-    repo.add_usage(
+    _add_lines(
         conn,
-        meeting_id=meeting.id,
-        user_id=meeting.user_id,
-        provider="ses",
-        item=f"email:{kind}",
-        quantity=Decimal(1),
-        unit="message",
-        unit_price_usd=settings.price_table.ses_per_message,
+        meeting,
+        "ses",
+        f"email:{kind}",
+        [("message", Decimal(1), settings.price_table.ses_per_message)],
     )
+
+
+def _add_lines(
+    conn: Connection,
+    meeting: Meeting,
+    provider: Provider,
+    item: str,
+    lines: list[tuple[UsageUnit, Decimal, Decimal]],
+) -> None:
+    """The meeting's usage lines for one provider's item: (unit, quantity, unit price) each."""
+    for unit, quantity, unit_price_usd in lines:
+        repo.add_usage(
+            conn,
+            meeting_id=meeting.id,
+            user_id=meeting.user_id,
+            provider=provider,
+            item=item,
+            quantity=quantity,
+            unit=unit,
+            unit_price_usd=unit_price_usd,
+        )
