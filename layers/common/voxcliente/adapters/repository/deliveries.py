@@ -52,22 +52,14 @@ def claim_delivery(
 
 
 def get_delivery(conn: Connection, meeting_id: UUID, kind: EmailKind) -> EmailDelivery | None:
-    return fetch_optional(
-        conn,
-        EmailDelivery,
-        "SELECT * FROM email_deliveries WHERE meeting_id = %s AND kind = %s",
-        (meeting_id, kind),
-    )
+    query = "SELECT * FROM email_deliveries WHERE meeting_id = %s AND kind = %s"
+    return fetch_optional(conn, EmailDelivery, query, (meeting_id, kind))
 
 
 def list_deliveries(conn: Connection, meeting_id: UUID) -> list[EmailDelivery]:
     """Every email of a meeting, oldest first (the demo's report reads them)."""
-    return fetch_all(
-        conn,
-        EmailDelivery,
-        "SELECT * FROM email_deliveries WHERE meeting_id = %s ORDER BY created_at",
-        (meeting_id,),
-    )
+    query = "SELECT * FROM email_deliveries WHERE meeting_id = %s ORDER BY created_at"
+    return fetch_all(conn, EmailDelivery, query, (meeting_id,))
 
 
 def take_over_stale_delivery(

@@ -107,21 +107,13 @@ def get_meeting(conn: Connection, meeting_id: UUID) -> Meeting | None:
 
 
 def get_meeting_by_transcript_id(conn: Connection, transcript_id: str) -> Meeting | None:
-    return fetch_optional(
-        conn,
-        Meeting,
-        "SELECT * FROM meetings WHERE assemblyai_transcript_id = %s",
-        (transcript_id,),
-    )
+    query = "SELECT * FROM meetings WHERE assemblyai_transcript_id = %s"
+    return fetch_optional(conn, Meeting, query, (transcript_id,))
 
 
 def get_latest_meeting_for_upload(conn: Connection, upload_id: UUID) -> Meeting | None:
-    return fetch_optional(
-        conn,
-        Meeting,
-        "SELECT * FROM meetings WHERE upload_id = %s ORDER BY created_at DESC LIMIT 1",
-        (upload_id,),
-    )
+    query = "SELECT * FROM meetings WHERE upload_id = %s ORDER BY created_at DESC LIMIT 1"
+    return fetch_optional(conn, Meeting, query, (upload_id,))
 
 
 def claim_submission(conn: Connection, meeting_id: UUID, stale_after_s: int) -> bool:
@@ -291,9 +283,5 @@ def add_event(
 
 
 def list_events(conn: Connection, meeting_id: UUID) -> list[MeetingEvent]:
-    return fetch_all(
-        conn,
-        MeetingEvent,
-        "SELECT * FROM meeting_events WHERE meeting_id = %s ORDER BY id",
-        (meeting_id,),
-    )
+    query = "SELECT * FROM meeting_events WHERE meeting_id = %s ORDER BY id"
+    return fetch_all(conn, MeetingEvent, query, (meeting_id,))

@@ -51,12 +51,8 @@ def add_usage(
 
 
 def list_usage(conn: Connection, meeting_id: UUID) -> list[UsageRecord]:
-    return fetch_all(
-        conn,
-        UsageRecord,
-        "SELECT * FROM usage_records WHERE meeting_id = %s ORDER BY created_at, provider, item",
-        (meeting_id,),
-    )
+    query = "SELECT * FROM usage_records WHERE meeting_id = %s ORDER BY created_at, provider, item"
+    return fetch_all(conn, UsageRecord, query, (meeting_id,))
 
 
 def refresh_costs(conn: Connection, meeting_id: UUID) -> Meeting:
