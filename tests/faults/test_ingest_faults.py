@@ -131,13 +131,14 @@ def _lose_database_on_submitted(monkeypatch: pytest.MonkeyPatch) -> None:
     """The server ends our session (pg_terminate_backend) at the commit point that
     would record the transcript id."""
     from voxcliente.adapters import repository as repo
+    from voxcliente.domain.moves import Move
 
     real_transition = repo.transition
 
-    def terminated(tx: Any, *args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("to") == "submitted":
+    def terminated(tx: Any, meeting_id: Any, move: Move, **kwargs: Any) -> Any:
+        if move.to == "submitted":
             tx.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-        return real_transition(tx, *args, **kwargs)
+        return real_transition(tx, meeting_id, move, **kwargs)
 
     monkeypatch.setattr(repo, "transition", terminated)
 

@@ -143,7 +143,8 @@ def test_the_database_killed_at_each_commit_point_ends_in_one_email_and_one_acta
         monkeypatch,
         conn,
         function,
-        when=(lambda *a, **k: k.get("to") == when) if when else (lambda *a, **k: True),
+        # transition(meeting_id, move, ...): only the move that reaches ``when``.
+        when=(lambda *a, **k: a[1].to == when) if when else (lambda *a, **k: True),
     )
 
     failed = chain.work([message])

@@ -102,6 +102,7 @@ def _submitted_meeting(transcript_id: str, bucket: str) -> str:
     """A meeting Submit has sent to AssemblyAI under ``transcript_id``; returns its id."""
     from voxcliente.adapters import repository as repo
     from voxcliente.adapters.db import transaction
+    from voxcliente.domain import moves
 
     with transaction() as tx:
         meeting, _ = repo.insert_meeting_once(
@@ -113,12 +114,7 @@ def _submitted_meeting(transcript_id: str, bucket: str) -> str:
             recipient_email=SES_RECIPIENT,
         )
         moved = repo.transition(
-            tx,
-            meeting.id,
-            expected=("received",),
-            to="submitted",
-            event="submitted",
-            fields={"assemblyai_transcript_id": transcript_id},
+            tx, meeting.id, moves.SUBMITTED, fields={"assemblyai_transcript_id": transcript_id}
         )
     assert moved is not None
     return str(meeting.id)

@@ -510,6 +510,7 @@ def test_a_lost_database_after_acceptance_keeps_the_claim_for_the_webhook(
     retry) and the webhook adopts the transcript through the meeting id in its URL."""
     from voxcliente.adapters import repository as repo
     from voxcliente.domain.errors import TransientError
+    from voxcliente.domain.moves import Move
     from voxcliente.flows import webhook
 
     assemblyai.register_audio(AUDIO, {"text": "Hola.", "audio_duration": 1})
@@ -517,10 +518,10 @@ def test_a_lost_database_after_acceptance_keeps_the_claim_for_the_webhook(
     put(aws, key)
     real_transition = repo.transition
 
-    def lost(*args: Any, **kwargs: Any) -> Any:
-        if kwargs.get("to") == "submitted":
+    def lost(tx: Any, meeting_id: Any, move: Move, **kwargs: Any) -> Any:
+        if move.to == "submitted":
             raise TransientError("connection lost", code="database_unavailable")
-        return real_transition(*args, **kwargs)
+        return real_transition(tx, meeting_id, move, **kwargs)
 
     monkeypatch.setattr(repo, "transition", lost)
     with pytest.raises(TransientError):

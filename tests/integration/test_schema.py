@@ -11,6 +11,7 @@ import pytest
 from harness import recorded_meeting
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
+from voxcliente.domain import moves
 from voxcliente.domain.models import Provider, UsageUnit
 
 pytestmark = pytest.mark.integration
@@ -72,23 +73,17 @@ def test_transition_is_conditional_and_recorded(db_url: str, conn: psycopg.Conne
     meeting = recorded_meeting()
     with transaction() as tx:
         moved = repo.transition(
-            tx,
-            meeting.id,
-            expected=("received",),
-            to="submitted",
-            event="submitted",
-            fields={"assemblyai_transcript_id": "t-9"},
+            tx, meeting.id, moves.SUBMITTED, fields={"assemblyai_transcript_id": "t-9"}
         )
-        again = repo.transition(
-            tx, meeting.id, expected=("received",), to="submitted", event="submitted"
-        )
+        again = repo.transition(tx, meeting.id, moves.SUBMITTED)
+        skipped = repo.transition(tx, meeting.id, moves.EMAILED)  # not from "submitted"
     assert moved is not None and moved.status == "submitted" and moved.submitted_at is not None
-    assert again is None
+    assert again is None and skipped is None
     with transaction() as tx:
         events = repo.list_events(tx, meeting.id)
-    assert [(e.from_status, e.to_status) for e in events] == [
-        (None, "received"),
-        ("received", "submitted"),
+    assert [(e.from_status, e.to_status, e.event) for e in events] == [
+        (None, "received", events[0].event),
+        ("received", "submitted", "submitted_to_assemblyai"),
     ]
 
 

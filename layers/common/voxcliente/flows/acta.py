@@ -35,7 +35,7 @@ from pydantic import ValidationError
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
 from voxcliente.adapters.sqs import WorkMessage
-from voxcliente.domain import error_codes, recipients
+from voxcliente.domain import error_codes, moves, recipients
 from voxcliente.domain.error_codes import ErrorCode
 from voxcliente.domain.errors import InputRejected, ProviderError, TransientError
 from voxcliente.domain.models import Meeting
@@ -218,12 +218,7 @@ def _write_and_send(meeting: Meeting, settings: Settings, budget_s: float) -> Wo
         return _fail(meeting, sent.code, sent.message, settings)
     with transaction() as tx:
         moved = repo.transition(
-            tx,
-            meeting.id,
-            expected=("generating",),
-            to="emailed",
-            event="acta_emailed",
-            details={"ses_message_id": sent.message_id},
+            tx, meeting.id, moves.EMAILED, details={"ses_message_id": sent.message_id}
         )
         repo.refresh_costs(tx, meeting.id)
     if moved is not None:

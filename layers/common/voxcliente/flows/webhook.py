@@ -25,6 +25,7 @@ from uuid import UUID
 from voxcliente.adapters import assemblyai
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
+from voxcliente.domain import moves
 from voxcliente.domain.errors import ProviderError, TransientError
 from voxcliente.domain.models import Meeting
 from voxcliente.observability import log_unexpected, logger
@@ -71,9 +72,7 @@ def _meeting_for(transcript_id: str, meeting_id: UUID | None) -> Meeting | None:
         adopted = repo.transition(
             tx,
             meeting.id,
-            expected=("received",),
-            to="submitted",
-            event="transcript_adopted_from_webhook",
+            moves.ADOPTED_FROM_WEBHOOK,
             details={"transcript_id": transcript_id},
             fields={"assemblyai_transcript_id": transcript_id},
         )

@@ -29,7 +29,7 @@ from voxcliente.adapters import assemblyai, s3
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
 from voxcliente.adapters.s3 import ObjectRef
-from voxcliente.domain import media
+from voxcliente.domain import media, moves
 from voxcliente.domain.errors import ObjectGone, ProviderError, TransientError
 from voxcliente.domain.models import Meeting
 from voxcliente.domain.refusals import refusal_message
@@ -263,9 +263,7 @@ def _submit(meeting: Meeting, ref: ObjectRef, cfg: Settings) -> Outcome:
             repo.transition(
                 tx,
                 meeting.id,
-                expected=("received",),
-                to="submitted",
-                event="submitted_to_assemblyai",
+                moves.SUBMITTED,
                 details={
                     "transcript_id": transcript_id,
                     "models": list(cfg.assemblyai_speech_models),

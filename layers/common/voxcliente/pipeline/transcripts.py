@@ -10,6 +10,7 @@ from __future__ import annotations
 from voxcliente.adapters import assemblyai, sqs
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
+from voxcliente.domain import moves
 from voxcliente.domain.error_codes import ErrorCode
 from voxcliente.domain.errors import ProviderError, TransientError
 from voxcliente.domain.models import Meeting, Transcript
@@ -29,9 +30,7 @@ def apply_transcript_status(meeting: Meeting, status: str, *, settings: Settings
             moved = repo.transition(
                 tx,
                 meeting.id,
-                expected=("submitted",),
-                to="transcribed",
-                event="transcript_completed",
+                moves.TRANSCRIBED,
                 details={"transcript_id": meeting.assemblyai_transcript_id},
             )
             if moved is None:

@@ -18,7 +18,9 @@ from psycopg.types.json import Jsonb
 
 from voxcliente.adapters.db import Connection
 from voxcliente.adapters.repository._rows import fetch_all, fetch_optional, fetch_required
+from voxcliente.domain import moves
 from voxcliente.domain.models import ACTIVE_STATUSES, Meeting, MeetingEvent, MeetingStatus
+from voxcliente.domain.moves import Move
 
 # The timestamp column each status sets when a meeting enters it.
 STAGE_COLUMN: dict[MeetingStatus, str] = {
@@ -142,20 +144,20 @@ def release_submission(conn: Connection, meeting_id: UUID) -> None:
 def transition(
     conn: Connection,
     meeting_id: UUID,
+    move: Move,
     *,
-    expected: Sequence[MeetingStatus],
-    to: MeetingStatus,
-    event: str,
     details: dict[str, Any] | None = None,
     fields: dict[str, Any] | None = None,
     stale_after_s: int | None = None,
 ) -> Meeting | None:
-    """Move a meeting to ``to`` if it is in one of ``expected``; None otherwise.
+    """Make ``move`` (:mod:`voxcliente.domain.moves`) if the meeting is in one of
+    its expected states; None otherwise.
 
     One conditional UPDATE: of two concurrent callers exactly one wins. The
-    winner's transition is appended to ``meeting_events``. With ``stale_after_s``
+    winner's move is appended to ``meeting_events``. With ``stale_after_s``
     (one expected status only), only if that stage started longer ago than that.
     """
+    event, expected, to = move
     extra = fields or {}
     unknown = set(extra) - _SETTABLE
     if unknown:
@@ -213,9 +215,7 @@ def fail_meeting(
     return transition(
         conn,
         meeting_id,
-        expected=expected,
-        to="failed",
-        event=code,
+        moves.failed(code, expected),
         details={"message": message, **(details or {})},
         fields={"error_code": code, "error_message": message},
         stale_after_s=stale_after_s,
@@ -227,9 +227,7 @@ def claim_generation(conn: Connection, meeting_id: UUID, stale_after_s: int) -> 
 
     Every claim counts one attempt (``meetings.attempts``): the worker's bound.
     """
-    meeting = transition(
-        conn, meeting_id, expected=("transcribed",), to="generating", event="generation_started"
-    )
+    meeting = transition(conn, meeting_id, moves.GENERATION_STARTED)
     if meeting is None:
         taken = conn.execute(
             """
