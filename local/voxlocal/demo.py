@@ -83,7 +83,11 @@ def _start_providers(
             llm = "the real service (OPENAI_API_KEY)"
         else:
             env.update(local.provider_environment(openai=local.start_openai(stack)))
-            llm = "local EMULATOR (a test double): a structured acta derived from the transcript"
+            llm = (
+                "local EMULATOR (a test double, writes nothing itself): the hand-written "
+                "acta of a shipped sample (samples/<name>.acta.json), else a minimal "
+                "demonstration acta; model 'emulator', cost 0"
+            )
     progress.note(f"AssemblyAI: {asr}")
     progress.note(f"OpenAI: {llm}")
     return emulator
