@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from voxcliente.acta.attempts import FINISH_RESERVE_S
 from voxcliente.flows import acta
 from voxcliente.settings import load_settings
 
@@ -46,7 +47,7 @@ def test_every_function_has_its_flow_and_no_flow_imports_another() -> None:
 
 def test_the_acta_budget_is_what_the_invocation_has_left_minus_the_reserve() -> None:
     settings = load_settings({})
-    assert acta.generation_budget_s(Context(600_000), settings) == 600 - acta.FINISH_RESERVE_S
+    assert acta.generation_budget_s(Context(600_000), settings) == 600 - FINISH_RESERVE_S
     # Nothing left: no time for OpenAI (the generation fails as transient, and retries).
     assert acta.generation_budget_s(Context(60_000), settings) == 0.0
 
@@ -54,4 +55,11 @@ def test_the_acta_budget_is_what_the_invocation_has_left_minus_the_reserve() -> 
 @pytest.mark.parametrize("timeout_s", [300, 900])
 def test_without_a_context_the_budget_follows_the_acta_timeout(timeout_s: int) -> None:
     settings = load_settings({"ACTA_CLAIM_TIMEOUT_S": str(timeout_s)})
-    assert acta.generation_budget_s(None, settings) == timeout_s - acta.FINISH_RESERVE_S
+    assert acta.generation_budget_s(None, settings) == timeout_s - FINISH_RESERVE_S
+
+
+def test_generation_without_a_budget_uses_the_same_default_as_the_flow() -> None:
+    from voxcliente.acta.attempts import default_budget_s
+
+    settings = load_settings({"ACTA_CLAIM_TIMEOUT_S": "600"})
+    assert default_budget_s(settings) == acta.generation_budget_s(None, settings) == 480

@@ -23,11 +23,20 @@ from voxcliente.observability import logger
 from voxcliente.settings import Settings
 
 MIN_ATTEMPT_S = 10.0
+# Seconds the Acta function keeps back from its remaining time for what follows
+# the acta's requests: rendering it, sending the email and recording the outcome.
+FINISH_RESERVE_S = 120.0
 # The SDK honours retry-after up to 120 s; inside a Lambda invocation a longer
 # wait is better spent with the message back on the queue.
 MAX_RETRY_AFTER_S = 60.0
 _INITIAL_BACKOFF_S = 0.5
 _MAX_BACKOFF_S = 8.0
+
+
+def default_budget_s(settings: Settings) -> float:
+    """The deadline without a Lambda context (tests, local runs): the acta timeout
+    (``ACTA_CLAIM_TIMEOUT_S``, the template's ActaTimeoutSeconds) less the reserve."""
+    return max(settings.acta_claim_timeout_s - FINISH_RESERVE_S, 0.0)
 
 
 def _out_of_time() -> TransientError:

@@ -16,8 +16,8 @@ Time budget. One request can take up to ``OPENAI_TIMEOUT_S`` x
 Sequential requests (the parts, the merge, a second try of either after a
 length cut-off) could add up to more than the Acta function's timeout. So all
 requests of one acta share one deadline, ``budget_s`` seconds from the start:
-the acta flow derives it from the Lambda context's remaining time, and
-``GENERATION_BUDGET_S`` applies without one.
+the acta flow derives it from the Lambda context's remaining time; without one
+it is the acta timeout less the same reserve (``attempts.default_budget_s``).
 """
 
 from __future__ import annotations
@@ -29,7 +29,12 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from voxcliente.acta.attempts import MAX_RETRY_AFTER_S, MIN_ATTEMPT_S, Deadline
+from voxcliente.acta.attempts import (
+    MAX_RETRY_AFTER_S,
+    MIN_ATTEMPT_S,
+    Deadline,
+    default_budget_s,
+)
 from voxcliente.acta.chunking import (
     Segment,
     TranscriptInput,
@@ -69,9 +74,6 @@ __all__ = [
     "transcript_segments",
 ]
 
-# The default deadline of one acta's requests: the Acta function's 900 s timeout
-# less 120 s for rendering, SES and the database.
-GENERATION_BUDGET_S = 780.0
 # Output allowance: an acta of a one-hour meeting is 1,500-3,000 tokens. After a
 # length cut-off the request is tried once more with the larger allowance (16,384
 # is the output limit of the smallest model in the price table, gpt-4o-mini).
@@ -141,7 +143,7 @@ class _Generator:
         settings: Settings,
         transcript: TranscriptInput,
         language: str,
-        budget_s: float = GENERATION_BUDGET_S,
+        budget_s: float,
     ) -> None:
         self._client = client
         self._settings = settings
@@ -279,7 +281,7 @@ def generate_acta(
     budget_s: float | None = None,
 ) -> GenerationResult:
     """Write the acta of a transcript, all requests within ``budget_s`` seconds
-    (``GENERATION_BUDGET_S`` when None).
+    (when None, :func:`~voxcliente.acta.attempts.default_budget_s`).
 
     Raises :class:`InputRejected` (``no_speech``) for an empty transcript,
     :class:`ProviderError` when OpenAI refused for good (``openai_refusal``,
@@ -297,7 +299,7 @@ def generate_acta(
         )
     language = acta_language(settings, transcript.language_code)
     parts = split_transcript(transcript, settings.acta_max_chars_per_part)
-    budget = GENERATION_BUDGET_S if budget_s is None else budget_s
+    budget = default_budget_s(settings) if budget_s is None else budget_s
 
     owned = client is None
     client = openai_client(settings) if client is None else openai_api.without_retries(client)

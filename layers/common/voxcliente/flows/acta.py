@@ -32,6 +32,7 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
+from voxcliente.acta.attempts import FINISH_RESERVE_S, default_budget_s
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
 from voxcliente.adapters.sqs import WorkMessage
@@ -49,10 +50,6 @@ from voxcliente.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from voxcliente.render import MeetingFacts
-
-# Seconds kept back from the function's remaining time for what follows the acta:
-# rendering it, sending the email and recording the outcome.
-FINISH_RESERVE_S = 120.0
 
 
 class RemainingTime(Protocol):
@@ -100,11 +97,9 @@ def process(
 def generation_budget_s(context: RemainingTime | None, settings: Settings) -> float:
     """Seconds the acta's OpenAI requests may take: what is left of this invocation
     (the whole acta timeout without a context) minus :data:`FINISH_RESERVE_S`."""
-    if context is not None:
-        left_s = context.get_remaining_time_in_millis() / 1000
-    else:
-        left_s = float(settings.acta_claim_timeout_s)
-    return max(left_s - FINISH_RESERVE_S, 0.0)
+    if context is None:
+        return default_budget_s(settings)
+    return max(context.get_remaining_time_in_millis() / 1000 - FINISH_RESERVE_S, 0.0)
 
 
 # --- the acta --------------------------------------------------------------------------
