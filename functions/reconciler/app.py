@@ -14,12 +14,4 @@ from voxcliente.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = reconciler.run()
-    return {
-        "submitted_checked": report.submitted_checked,
-        "continued": report.continued,
-        "requeued": report.requeued,
-        "notices": report.notices,
-        "failed": report.failed,
-        "replayed": report.replayed,
-    }
+    return reconciler.run().as_dict()

@@ -27,7 +27,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from voxcliente.adapters import assemblyai, sqs
@@ -57,6 +57,10 @@ class Report:
     notices: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     replayed: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the run did: the function's answer and its log line."""
+        return asdict(self)
 
     @property
     def stuck(self) -> int:
@@ -124,17 +128,7 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
         sqs.enqueue(meeting.id, "failure", settings=cfg)
         report.notices.append(str(meeting.id))
     metrics.add_metric(name="MeetingsStuck", unit="Count", value=report.stuck)
-    logger.info(
-        "reconciled",
-        extra={
-            "submitted_checked": report.submitted_checked,
-            "continued": report.continued,
-            "requeued": report.requeued,
-            "notices": report.notices,
-            "failed": report.failed,
-            "replayed": report.replayed,
-        },
-    )
+    logger.info("reconciled", extra=report.as_dict())
     return report
 
 
