@@ -129,9 +129,8 @@ class WebhookSender:
     webhook_deadline_s: float
     webhook_max_attempts: int
     webhook_retry_delay_s: float
-
-    def wait(self, transcript_id: str, timeout: float = 10.0) -> dict[str, Any]:
-        raise NotImplementedError  # the emulator's
+    # The emulator's: waits until the transcript is final and returns its JSON.
+    wait: Callable[..., dict[str, Any]]
 
     def webhook_request(self, transcript_id: str) -> tuple[str, dict[str, str], dict[str, Any]]:
         """The POST AssemblyAI would send when the transcript is final: (url, headers, body).
