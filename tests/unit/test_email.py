@@ -22,7 +22,6 @@ from voxcliente.adapters.ses import (
     SES_MAX_MESSAGE_BYTES,
     build_mime,
     send_raw_email,
-    send_rendered_email,
 )
 from voxcliente.domain.errors import ProviderError, TransientError
 from voxcliente.domain.models import Utterance
@@ -33,7 +32,6 @@ from voxcliente.render import (
     render_acta_email,
     render_failure_email,
 )
-from voxcliente.settings import Settings
 
 SENDER = "VoxCliente <actas@voxcliente.example>"
 RECIPIENT = "lucia@example.com"
@@ -302,9 +300,11 @@ def test_send_raw_email_through_moto(moto_ses: Any) -> None:
 
 def test_client_is_created_lazily_when_none_is_given(moto_ses: Any) -> None:
     rendered = RenderedEmail(subject="Hola", html="<p>Hola</p>", text="Hola")
-    settings = Settings(ses_from=SENDER, ses_reply_to="soporte@voxcliente.example")
+    raw = build_mime(
+        rendered, sender=SENDER, recipient=RECIPIENT, reply_to="soporte@voxcliente.example"
+    )
 
-    message_id = send_rendered_email(rendered, recipient=RECIPIENT, settings=settings)
+    message_id = send_raw_email(raw, sender=SENDER, recipient=RECIPIENT, configuration_set=None)
 
     [stored] = sent_messages()
     assert stored.id == message_id

@@ -67,10 +67,6 @@ def language_style(language: str) -> LanguageStyle:
     )
 
 
-def language_name(language: str) -> str:
-    return language_style(language).name
-
-
 def neutralise(text: str) -> str:
     """Data as it may appear inside a delimited block (no closing tag inside it)."""
     return _DELIMITER_RE.sub(lambda m: f"({m.group(1)})", text)

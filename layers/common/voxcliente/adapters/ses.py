@@ -32,7 +32,6 @@ from voxcliente.adapters.ses_errors import FINAL, SES_SEND_ERRORS, classify_ses_
 from voxcliente.domain import recipients
 from voxcliente.domain.errors import OutcomeUnknown, ProviderError, TransientError
 from voxcliente.observability import logger
-from voxcliente.settings import Settings, get_settings
 from voxcliente.text import one_line
 
 if TYPE_CHECKING:
@@ -249,32 +248,3 @@ def get_ses_client() -> Any:
     from voxcliente.adapters import aws
 
     return aws.client("sesv2")
-
-
-def send_rendered_email(
-    rendered: RenderedEmail,
-    *,
-    recipient: str,
-    settings: Settings | None = None,
-    ses_client: Any | None = None,
-) -> str:
-    """Build and send with the configured sender, reply-to and configuration set.
-
-    Convenience for the functions: ``SES_FROM``, ``SES_REPLY_TO`` and
-    ``SES_CONFIGURATION_SET`` come from the settings. Returns the SES MessageId.
-    """
-    if settings is None:
-        settings = get_settings()
-    raw = build_mime(
-        rendered,
-        sender=settings.ses_from,
-        recipient=recipient,
-        reply_to=settings.ses_reply_to,
-    )
-    return send_raw_email(
-        raw,
-        sender=settings.ses_from,
-        recipient=recipient,
-        configuration_set=settings.ses_configuration_set,
-        ses_client=ses_client,
-    )

@@ -27,6 +27,7 @@ left, minus :data:`FINISH_RESERVE_S` for rendering, sending and recording.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
@@ -116,7 +117,7 @@ def produce_acta(
             extra={"meeting_id": str(meeting_id), "status": status},
         )
         return WorkResult(meeting_id, "skipped")
-    log = {"meeting_id": str(meeting_id), "attempt": meeting.attempts}
+    log = _log(meeting)
     last_try = receive_count >= settings.acta_max_receives or (
         meeting.attempts >= settings.max_attempts
     )
@@ -199,11 +200,11 @@ def _write_and_send(meeting: Meeting, settings: Settings, budget_s: float) -> Wo
         # An empty transcript is refused there (no_speech), before any request.
         acta, model = write_acta(meeting, transcript, client_name, settings, budget_s)
 
-    from voxcliente import render as rendering
+    from voxcliente import render
 
-    duration = float(transcript.audio_duration_s) if transcript.audio_duration_s else None
+    duration = _seconds(transcript.audio_duration_s or None)
     facts = _facts(meeting, client_name, duration)
-    rendered = rendering.render_acta_email(
+    rendered = render.render_acta_email(
         acta, facts, transcript.utterances, emulated=model == EMULATED_MODEL
     )
     sent = deliver(meeting, "acta", rendered, settings)
@@ -225,6 +226,10 @@ def _log(meeting: Meeting) -> dict[str, str | int]:
     return {"meeting_id": str(meeting.id), "attempt": meeting.attempts}
 
 
+def _seconds(value: Decimal | None) -> float | None:
+    return float(value) if value is not None else None
+
+
 def _facts(meeting: Meeting, client_name: str | None, duration: float | None) -> MeetingFacts:
     from voxcliente.render import MeetingFacts
 
@@ -233,9 +238,7 @@ def _facts(meeting: Meeting, client_name: str | None, duration: float | None) ->
         original_filename=meeting.original_filename,
         client_name=client_name,
         meeting_date=meeting.meeting_date,
-        audio_duration_s=duration
-        if duration is not None
-        else (float(meeting.audio_duration_s) if meeting.audio_duration_s is not None else None),
+        audio_duration_s=duration if duration is not None else _seconds(meeting.audio_duration_s),
         recipient=meeting.recipient_email or "",
     )
 
@@ -258,7 +261,7 @@ def _fail(meeting: Meeting, code: str, message: str, settings: Settings) -> Work
 
 def send_failure_notice(meeting_id: UUID, *, settings: Settings) -> WorkResult:
     """Tell the person waiting that their meeting failed, and why (once)."""
-    from voxcliente import render as rendering
+    from voxcliente import render
 
     with transaction() as tx:
         meeting = repo.get_meeting(tx, meeting_id)
@@ -287,7 +290,7 @@ def send_failure_notice(meeting_id: UUID, *, settings: Settings) -> WorkResult:
     if not error_codes.notifies(meeting.error_code) or suppressed or unusable:
         return WorkResult(meeting_id, "skipped")
     language = (meeting.language or settings.acta_language or "es")[:2]
-    rendered = rendering.render_failure_email(
+    rendered = render.render_failure_email(
         meeting.error_code or ErrorCode.INTERNAL_ERROR,
         meeting.error_message or "",
         _facts(meeting, client.name if client else None, None),
