@@ -207,3 +207,112 @@ def test_acta_timeout_and_queue_receives_reach_the_functions() -> None:
     redrive = short.resource_property("ActaQueue", "RedrivePolicy")
     acta = short.function_environment("ActaFunction")
     assert acta["ACTA_QUEUE_MAX_RECEIVES"] == str(redrive["maxReceiveCount"])
+
+
+# --- parameters feeding the functions, read as the functions read them ----------------
+ACTA_TIMEOUTS = TEMPLATE["Parameters"]["ActaTimeoutSeconds"]["AllowedValues"]
+RECONCILE_INTERVALS = TEMPLATE["Parameters"]["ReconcileIntervalMinutes"]["AllowedValues"]
+
+
+@pytest.mark.parametrize("seconds", ACTA_TIMEOUTS)
+def test_one_acta_timeout_sets_the_function_the_queue_and_both_claim_timeouts(
+    seconds: int,
+) -> None:
+    """Each allowed ActaTimeoutSeconds, resolved: the Acta function's Timeout, the
+    queue's visibility six times it, and the claim timeout the Acta and Reconciler
+    settings read from their environments, all the one number."""
+    from voxcliente.settings import load_settings
+
+    s = stack(ActaTimeoutSeconds=str(seconds))
+    # A parameter given as text stays text, as CloudFormation passes it.
+    assert int(s.resource_property("ActaFunction", "Timeout")) == seconds
+    assert s.resource_property("ActaQueue", "VisibilityTimeout") == 6 * seconds
+    for function in ("ActaFunction", "ReconcilerFunction"):
+        env = s.function_environment(function)
+        assert env["ACTA_CLAIM_TIMEOUT_S"] == str(seconds), function
+        assert load_settings(env).acta_claim_timeout_s == seconds, function
+
+
+def test_the_acta_function_gives_up_before_the_queue_dead_letters() -> None:
+    """The Acta function is told the queue's maxReceiveCount and, reading it, gives up
+    (telling the person) one receive before SQS moves the message to the DLQ."""
+    from voxcliente.settings import load_settings
+
+    s = stack()
+    max_receives = s.resource_property("ActaQueue", "RedrivePolicy")["maxReceiveCount"]
+    settings = load_settings(s.function_environment("ActaFunction"))
+    assert settings.acta_queue_max_receives == max_receives
+    assert settings.acta_max_receives == max_receives - 1
+
+
+@pytest.mark.parametrize("function", ["SubmitFunction", "UploadApiFunction"])
+def test_max_upload_bytes_reaches_the_functions_that_accept_uploads(function: str) -> None:
+    """MaxUploadBytes is the limit Submit and UploadApi read; its default is the
+    settings' own (5 GB, what one S3 PUT stores), a smaller value is obeyed."""
+    from voxcliente.settings import load_settings
+
+    default = TEMPLATE["Parameters"]["MaxUploadBytes"]["Default"]
+    assert load_settings(stack().function_environment(function)).max_upload_bytes == default
+    assert load_settings({}).max_upload_bytes == default
+    env = stack(MaxUploadBytes="2000000000").function_environment(function)
+    assert env["MAX_UPLOAD_BYTES"] == "2000000000"
+    assert load_settings(env).max_upload_bytes == 2_000_000_000
+
+
+@pytest.mark.parametrize("minutes", RECONCILE_INTERVALS)
+def test_the_stuck_meetings_alarm_period_follows_the_reconcile_schedule(minutes: int) -> None:
+    """Resolved for each allowed interval: the reconciler runs every N minutes and the
+    stuck-meetings alarm's period is N minutes, so each period holds one run."""
+    s = stack(ReconcileIntervalMinutes=str(minutes))
+    (event,) = s.resources["ReconcilerFunction"]["Properties"]["Events"].values()
+    schedule = s.resolve(event["Properties"]["Schedule"], "ReconcilerFunction.Schedule")
+    assert schedule == f"rate({minutes} minutes)"
+    assert s.resource_property("MeetingsStuckAlarm", "Period") == 60 * minutes
+
+
+@pytest.mark.parametrize("public_uploads", ["true", "false"])
+def test_the_errors_alarm_reads_every_deployed_function_by_its_name(public_uploads: str) -> None:
+    """The metric-math alarm, resolved: one Errors query per function deployed with
+    these parameters, each naming the function Lambda runs (its
+    AWS_LAMBDA_FUNCTION_NAME), and the one expression summing them."""
+    s = stack(PublicUploads=public_uploads)
+    deployed = [f for f in FUNCTIONS if f != "UploadApiFunction" or public_uploads == "true"]
+    names = {s.function_environment(f)["AWS_LAMBDA_FUNCTION_NAME"] for f in deployed}
+    metrics = s.resource_property("FunctionErrorsAlarm", "Metrics")
+    read = [
+        dimension["Value"]
+        for query in metrics
+        if "MetricStat" in query
+        for dimension in query["MetricStat"]["Metric"]["Dimensions"]
+    ]
+    assert sorted(read) == sorted(names)
+    assert [q["Expression"] for q in metrics if "Expression" in q] == ["SUM(METRICS())"]
+
+
+NESTED_CASES = {
+    "created": {},
+    "proxied": {"EnableRdsProxy": "true", "DbSslMode": "verify-full"},
+    "existing": {
+        "ExistingDbHost": "db.internal.example",
+        "ExistingDbSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf",
+    },
+}
+
+
+@pytest.mark.parametrize("case", NESTED_CASES)
+def test_the_database_stack_outputs_reach_every_function(case: str) -> None:
+    """What the nested database stack outputs (its host, secret and CA bundle) is
+    what every function's environment says, however the database is provided."""
+    s = stack(**NESTED_CASES[case])
+    host = s.get_att("Database", "Outputs.Host")
+    secret = s.get_att("Database", "Outputs.SecretArn")
+    if case == "existing":
+        assert (host, secret) == (
+            "db.internal.example",
+            NESTED_CASES["existing"]["ExistingDbSecretArn"],
+        )
+    for function in FUNCTIONS:
+        env = s.function_environment(function)
+        assert (env["DB_HOST"], env["DB_SECRET_ID"]) == (host, secret), function
+        if case == "proxied":
+            assert env["DB_SSLROOTCERT"] == s.get_att("Database", "Outputs.CaBundle"), function
