@@ -41,7 +41,7 @@ from typing import Any
 
 from voxlocal.emulators._http import LoopbackServer, RecordedRequest, Response
 from voxlocal.emulators.openai_answers import SAMPLES, content, user_text
-from voxlocal.emulators.openai_errors import ApiError, ModelSpec, prompt_tokens
+from voxlocal.emulators.openai_errors import ApiError, ModelSpec, invalid, prompt_tokens
 from voxlocal.emulators.openai_outcomes import (
     OUTCOMES,
     REFUSAL_TEXT,
@@ -54,11 +54,6 @@ from voxlocal.emulators.openai_rules import MODELS, check_request
 __all__ = ["MODEL_NAME", "OUTCOMES", "OpenAIEmulator", "user_text"]
 
 MODEL_NAME = "emulator"  # the "model" of every answer
-_NOTHING = object()  # no answer given by the test
-
-
-def _error(message: str, type_: str, code: str | None, param: str | None = None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": type_, "param": param, "code": code}}
 
 
 class OpenAIEmulator(LoopbackServer):
@@ -108,9 +103,9 @@ class OpenAIEmulator(LoopbackServer):
             request_id = f"req_{self._counter:032x}"
         headers = {"x-request-id": request_id, "openai-version": "2020-10-01"}
         if request.headers.get("authorization") != f"Bearer {self.api_key}":
-            return Response.json_body(
-                401,
-                _error(
+            return _error_response(
+                ApiError(
+                    401,
                     "Incorrect API key provided. You can find your API key in your "
                     "OpenAI account settings.",
                     "invalid_request_error",
@@ -120,19 +115,14 @@ class OpenAIEmulator(LoopbackServer):
             )
         path = request.path.split("?", 1)[0]
         if request.method != "POST" or path != "/v1/chat/completions":
-            return Response.json_body(
-                404,
-                _error(f"Invalid URL ({request.method} {path})", "invalid_request_error", None),
+            return _error_response(
+                ApiError(404, f"Invalid URL ({request.method} {path})", "invalid_request_error"),
                 headers,
             )
         body = request.json
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-            return Response.json_body(
-                400,
-                _error(
-                    "'messages' is a required property", "invalid_request_error", None, "messages"
-                ),
-                headers,
+            return _error_response(
+                invalid("'messages' is a required property", "messages", None), headers
             )
         rejected = check_request(body, self.models)
         with self._lock:
@@ -153,7 +143,7 @@ class OpenAIEmulator(LoopbackServer):
             return _error_response(failure, headers)
         answered = outcome if isinstance(outcome, str) else None
         with self._lock:
-            given = self._answers.pop(0) if self._answers else _NOTHING
+            given = self._answers.pop(0) if self._answers else None
         completion = self.completion(body, answered, given)
         return Response.json_body(200, completion, headers)
 
@@ -163,7 +153,7 @@ class OpenAIEmulator(LoopbackServer):
         self, body: dict[str, Any], outcome: str | None = None, given: Any = None
     ) -> dict[str, Any]:
         """The ``chat.completion`` answered for ``body`` (deterministic but for ``created``)."""
-        if given is _NOTHING or given is None:
+        if given is None:
             text = content(body, _json_schema(body.get("response_format")), self.samples)
         else:
             text = json.dumps(given, ensure_ascii=False)
