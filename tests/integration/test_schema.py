@@ -12,7 +12,8 @@ from harness import recorded_meeting
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
 from voxcliente.domain import moves
-from voxcliente.domain.models import Provider, UsageUnit
+from voxcliente.pipeline import costs
+from voxcliente.settings import load_settings
 
 pytestmark = pytest.mark.integration
 
@@ -88,23 +89,13 @@ def test_transition_is_conditional_and_recorded(db_url: str, conn: psycopg.Conne
 
 
 def test_cost_views_add_up(db_url: str, conn: psycopg.Connection[Any]) -> None:
+    """An hour of universal-2 (0.15 USD) and one email (0.0001 USD), recorded the way
+    the flows record them, add up in the meeting, the user's summary and the user."""
     meeting = recorded_meeting()
+    settings = load_settings({})  # the shipped price table
     with transaction() as tx:
-        usage: list[tuple[Provider, str, Decimal, UsageUnit, Decimal]] = [
-            ("assemblyai", "universal", Decimal(3600), "audio_second", Decimal("0.0000416667")),
-            ("ses", "email", Decimal(1), "message", Decimal("0.0001")),
-        ]
-        for provider, item, quantity, unit, price in usage:
-            repo.add_usage(
-                tx,
-                meeting_id=meeting.id,
-                user_id=meeting.user_id,
-                provider=provider,
-                item=item,
-                quantity=quantity,
-                unit=unit,
-                unit_price_usd=price,
-            )
+        costs.record_transcription(tx, settings, meeting, audio_seconds=3600, model="universal-2")
+        costs.record_email(tx, settings, meeting, kind="acta")
         updated = repo.refresh_costs(tx, meeting.id)
         assert meeting.user_id is not None
         summary = repo.user_cost_summary(tx, meeting.user_id)
