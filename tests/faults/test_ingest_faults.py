@@ -127,23 +127,29 @@ def test_defect_02_an_unusable_metadata_address_keeps_the_usable_folder_address(
 
 
 # --- 3: the database lost right after AssemblyAI accepted -------------------------------
-def _lose_database_on_submitted(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The server ends our session (pg_terminate_backend) at the commit point that
-    would record the transcript id."""
+def _lose_database_on_submitted(monkeypatch: pytest.MonkeyPatch, how: str = "terminated") -> None:
+    """The database is lost at the commit point that would record the transcript id:
+    ``terminated``, the server ends our session (pg_terminate_backend); ``raised``,
+    the adapter's mapped error arrives without a server to end it."""
     from voxcliente.adapters import repository as repo
+    from voxcliente.domain.errors import TransientError
     from voxcliente.domain.moves import Move
 
     real_transition = repo.transition
 
-    def terminated(tx: Any, meeting_id: Any, move: Move, **kwargs: Any) -> Any:
+    def lost(tx: Any, meeting_id: Any, move: Move, **kwargs: Any) -> Any:
         if move.to == "submitted":
+            if how == "raised":
+                raise TransientError("connection lost", code="database_unavailable")
             tx.execute("SELECT pg_terminate_backend(pg_backend_pid())")
         return real_transition(tx, meeting_id, move, **kwargs)
 
-    monkeypatch.setattr(repo, "transition", terminated)
+    monkeypatch.setattr(repo, "transition", lost)
 
 
+@pytest.mark.parametrize("how", ["terminated", "raised"])
 def test_defect_03_a_database_lost_after_acceptance_ends_transcribed_once(
+    how: str,
     db_url: str,
     aws: AwsEnv,
     assemblyai: Any,
@@ -157,7 +163,7 @@ def test_defect_03_a_database_lost_after_acceptance_ends_transcribed_once(
     key = f"inbox/{ADDRESS}/reunion.mp3"
     put(aws, key)
     with monkeypatch.context() as patch:  # only the fault is undone, not the fixtures
-        _lose_database_on_submitted(patch)
+        _lose_database_on_submitted(patch, how)
         with pytest.raises(TransientError):
             submit(s3_event(aws.bucket, key))
     # When Lambda retries the event: the claim is held, nothing is submitted again
