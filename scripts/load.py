@@ -71,7 +71,6 @@ TRANSCRIPT = {
 ROLE = "voxcliente_load"
 DATABASE = "voxcliente_load"
 LAMBDA_ASYNC_ATTEMPTS = 3  # the invocation and MaximumRetryAttempts: 2 (template.yaml)
-TERMINAL = ("emailed", "failed")
 
 
 class LoadError(Exception):
@@ -433,16 +432,17 @@ class Verdict:
     @property
     def lost(self) -> int:
         """Meetings not in a terminal state, and recordings that never got a row."""
-        in_terminal = self.emailed + self.failed
-        return self.meetings - in_terminal
+        return self.meetings - self.emailed - self.failed
 
     @property
     def duplicates(self) -> int:
         return sum(n - 1 for n in self.emails_per_recipient.values() if n > 1)
 
     def lines(self) -> list[str]:
-        others = {s: n for s, n in self.statuses.items() if s not in TERMINAL}
-        lines = [
+        from voxcliente.domain.moves import FINAL_STATUSES
+
+        others = {s: n for s, n in self.statuses.items() if s not in FINAL_STATUSES}
+        return [
             f"meetings emailed:     {self.emailed} of {self.meetings}",
             f"meetings failed:      {self.failed}",
             f"meetings lost:        {self.lost}"
@@ -451,7 +451,6 @@ class Verdict:
             f"peak connections:     {self.peak_connections} (cap {self.cap})",
             f"wall time:            {self.wall_s:.1f} s",
         ]
-        return lines
 
     def problems(self) -> list[str]:
         found = []
