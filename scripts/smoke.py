@@ -98,15 +98,6 @@ def stored_transcript(audio: Path) -> Path:
 
 
 # --- AssemblyAI -----------------------------------------------------------------------
-def _refusal(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    detail = body.get("error") if isinstance(body, dict) else None
-    return str(detail or response.text or response.reason_phrase)[:300]
-
-
 def check_assemblyai(
     settings: Settings,
     audio: Path,
@@ -148,7 +139,8 @@ def check_assemblyai(
     if response.status_code != 200:
         raise SmokeFailure(
             f"the transcript request was refused (HTTP {response.status_code}): "
-            f"{_refusal(response)}"
+            # AssemblyAI's ``error`` text, read as Submit reads it.
+            f"{assemblyai._error_message(response) or response.reason_phrase}"
         )
     transcript_id = str(response.json().get("id") or "")
     if not transcript_id:
