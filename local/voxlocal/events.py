@@ -10,7 +10,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import parse_qsl, quote_plus, urlsplit
 
 # Lambda's context object is the one invoke_child's child process uses too.
 from voxlocal.invoke_child import LambdaContext
@@ -63,8 +63,6 @@ def http_api(
     A query string in ``path`` becomes ``rawQueryString`` and
     ``queryStringParameters`` (repeated names joined by commas, as API Gateway does).
     """
-    from urllib.parse import parse_qsl
-
     path, _, query = path.partition("?")
     route_key = f"{method} {route or path}"
     event: dict[str, Any] = {
