@@ -193,7 +193,7 @@ def _write_and_send(meeting: Meeting, settings: Settings, budget_s: float) -> Wo
     if record is not None:
         from voxcliente.acta.model import Acta
 
-        acta = Acta.model_validate(record.content)
+        acta = Acta.from_stored(record.content)
         model = record.model
         logger.info("acta already written; resuming at the email", extra=_log(meeting))
     else:

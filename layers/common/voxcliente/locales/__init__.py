@@ -57,6 +57,7 @@ class Labels:
     start_time: str
     end_time: str
     modality: str
+    place: str
     client: str
     duration: str
     recording: str
@@ -72,6 +73,7 @@ class Labels:
     no_owner: str
     open_questions: str
     next_meeting: str
+    time: str
     purpose: str
     date_unknown: str
     # what an empty section says
@@ -83,6 +85,11 @@ class Labels:
     none_next_meeting: str
     # the closing lines; ``closing`` holds ``{filename}``
     closing: str
+    approved_by: str
+    """The .docx's approval block: "Revisado y aprobado por: ____"."""
+    approval_date: str
+    page_of: str
+    """The .docx footer; holds ``{page}`` and ``{pages}`` (Word fills them in)."""
     attachments_note: str
     reference: str
     emulated: str
