@@ -47,12 +47,12 @@ def acta(**overrides: Any) -> Acta:
         "start_time": None,
         "end_time": None,
         "modality": None,
+        "place": None,
         "client": "Textiles Andinos",
         "summary": "Se revisó la campaña de otoño.",
         "participants": [
             {"speaker_label": "A", "name": "Ana Pérez", "role": None, "organization": None}
         ],
-        "agenda": ["Campaña de otoño"],
         "topics": [{"title": "Campaña de otoño", "summary": "Se revisaron los resultados."}],
         "decisions": ["Se acuerda ampliar la campaña."],
         "action_items": [{"task": "Enviar el informe.", "owner": "Ana Pérez", "due_date": None}],

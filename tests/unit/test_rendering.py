@@ -42,6 +42,7 @@ def sample_acta(**overrides: Any) -> Acta:
         "start_time": "10:00",
         "end_time": "11:05",
         "modality": "Videollamada",
+        "place": None,
         "client": "Textiles Andinos",
         "summary": "Se revisó el plan de entregas de marzo y los retrasos de febrero.",
         "participants": [
@@ -53,7 +54,6 @@ def sample_acta(**overrides: Any) -> Acta:
             },
             {"speaker_label": "B", "name": "Participante B", "role": None, "organization": None},
         ],
-        "agenda": ["Retrasos de febrero", "Plan de entregas de marzo"],
         "topics": [
             {
                 "title": "Retrasos de febrero",
@@ -82,7 +82,12 @@ def sample_acta(**overrides: Any) -> Acta:
             {"task": "Revisar el pago a 45 días.", "owner": None, "due_date": None},
         ],
         "open_questions": ["Condiciones de pago a 45 días."],
-        "next_meeting": {"date": "10 de marzo de 2027", "purpose": "Revisar el piloto."},
+        "next_meeting": {
+            "date": "10 de marzo de 2027",
+            "time": None,
+            "modality": None,
+            "purpose": "Revisar el piloto.",
+        },
     }
     data.update(overrides)
     return Acta.model_validate(data)
@@ -136,7 +141,7 @@ def test_html_shows_sections_in_the_email_order() -> None:
         f">{labels.discussion}<",
         f">{labels.open_questions}<",
         f">{labels.next_meeting}<",
-        "Esta acta se generó automáticamente",
+        "Acta redactada automáticamente",
     ]
     positions = [html.index(marker) for marker in order]
     assert positions == sorted(positions)
@@ -208,8 +213,8 @@ def test_text_carries_the_same_content() -> None:
         *acta.open_questions,
         "Sra. Lucía Méndez (Gerente de operaciones, Textiles Andinos)",
         "Fecha límite: Sin fecha definida",
-        "Esta acta se generó automáticamente",
-        "Revísela antes de compartirla.",
+        "Acta redactada automáticamente",
+        "pendiente de revisión y aprobación.",
     ]:
         assert expected in text
     assert (
@@ -221,7 +226,6 @@ def test_text_carries_the_same_content() -> None:
 def test_empty_sections_say_so_instead_of_disappearing() -> None:
     acta = sample_acta(
         participants=[],
-        agenda=[],
         topics=[],
         decisions=[],
         action_items=[],
@@ -282,7 +286,7 @@ def test_docx_has_real_headings_and_the_action_item_table() -> None:
     decisions = [p.text for p in document.paragraphs if p.style and p.style.name == "List Number"]
     assert decisions == acta.decisions
     body = "\n".join(p.text for p in document.paragraphs)
-    assert "Esta acta se generó automáticamente" in body
+    assert "Acta redactada automáticamente" in body
     assert body.rstrip().endswith("7b1e0c52-0000-4000-8000-000000000001")
     assert document.core_properties.language == "es-ES"
 
