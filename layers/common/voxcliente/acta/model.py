@@ -28,8 +28,8 @@ class Participant(_Strict):
         description="Speaker label from the transcript (A, B, ...), or null if not a speaker."
     )
     name: str = Field(
-        description="Name and surname as stated in the conversation; if never stated, "
-        "'Participante A' / 'Participant A' after the speaker label. Never invented."
+        description="Name and surname as stated in the conversation; if never stated, the "
+        "word for 'Participant' and the speaker label, without an article. Never invented."
     )
     role: str | None = Field(description="Role or position, only if stated.")
     organization: str | None = Field(
@@ -39,9 +39,10 @@ class Participant(_Strict):
 
 
 class Topic(_Strict):
-    title: str = Field(description="The topic, in a few words (it becomes an agenda item).")
+    title: str = Field(description="The topic in a few words; the titles, in order, head the acta.")
     summary: str = Field(
-        description="What was said about it: a short paragraph, third person, past tense."
+        description="What was said about it, offers and counter-offers included: a short "
+        "paragraph, third person, past tense."
     )
 
 
@@ -57,10 +58,10 @@ class ActionItem(_Strict):
 
 
 class NextMeeting(_Strict):
-    date: str | None = Field(description="Date of the next meeting as agreed, or null.")
+    date: str | None = Field(description="Its date as spoken, only if agreed.")
     time: str | None = Field(description="Its time as hh:mm, only if agreed.")
     modality: str | None = Field(
-        description="How it will be held (in person / video call), only if agreed."
+        description="How it will be held (in person, video call), only if agreed."
     )
     purpose: str | None = Field(description="Its purpose, only if stated.")
 
@@ -68,30 +69,38 @@ class NextMeeting(_Strict):
 class Acta(_Strict):
     language: str = Field(description="ISO 639-1 code of the language the acta is written in.")
     meeting_date: str | None = Field(
-        description="Date of this meeting if stated in the recording or given, else null."
+        description="Date of this meeting, if given in the details or said in the recording."
     )
     start_time: str | None = Field(
-        description="Clock time this meeting started (hh:mm), only if said in the recording."
+        description="Clock time (hh:mm) this meeting started, only if said in the recording."
     )
     end_time: str | None = Field(
-        description="Clock time this meeting ended (hh:mm), only if said in the recording."
+        description="Clock time (hh:mm) this meeting ended, only if said in the recording."
     )
     modality: str | None = Field(
-        description="How this meeting is held (in person / video call / phone), only if said."
+        description="How this meeting is held (in person, video call, phone), only if said; "
+        "never the next meeting's."
     )
     place: str | None = Field(description="Where this meeting is held, only if said.")
     client: str | None = Field(description="The client organisation, if known.")
-    participants: list[Participant]
+    participants: list[Participant] = Field(
+        description="The people present, once each: every speaker and anyone introduced."
+    )
     topics: list[Topic] = Field(description="The topics in the order they came up.")
     decisions: list[str] = Field(
-        description="What was agreed, each one self-standing sentence ('Se acuerda ...')."
+        description="What was agreed, each one sentence that stands on its own, starting "
+        "with the agreement phrase; not tasks, the next meeting or open topics."
     )
-    action_items: list[ActionItem]
+    action_items: list[ActionItem] = Field(description="The tasks someone must do.")
     open_questions: list[str] = Field(description="Raised and not resolved.")
     next_meeting: NextMeeting | None
-    title: str = Field(description="The meeting's subject in a few words (without 'Acta de').")
+    title: str = Field(
+        description="Written last, from the above: the meeting's subject in a few words "
+        "(the software adds the word for 'minutes')."
+    )
     summary: str = Field(
-        description="Two or three sentences: what the meeting was about and its outcome."
+        description="Written last, from the above: two or three sentences, what the meeting "
+        "was about and its outcome."
     )
 
     @property

@@ -26,10 +26,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PromptPhrases:
-    """The conventional phrases an acta uses in this language, for the model's instructions.
+    """The phrases of an acta in this language, for the model's instructions.
 
     The instructions themselves are in English (see ``voxcliente.acta.prompts``);
-    these are the words the model must write verbatim in the target language.
+    these are the words the model must write verbatim in the target language,
+    and one short example per rule, so that each rule shows what it asks for
+    (docs/acta-standard.md). A language without a file gets the English
+    examples, to be rendered in its own words.
     """
 
     name: str
@@ -39,10 +42,31 @@ class PromptPhrases:
     agreement: str
     """How every decision sentence starts: ``"Se acuerda"``."""
     unknown_date: str
-    no_deadline_note: str
-    """What ``due_date`` holds when no deadline was said (and what the document shows)."""
-    past_examples: str
-    """Two sentences showing the formal past tense of the minutes."""
+    """A date mentioned but not made out, in running text only: "fecha no precisada"."""
+    past_example: str
+    """An impersonal sentence in the formal past tense of the minutes."""
+    named_example: str
+    """A person, by name and surname, without a courtesy title: "Laura Méndez indicó que…"."""
+    unnamed_example: str
+    """A speaker never named, without an article: "Participante C preguntó…"."""
+    colleague_example: str
+    """A speaker introducing a colleague (who then belongs to the speaker's organisation)."""
+    decision_example: str
+    """A decision that stands on its own, starting with ``agreement``."""
+    task_example: str
+    """An action item: one sentence starting with an infinitive."""
+    deadline_example: str
+    """A relative deadline, kept as said: "la semana que viene"."""
+    partial_date_example: str
+    """A date said without month or year, kept as said: "el jueves 12"."""
+    amount_example: str
+    """An amount in figures with its currency: "16.000 euros"."""
+    correction_example: str
+    """A spoken self-correction whose corrected value is ``amount_example``."""
+    modality_example: str
+    """How a meeting is held: "videollamada"."""
+    title_example: str
+    """An acta's title: the subject in a few words."""
 
 
 @dataclass(frozen=True)
