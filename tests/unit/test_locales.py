@@ -68,6 +68,7 @@ def test_every_language_file_holds_the_same_texts_as_spanish(path: Path) -> None
 # The texts the code fills in, and with what; every other text is used as written.
 FILLED_IN = {
     "closing": {"filename"},
+    "approximate_time": {"time"},  # an end time computed from the recording's duration
     "page_of": {"page", "pages"},  # the .docx footer: Word's PAGE and NUMPAGES fields
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -28,6 +29,8 @@ from voxcliente.render import (
     render_failure_email,
     render_transcript_txt,
 )
+from voxcliente.render.clock import end_clock, parse_clock
+from voxcliente.render.view import EMAIL_ORDER, FORMAL_ORDER
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "<script>alert(1)</script>"
@@ -245,6 +248,169 @@ def test_empty_sections_say_so_instead_of_disappearing() -> None:
         assert sentence in text
 
 
+# --------------------------------------------------------------------------- details, next meeting
+
+
+def kv_rows(html: str) -> list[tuple[str, str]]:
+    """The label/value rows of the email's two-column tables, in order."""
+    return re.findall(r"<td[^>]*>([^<]*)</td>\s*<td[^>]*>([^<]*)</td>", html)
+
+
+def html_section(html: str, heading: str) -> str:
+    """The HTML between a section's heading and the next one (or the footer)."""
+    start = html.index(f">{heading}</h2>")
+    following = html.find("<h2", start)
+    return html[start : following if following != -1 else len(html)]
+
+
+PLACED = {
+    "modality": "Presencial",
+    "place": "Oficinas de Textiles Andinos, Lima",
+    "next_meeting": {
+        "date": "el jueves 12",
+        "time": "10:00",
+        "modality": "Videollamada",
+        "purpose": "Revisar el piloto.",
+    },
+}
+
+
+def test_place_and_modality_are_separate_details_in_html_and_text() -> None:
+    acta = sample_acta(**PLACED)
+
+    html = render_acta_html(acta, sample_facts())
+    text = render_acta_text(acta, sample_facts())
+
+    details = kv_rows(html_section(html, "Datos de la reunión"))
+    assert ("Modalidad", "Presencial") in details
+    assert ("Lugar", "Oficinas de Textiles Andinos, Lima") in details
+    assert "Modalidad: Presencial\nLugar: Oficinas de Textiles Andinos, Lima\n" in text
+
+
+def test_the_next_meeting_has_date_time_modality_and_purpose_as_rows() -> None:
+    acta = sample_acta(**PLACED)
+
+    html = render_acta_html(acta, sample_facts())
+    text = render_acta_text(acta, sample_facts())
+
+    rows = [
+        ("Fecha", "el jueves 12"),
+        ("Hora", "10:00"),
+        ("Modalidad", "Videollamada"),
+        ("Objetivo", "Revisar el piloto."),
+    ]
+    assert kv_rows(html_section(html, "Próxima reunión")) == rows
+    # This meeting's modality stays in the details: the next one's does not leak there.
+    assert ("Modalidad", "Videollamada") not in kv_rows(html_section(html, "Datos de la reunión"))
+    section = text[text.index("Próxima reunión\n") :]
+    assert section.split("\n")[2:6] == [f"{label}: {value}" for label, value in rows]
+
+
+def test_a_next_meeting_agreed_without_a_date_says_so_and_shows_only_what_was_agreed() -> None:
+    acta = sample_acta(
+        next_meeting={"date": None, "time": "16:30", "modality": None, "purpose": None}
+    )
+
+    text = render_acta_text(acta, sample_facts())
+
+    section = text[text.index("Próxima reunión\n") :].split("\n")
+    assert section[2:4] == ["Fecha: Sin fecha definida", "Hora: 16:30"]
+    assert section[4] == ""
+
+
+# --------------------------------------------------------------------------- end time
+
+APPROX_ES = "(aprox., según la duración de la grabación)"
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "duration_s", "shown"),
+    [
+        # stated start + the recording's duration, to the nearest minute
+        ("10:00", None, 3905.2, f"11:05 {APPROX_ES}"),
+        ("9:30", None, 1800.0, f"10:00 {APPROX_ES}"),
+        ("10:00 h", None, 3905.2, f"11:05 {APPROX_ES}"),
+        ("10.00", None, 3905.2, f"11:05 {APPROX_ES}"),
+        ("23:40", None, 1800.0, f"00:10 {APPROX_ES}"),
+        # a stated end is shown as stated
+        ("10:00", "11:30", 3905.2, "11:30"),
+        (None, "11:30 h", 3905.2, "11:30 h"),
+        # a start that is not a clock time, or an unknown duration: nothing invented
+        ("a las diez y pico", None, 3905.2, None),
+        ("10", None, 3905.2, None),
+        ("25:00", None, 3905.2, None),
+        ("10:00", None, None, None),
+        (None, None, 3905.2, None),
+    ],
+)
+def test_end_time_shown(
+    start: str | None, end: str | None, duration_s: float | None, shown: str | None
+) -> None:
+    acta = sample_acta(start_time=start, end_time=end)
+    facts = sample_facts(audio_duration_s=duration_s)
+
+    html = render_acta_html(acta, facts)
+    text = render_acta_text(acta, facts)
+
+    ends = [value for label, value in kv_rows(html) if label == "Hora de fin"]
+    assert ends == ([shown] if shown else [])
+    assert (f"Hora de fin: {shown}\n" in text) if shown else ("Hora de fin" not in text)
+    if start:  # the start itself is always shown as stated
+        assert f"Hora de inicio: {start}\n" in text
+
+
+def test_clock_times_read_only_when_beyond_doubt() -> None:
+    assert parse_clock("2:30 pm") == 14 * 60 + 30
+    assert parse_clock("12:05 a. m.") == 5
+    assert parse_clock("10h30") == 10 * 60 + 30
+    assert parse_clock("14:00 pm") is None  # says two different things
+    assert parse_clock("10:75") is None
+    assert parse_clock("") is None
+    # Half a minute rounds up; 29 seconds do not.
+    assert end_clock("10:00", 90) == "10:02"
+    assert end_clock("10:00", 89) == "10:01"
+    assert end_clock("10:00", -1) is None
+
+
+# --------------------------------------------------------------------------- closing and order
+
+CLOSING_ES = (
+    "Acta redactada automáticamente a partir de la grabación «Reunión Textiles Andinos.m4a»; "
+    "pendiente de revisión y aprobación."
+)
+
+
+def test_the_closing_says_written_automatically_and_pending_approval_everywhere() -> None:
+    email = render_acta_email(sample_acta(), sample_facts(), UTTERANCES)
+
+    body = [p.text for p in docx.Document(io.BytesIO(email.attachments[0][2])).paragraphs]
+    assert CLOSING_ES in email.html
+    assert f"--\n{CLOSING_ES}\n" in email.text
+    assert CLOSING_ES in body
+
+
+def test_the_email_puts_what_people_look_for_first_and_the_docx_keeps_the_formal_order() -> None:
+    labels = locale_for("es").labels
+    acta = sample_acta()
+
+    text = render_acta_text(acta, sample_facts())
+    document = docx.Document(io.BytesIO(render_acta_docx(acta, sample_facts())))
+
+    # One list of sections: the email moves decisions and action items up, nothing else.
+    assert EMAIL_ORDER[:4] == ("details", "attendees", "decisions", "action_items")
+    assert sorted(EMAIL_ORDER) == sorted(FORMAL_ORDER)
+    rest = [s for s in FORMAL_ORDER if s not in ("decisions", "action_items")]
+    assert [s for s in EMAIL_ORDER if s not in ("decisions", "action_items")] == rest
+    underlined = [
+        line
+        for line, under in zip(text.splitlines(), text.splitlines()[1:], strict=False)
+        if line and under == "-" * len(line)
+    ]
+    assert underlined == [getattr(labels, section) for section in EMAIL_ORDER]
+    headings = [p.text for p in document.paragraphs if p.style and p.style.name == "Heading 2"]
+    assert headings == [getattr(labels, section) for section in FORMAL_ORDER]
+
+
 # --------------------------------------------------------------------------- .docx
 
 
@@ -349,6 +515,15 @@ def test_english_acta_uses_english_labels_everywhere() -> None:
         title="March delivery plan",
         decisions=["It was agreed to pilot the new lead time."],
         action_items=[{"task": "Send the schedule.", "owner": None, "due_date": None}],
+        end_time=None,
+        modality="In person",
+        place="Textiles Andinos offices, Lima",
+        next_meeting={
+            "date": "Thursday the 12th",
+            "time": "10:00",
+            "modality": "Video call",
+            "purpose": "Review the pilot.",
+        },
     )
 
     email = render_acta_email(acta, sample_facts(), UTTERANCES)
@@ -359,6 +534,19 @@ def test_english_acta_uses_english_labels_everywhere() -> None:
         assert label in email.text
     assert "No date set" in email.html
     assert "Acuerdos" not in email.html
+    for line in (
+        "End time: 11:05 (approx., from the recording's length)",
+        "Format: In person",
+        "Place: Textiles Andinos offices, Lima",
+        "Time: 10:00",
+        "Format: Video call",
+        "Purpose: Review the pilot.",
+        "Minutes written automatically from the recording “Reunión Textiles Andinos.m4a”; "
+        "pending review and approval.",
+    ):
+        assert f"{line}\n" in email.text
+    assert ("Place", "Textiles Andinos offices, Lima") in kv_rows(email.html)
+    assert ("Time", "10:00") in kv_rows(email.html)
     assert [name for name, _, _ in email.attachments] == [
         "minutes-2027-03-03-march-delivery-plan.docx",
         "transcript-2027-03-03-march-delivery-plan.txt",
@@ -418,7 +606,10 @@ def test_acta_email_has_both_attachments_with_accented_names() -> None:
         ("transcripcion-2027-03-03-revisión-de-campaña.txt", "text/plain"),
     ]
     assert email.attachments[0][2].startswith(b"PK")  # a zip container: .docx
-    assert "[00:00:00] Participante A: Buenos días a todos." in email.attachments[1][2].decode()
+    # The transcript names the speaker the acta identified, label kept in brackets.
+    assert "[00:00:00] Sra. Lucía Méndez [A]: Buenos días a todos." in (
+        email.attachments[1][2].decode()
+    )
 
 
 def test_duration_formatting() -> None:

@@ -80,6 +80,8 @@ class Labels:
     date: str
     start_time: str
     end_time: str
+    approximate_time: str
+    """An end time computed from the start and the recording's duration; holds ``{time}``."""
     modality: str
     place: str
     client: str

@@ -2,10 +2,12 @@
 
 What each output holds follows the acta standard (docs/acta-standard.md). The
 email shows what people look for first (details, attendees, decisions, action
-items), then the agenda and the discussion; the .docx keeps the standard's
-section order 1-10.
+items), then the agenda and the discussion; the .docx, the document that is
+filed and signed, keeps the standard's section order 1-10. Both orders are
+one list in ``view`` (``FORMAL_ORDER``, ``EMAIL_ORDER``).
 
 - ``view``: the facts the code knows and the acta as every document shows it;
+- ``clock``: stated clock times, and the end time a start and the duration give;
 - ``html`` / ``plain_text``: the email bodies, from ``templates/``;
 - ``docx_writer``: the Word document; ``transcript``: the transcript file;
 - ``acta_email``: all of them together; ``notices``: failure emails.

@@ -32,7 +32,9 @@ def render_acta_email(
     slug = slugify(clean_title(acta, facts), fallback=labels.default_title)
     if facts.meeting_date is not None:
         slug = f"{facts.meeting_date.isoformat()}-{slug}"
-    transcript = render_transcript_txt(utterances, facts, acta.language)
+    transcript = render_transcript_txt(
+        utterances, facts, acta.language, participants=acta.participants
+    )
     docx = render_acta_docx(acta, facts, emulated=emulated)
     return RenderedEmail(
         subject=acta_subject(acta, facts),

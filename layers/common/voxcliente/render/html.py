@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from voxcliente.acta.model import Acta
 from voxcliente.render.templating import jinja_env
-from voxcliente.render.view import MeetingFacts, acta_subject, build_view
+from voxcliente.render.view import EMAIL_ORDER, MeetingFacts, acta_subject, build_view
 
 
 def render_acta_html(acta: Acta, facts: MeetingFacts, *, emulated: bool = False) -> str:
@@ -16,6 +16,7 @@ def render_acta_html(acta: Acta, facts: MeetingFacts, *, emulated: bool = False)
         .render(
             v=view,
             L=view.labels,
+            sections=EMAIL_ORDER,
             lang=view.lang,
             subject=acta_subject(acta, facts),
             preheader=" ".join(view.summary)[:200],

@@ -3,7 +3,8 @@
 :class:`ActaView` is the acta already cleaned (one line per item, control
 characters gone), labelled in its language and ordered: the HTML email, the
 plain-text email and the .docx all render the same view, so they cannot
-disagree about what the acta says.
+disagree about what the acta says. Which order they show it in is here too:
+:data:`FORMAL_ORDER` for the .docx, :data:`EMAIL_ORDER` for the email.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from voxcliente.acta.model import Acta
 from voxcliente.dates import format_date, format_duration
 from voxcliente.locales import Labels, language_code, locale_for
+from voxcliente.render.clock import end_clock
 from voxcliente.text import one_line
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -30,6 +32,23 @@ _TITLE_PREFIX_RE = re.compile(
     r"^\s*(acta\s+de\s+(la\s+)?reuni[oó]n|acta|meeting\s+minutes|minutes)\s*[:\-\u2014\u2013]\s*",
     re.IGNORECASE,
 )
+
+
+# The sections after the title, in the standard's formal order (docs/acta-standard.md,
+# sections 2-9): the .docx, the document that is filed and signed, follows it.
+FORMAL_ORDER = (
+    "details",
+    "attendees",
+    "agenda",
+    "discussion",
+    "decisions",
+    "action_items",
+    "open_questions",
+    "next_meeting",
+)
+# What people open the email for comes first; the rest keeps the formal order.
+LOOKED_FOR_FIRST = ("details", "attendees", "decisions", "action_items")
+EMAIL_ORDER = LOOKED_FOR_FIRST + tuple(s for s in FORMAL_ORDER if s not in LOOKED_FOR_FIRST)
 
 
 @dataclass(frozen=True)
@@ -63,6 +82,8 @@ class ActaView:
     labels: Labels
     kicker: str
     heading: str
+    running_head: str
+    """The .docx page header: client and date, whichever is known; else the title."""
     emulated_note: str
     """The line saying no language model wrote this acta; empty for a real one."""
     summary: list[str]
@@ -135,23 +156,60 @@ def _items(values: list[str]) -> list[str]:
     return [x for x in (one_line(item) for item in values) if x]
 
 
-def build_view(acta: Acta, facts: MeetingFacts, *, emulated: bool = False) -> ActaView:
-    """The acta as every rendering shows it."""
-    labels = labels_for(acta.language)
+def _details(acta: Acta, facts: MeetingFacts, labels: Labels) -> list[tuple[str, str]]:
+    """Section 2: date, start and end, modality, place, client, duration, recording.
 
+    A stated end is shown as stated; without one, a stated start plus the
+    recording's duration gives it, marked as approximate (the recording may
+    not span the whole meeting).
+    """
+    end = one_line(acta.end_time)
+    if not end and (computed := end_clock(acta.start_time, facts.audio_duration_s)):
+        end = labels.approximate_time.format(time=computed)
     details: list[tuple[str, str]] = [
         (labels.date, meeting_date_text(acta, facts) or labels.date_unknown)
     ]
     for label, value in (
         (labels.start_time, acta.start_time),
-        (labels.end_time, acta.end_time),
+        (labels.end_time, end),
         (labels.modality, acta.modality),
+        (labels.place, acta.place),
         (labels.client, facts.client_name or acta.client),
         (labels.duration, format_duration(facts.audio_duration_s)),
         (labels.recording, facts.original_filename),
     ):
         if one_line(value):
             details.append((label, one_line(value)))
+    return details
+
+
+def _next_meeting(acta: Acta, labels: Labels) -> list[tuple[str, str]]:
+    """Section 9: date, time, modality and purpose, a row each; the date row always.
+
+    A next meeting agreed without a date still says so ("Sin fecha definida").
+    """
+    upcoming = acta.next_meeting
+    if upcoming is None:
+        return []
+    rows = [
+        (label, one_line(value))
+        for label, value in (
+            (labels.time, upcoming.time),
+            (labels.modality, upcoming.modality),
+            (labels.purpose, upcoming.purpose),
+        )
+        if one_line(value)
+    ]
+    date = one_line(upcoming.date)
+    if not date and not rows:
+        return []
+    return [(labels.date, date or labels.no_date), *rows]
+
+
+def build_view(acta: Acta, facts: MeetingFacts, *, emulated: bool = False) -> ActaView:
+    """The acta as every rendering shows it."""
+    labels = labels_for(acta.language)
+    heading = f"{labels.title}: {clean_title(acta, facts)}"
 
     attendees = []
     for person in acta.participants:
@@ -159,21 +217,20 @@ def build_view(acta: Acta, facts: MeetingFacts, *, emulated: bool = False) -> Ac
         name = one_line(person.name) or f"{labels.participant} {one_line(person.speaker_label)}"
         attendees.append(f"{name.strip()} ({extra})" if extra else name.strip())
 
-    next_meeting: list[tuple[str, str]] = []
-    if acta.next_meeting is not None and (acta.next_meeting.date or acta.next_meeting.purpose):
-        next_meeting.append((labels.date, one_line(acta.next_meeting.date) or labels.no_date))
-        if one_line(acta.next_meeting.purpose):
-            next_meeting.append((labels.purpose, one_line(acta.next_meeting.purpose)))
-
-    kicker_parts = [one_line(facts.client_name or acta.client), meeting_date_text(acta, facts)]
+    client_and_date = " · ".join(
+        part
+        for part in (one_line(facts.client_name or acta.client), meeting_date_text(acta, facts))
+        if part
+    )
     return ActaView(
         lang=language_code(acta.language),
         labels=labels,
-        kicker=" · ".join(part for part in kicker_parts if part) or "VoxCliente",
-        heading=f"{labels.title}: {clean_title(acta, facts)}",
+        kicker=client_and_date or "VoxCliente",
+        heading=heading,
+        running_head=client_and_date or heading,
         emulated_note=labels.emulated if emulated else "",
         summary=_paragraphs(acta.summary),
-        details=details,
+        details=_details(acta, facts, labels),
         attendees=[a for a in attendees if a],
         agenda=_items(acta.agenda),
         topics=[
@@ -188,7 +245,7 @@ def build_view(acta: Acta, facts: MeetingFacts, *, emulated: bool = False) -> Ac
             if one_line(item.task)
         ],
         open_questions=_items(acta.open_questions),
-        next_meeting=next_meeting,
+        next_meeting=_next_meeting(acta, labels),
         closing=labels.closing.format(filename=one_line(facts.original_filename)),
         reference=facts.meeting_id,
     )
