@@ -1,0 +1,1 @@
+"""``make bench``: figures measured side by side with their floors and goals."""
