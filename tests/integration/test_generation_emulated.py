@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -23,6 +24,7 @@ from voxcliente.acta.model import Acta
 from voxcliente.acta.prompts import PARTIALS_CLOSE, PARTIALS_OPEN, TRANSCRIPT_CLOSE, TRANSCRIPT_OPEN
 from voxcliente.domain.errors import ProviderError, TransientError
 from voxcliente.domain.models import Utterance
+from voxcliente.locales import all_locales
 from voxcliente.settings import Settings, load_settings
 from voxlocal.emulators.openai_server import OpenAIEmulator, user_text
 
@@ -240,6 +242,25 @@ def test_the_spanish_golden_acta_reads_as_formal_minutes(oai: OpenAIEmulator) ->
     ]
     assert acta.action_items[0].task == "Enviar el calendario detallado de entregas."
     assert acta.next_meeting is not None and acta.next_meeting.date == "10 de marzo"
+
+
+@pytest.mark.parametrize("name", ["reunion-textiles-andinos", "client-call-en"])
+def test_the_golden_actas_follow_the_rules_the_model_is_given(name: str) -> None:
+    acta = golden(name)
+    said = all_locales()[acta.language].prompt
+    people = {p.name for p in acta.participants}
+
+    assert all(d.startswith(f"{said.agreement} ") for d in acta.decisions)
+    for item in acta.action_items:
+        assert item.owner is None or item.owner in people  # named as in participants
+        assert item.due_date is None or said.unknown_date not in item.due_date
+    # partial dates as spoken: the next meeting's "10 de marzo" gets no year
+    assert acta.next_meeting is not None and acta.next_meeting.date is not None
+    assert not re.search(r"\d{4}", acta.next_meeting.date)
+    # no gender guessed from a first name, no article before a participant label
+    text = acta.model_dump_json()
+    assert not re.search(r"\b(Sra?|Mr|Ms|Mrs)\.", text)
+    assert not re.search(rf"\b(El|La|The) {said.participant}\b", text)
 
 
 def test_a_sample_with_one_more_line_is_not_passed_off_as_its_golden_acta(
