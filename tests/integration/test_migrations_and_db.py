@@ -71,16 +71,32 @@ def test_a_failing_migration_leaves_nothing_half_applied(empty_db: str, tmp_path
     assert tables == []
 
 
-def test_a_dropped_connection_is_reopened_on_next_use(
-    db_url: str, configure: Callable[..., None]
-) -> None:
+def test_a_dropped_connection_is_reopened_on_next_use(db_url: str) -> None:
     first = db.get_connection()
     pid = first.info.backend_pid
     with psycopg.connect(db_url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    configure(DB_PING_AFTER_S="0")
     with db.transaction() as tx:
         row = tx.execute("SELECT pg_backend_pid() AS pid").fetchone()
+    assert row is not None and row["pid"] != pid
+
+
+def test_a_session_the_server_ended_while_idle_is_replaced_without_a_ping(db_url: str) -> None:
+    """The server's goodbye is read from the socket: the statement runs on a new
+    connection, and nothing was sent on the old one first."""
+    import time
+
+    with db.session() as conn:
+        pid = conn.info.backend_pid
+    with psycopg.connect(db_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        for _ in range(100):  # the backend says goodbye as it exits
+            gone = admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,))
+            if gone.fetchone() is None:
+                break
+            time.sleep(0.01)
+    with db.session() as conn:
+        row = conn.execute("SELECT pg_backend_pid() AS pid").fetchone()
     assert row is not None and row["pid"] != pid
 
 

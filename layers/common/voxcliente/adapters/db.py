@@ -9,7 +9,14 @@ thread-local so that tests may play two environments from two threads.
   Proxy would otherwise pin the session for.
 * TLS mode (and the RDS CA bundle) and a statement timeout come from settings.
 * A connection the server dropped (idle timeout, failover, proxy recycling) is
-  noticed before use when it has been idle for ``DB_PING_AFTER_S`` and reopened.
+  noticed without a round trip: a server that ends a session says so on the
+  socket, which is read (not waited for) before the connection is handed out;
+  and a transaction whose ``BEGIN`` fails on a connection kept from an earlier
+  invocation is begun again, once, on a new one (nothing had been sent yet).
+  Anything lost later surfaces as :class:`TransientError` for the caller's retry.
+* :func:`session` runs statements in autocommit, one transaction each, where one
+  statement is the whole change (no ``BEGIN``/``COMMIT`` round trips);
+  :func:`transaction` brackets several that must commit together.
 * A server with no free connection (SQLSTATE 53300: ``max_connections``, the
   reserved slots, or a role's ``CONNECTION LIMIT``) or one that does not answer
   within ``DB_CONNECT_TIMEOUT_S`` sheds the invocation with
@@ -21,6 +28,7 @@ thread-local so that tests may play two environments from two threads.
 
 from __future__ import annotations
 
+import select
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -116,31 +124,32 @@ def connect_error(exc: psycopg.OperationalError, timeout_s: float) -> TransientE
     return TransientError("The database could not be reached.")
 
 
-def _alive(conn: Connection) -> bool:
+def _ended_by_server(conn: Connection) -> bool:
+    """Whether the server ended this idle session (or the socket is gone), read from
+    what is already on the socket: no round trip. An idle session is sent nothing
+    (the functions never LISTEN) unless the server is closing it: a FATAL notice
+    such as "terminating connection due to administrator command", then end of
+    file. Anything waiting there counts as the end; at worst a reconnect."""
     if conn.closed or conn.broken:
-        return False
+        return True
     try:
-        conn.execute("SELECT 1")
-    except psycopg.Error:
-        return False
-    return True
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 def get_connection() -> Connection:
     """The connection of this execution environment, opened or reopened as needed."""
     conn: Connection | None = getattr(_local, "conn", None)
-    last_used: float = getattr(_local, "last_used", 0.0)
-    settings = get_settings()
-    if conn is not None:
-        idle = time.monotonic() - last_used
-        if conn.closed or conn.broken or (idle >= settings.db_ping_after_s and not _alive(conn)):
-            logger.info("database connection lost; reconnecting")
-            close_connection()
-            conn = None
+    if conn is not None and _ended_by_server(conn):
+        logger.info("database connection lost; reconnecting")
+        close_connection()
+        conn = None
+    _local.opened_now = conn is None
     if conn is None:
-        conn = connect(settings)
+        conn = connect()
         _local.conn = conn
-    _local.last_used = time.monotonic()
     return conn
 
 
@@ -155,6 +164,29 @@ def close_connection() -> None:
             logger.debug("closing a dead connection failed")
 
 
+def _unavailable(exc: psycopg.OperationalError) -> TransientError:
+    logger.exception("database operation failed")
+    close_connection()
+    return TransientError("The database is unavailable right now.")
+
+
+def _begun(conn: Connection) -> Any:
+    """``conn.transaction()`` entered (``BEGIN`` sent). A kept connection that fails
+    to begin is replaced once: the server never saw anything of this transaction."""
+    tx = conn.transaction()
+    try:
+        tx.__enter__()
+    except psycopg.OperationalError:
+        if getattr(_local, "opened_now", False) or not conn.broken:
+            raise
+        logger.info("database connection lost before BEGIN; reconnecting")
+        close_connection()
+        conn = get_connection()
+        tx = conn.transaction()
+        tx.__enter__()
+    return conn, tx
+
+
 @contextmanager
 def transaction() -> Iterator[Connection]:
     """A transaction on this environment's connection: commit on success, roll back on error.
@@ -162,14 +194,40 @@ def transaction() -> Iterator[Connection]:
     A connection failure surfaces as :class:`TransientError` so that callers
     (the webhook's 5xx, Lambda's retry) treat it as worth retrying.
     """
+    try:
+        conn, tx = _begun(get_connection())
+    except psycopg.OperationalError as exc:
+        raise _unavailable(exc) from exc
+    try:
+        yield conn
+    except BaseException as error:
+        try:
+            if tx.__exit__(type(error), error, error.__traceback__):
+                return  # psycopg.Rollback: rolled back on purpose
+        except psycopg.OperationalError as exc:
+            raise _unavailable(exc) from error
+        if isinstance(error, psycopg.OperationalError):
+            raise _unavailable(error) from error
+        raise
+    try:
+        tx.__exit__(None, None, None)
+    except psycopg.OperationalError as exc:
+        raise _unavailable(exc) from exc
+
+
+@contextmanager
+def session() -> Iterator[Connection]:
+    """This environment's connection in autocommit: each statement its own transaction.
+
+    For a block whose one write is a single statement (or that only reads), so that
+    no ``BEGIN``/``COMMIT`` pair is sent around it. Connection failures surface as
+    :class:`TransientError`, as in :func:`transaction`.
+    """
     conn = get_connection()
     try:
-        with conn.transaction():
-            yield conn
+        yield conn
     except psycopg.OperationalError as exc:
-        logger.exception("database operation failed")
-        close_connection()
-        raise TransientError("The database is unavailable right now.") from exc
+        raise _unavailable(exc) from exc
 
 
 def _pause(seconds: float) -> None:
