@@ -1,0 +1,10 @@
+"""The acta evaluation (``make eval``): cases, deterministic checks, flawed variants, models.
+
+:mod:`~voxlocal.evaluation.cases` reads ``eval/cases/``;
+:mod:`~voxlocal.evaluation.checks` scores an acta (facts found, facts invented,
+format rules); :mod:`~voxlocal.evaluation.flaws` writes flawed copies of each
+reference acta the checks must catch; :mod:`~voxlocal.evaluation.models` runs
+the real model through the product's own generation;
+:mod:`~voxlocal.evaluation.runner` is the command and
+:mod:`~voxlocal.evaluation.report` its tables and eval/RESULTS.md.
+"""
