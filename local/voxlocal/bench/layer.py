@@ -1,0 +1,85 @@
+"""The built layer's size, unzipped as Lambda counts it, and its largest packages."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+from voxlocal.bench.rows import Row
+
+GOAL_MB = 60.0
+
+
+def tree_size(path: Path) -> int:
+    """Bytes under ``path``, symbolic links not followed."""
+    total = 0
+    for dirpath, _dirnames, filenames in os.walk(path):
+        for name in filenames:
+            total += (Path(dirpath) / name).lstat().st_size
+    return total
+
+
+def distribution_of(entry: Path) -> str:
+    """A layer entry's distribution: pydantic and pydantic-2.x.dist-info are both pydantic."""
+    name = entry.name
+    for suffix in (".dist-info", ".data", ".libs"):
+        if name.endswith(suffix):
+            name = name.removesuffix(suffix).rsplit("-", 1)[0]
+    return name.removesuffix(".py").removesuffix("-stubs").lower().replace("-", "_")
+
+
+def packages(layer: Path) -> dict[str, int]:
+    """Bytes per distribution under the layer's ``python/``."""
+    sizes: dict[str, int] = {}
+    for entry in layer.iterdir():
+        size = tree_size(entry) if entry.is_dir() else entry.lstat().st_size
+        name = distribution_of(entry)
+        sizes[name] = sizes.get(name, 0) + size
+    return sizes
+
+
+def zipped_size(root: Path) -> int:
+    """The layer zipped (deflate, as ``sam deploy`` uploads it)."""
+    with tempfile.TemporaryDirectory(prefix="voxbench-zip-") as tmp:
+        target = Path(tmp) / "layer.zip"
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for dirpath, _dirnames, filenames in os.walk(root):
+                for name in filenames:
+                    path = Path(dirpath) / name
+                    archive.write(path, path.relative_to(root))
+        return target.stat().st_size
+
+
+def measure(root: Path, *, top: int = 6) -> list[Row]:
+    """``root`` is the built layer (``CommonLayer``, holding ``python/``), .pyc included:
+    ``make build`` and ``make package`` ship them."""
+    total = tree_size(root)
+    bytecode = sum(
+        tree_size(Path(dirpath))
+        for dirpath, _dirnames, _files in os.walk(root)
+        if Path(dirpath).name == "__pycache__"
+    )
+    largest = sorted(packages(root / "python").items(), key=lambda item: -item[1])[:top]
+    mb = total / 1e6
+    met = mb <= GOAL_MB
+    distance = "met" if met else f"{mb - GOAL_MB:.1f} MB over the goal"
+    return [
+        Row(
+            "layer, unzipped (.pyc included)",
+            f"{mb:.1f} MB",
+            "what the functions import",
+            f"≤ {GOAL_MB:.0f} MB",
+            met,
+            f"{distance}; zipped {zipped_size(root) / 1e6:.1f} MB, .pyc {bytecode / 1e6:.1f} MB",
+        ),
+        Row(
+            "layer, largest packages",
+            f"{len(largest)} shown",
+            "-",
+            "-",
+            True,
+            ", ".join(f"{name} {size / 1e6:.1f}" for name, size in largest) + " MB",
+        ),
+    ]
