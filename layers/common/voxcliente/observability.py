@@ -2,6 +2,13 @@
 
 The service name comes from ``POWERTOOLS_SERVICE_NAME`` (set in the template's
 Globals); the metrics namespace from ``POWERTOOLS_METRICS_NAMESPACE``.
+
+The tracer patches botocore only, the one library whose calls we want as X-Ray
+subsegments (S3, SQS, SES, Secrets Manager). Left to itself, ``Tracer()`` calls
+the X-Ray SDK's ``patch_all``, which imports every supported library it can find
+to patch it (httpx and sqlite3 among them) in every function's cold start
+(Powertools, Tracer ``patch_modules``; X-Ray SDK for Python, "Third Party Library
+Support": patching botocore covers boto3).
 """
 
 from __future__ import annotations
@@ -12,7 +19,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+TRACED_MODULES = ("botocore",)
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics()
 
 
