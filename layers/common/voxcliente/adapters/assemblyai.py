@@ -1,9 +1,16 @@
-"""AssemblyAI through its SDK: submit a file by URL, read a transcript back.
+"""AssemblyAI over plain HTTP: submit a file by URL, upload bytes, read a transcript back.
+
+Three requests, sent with the httpx client we ship (the SDK, with its
+websockets and its own models, served only these): ``POST /v2/upload``,
+``POST /v2/transcript`` and ``GET /v2/transcript/{id}``, each with the API key
+in ``authorization``, as the SDK sends them. httpx is imported on first use:
+the webhook needs AssemblyAI only when a transcript failed.
 
 Facts relied on (AssemblyAI docs, "Webhooks for pre-recorded audio" and the
 transcript API reference):
 * ``POST /v2/transcript`` with ``audio_url``; the model is chosen with
   ``speech_models`` (plural, priority order; the singular form is deprecated).
+* ``POST /v2/upload`` takes the raw bytes and answers ``{"upload_url"}``.
 * ``webhook_url`` gets ``POST {"transcript_id", "status"}`` when the transcript
   is ``completed`` or ``error``, carrying ``webhook_auth_header_name: value``.
   The receiver must answer 2xx within 10 s; otherwise AssemblyAI retries, up
@@ -15,16 +22,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from uuid import UUID
-
-import httpx
 
 from voxcliente.domain.errors import ProviderError, TransientError
 from voxcliente.domain.models import Utterance
 from voxcliente.observability import logger
 from voxcliente.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    import httpx
 
 # Query parameter of the webhook URL naming the meeting.
 WEBHOOK_MEETING_PARAM = "meeting_id"
@@ -47,7 +55,22 @@ class TranscriptResult:
         return self.status in ("completed", "error")
 
 
-def _client(settings: Settings) -> Any:
+class RefusedAnswer(Exception):
+    """AssemblyAI answered with an HTTP status other than 200."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+@dataclass(frozen=True)
+class Connection:
+    """The HTTP client of one API key: base URL, key and timeout from the settings."""
+
+    http_client: httpx.Client
+
+
+def _client(settings: Settings) -> Connection:
     return _cached_client(
         settings.get_assemblyai_api_key(),
         settings.assemblyai_base_url,
@@ -56,26 +79,30 @@ def _client(settings: Settings) -> Any:
 
 
 @lru_cache(maxsize=4)
-def _cached_client(api_key: str, base_url: str, timeout_s: float) -> Any:
-    """One SDK client (and its connection pool) per key, kept across warm invocations."""
-    import assemblyai as aai
+def _cached_client(api_key: str, base_url: str, timeout_s: float) -> Connection:
+    """One client (and its connection pool) per key, kept across warm invocations."""
+    import httpx
 
-    return aai.Client(
-        settings=aai.Settings(api_key=api_key, base_url=base_url, http_timeout=timeout_s)
+    return Connection(
+        httpx.Client(
+            base_url=base_url,
+            headers={"authorization": api_key, "user-agent": "voxcliente"},
+            timeout=timeout_s,
+        )
     )
 
 
 def _raise_for(exc: Exception, action: str) -> None:
     """Map any exception to ours: a 4xx answer is final, everything else transient.
 
-    Nothing escapes unmapped: an unexpected error (say, the SDK's response model
-    rejecting a new field) is transient, so the caller releases its claim or
-    keeps what it stored, and the retry or the webhook finishes the work.
+    Nothing escapes unmapped: an unexpected error (say, an answer that is not the
+    JSON expected) is transient, so the caller releases its claim or keeps what it
+    stored, and the retry or the webhook finishes the work.
     """
-    import assemblyai as aai
+    import httpx
 
-    if isinstance(exc, aai.types.AssemblyAIError):
-        status = exc.status_code or 0
+    if isinstance(exc, RefusedAnswer):
+        status = exc.status_code
         if 400 <= status < 500 and status not in (408, 429):
             raise ProviderError(
                 f"AssemblyAI refused to {action} (HTTP {status}): {exc}",
@@ -107,10 +134,8 @@ def webhook_url_for(meeting_id: UUID, settings: Settings) -> str:
 
 def _answer(response: httpx.Response) -> dict[str, Any]:
     """The JSON object of a 200 answer; AssemblyAI's own error otherwise."""
-    import assemblyai as aai
-
     if response.status_code != 200:
-        raise aai.types.AssemblyAIError(_error_message(response), response.status_code)
+        raise RefusedAnswer(_error_message(response), response.status_code)
     data = response.json()
     if not isinstance(data, dict):
         raise TypeError("AssemblyAI answered something other than a JSON object")
@@ -159,8 +184,7 @@ def submit(
 ) -> str:
     """Submit a file for transcription with our webhook; return the transcript id.
 
-    The request goes through the SDK's HTTP client (its auth, base URL and
-    timeout) and only ``id`` is read from the answer: a change in the rest of
+    Only ``id`` is read from the answer: a change in the rest of
     the response cannot lose a transcript AssemblyAI already accepted.
     """
     cfg = settings or get_settings()
@@ -183,11 +207,9 @@ def submit(
 
 def upload(data: bytes, *, settings: Settings | None = None) -> str:
     """Upload audio bytes to AssemblyAI; return the URL to transcribe them from."""
-    from assemblyai import api
-
     cfg = settings or get_settings()
     try:
-        return str(api.upload_file(_client(cfg).http_client, data))
+        return str(_answer(_client(cfg).http_client.post("/v2/upload", content=data))["upload_url"])
     except Exception as exc:
         logger.exception("AssemblyAI upload failed")
         _raise_for(exc, "accept the upload")

@@ -22,6 +22,7 @@ how many attempts fit its time budget.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
@@ -67,12 +68,18 @@ class Unavailable(Exception):
 def openai_client(settings: Settings) -> openai.OpenAI:
     """The OpenAI client, every value explicit from the settings (given None, the SDK
     reads ``OPENAI_*`` from the environment itself, and an empty value breaks it)."""
+    return _build(
+        settings.get_openai_api_key(), settings.openai_base_url, settings.openai_timeout_s
+    )
+
+
+def _build(api_key: str, base_url: str, timeout_s: float) -> openai.OpenAI:
     import openai
 
     client = openai.OpenAI(
-        api_key=settings.get_openai_api_key(),
-        base_url=settings.openai_base_url,
-        timeout=settings.openai_timeout_s,
+        api_key=api_key,
+        base_url=base_url,
+        timeout=timeout_s,
         max_retries=0,  # the caller retries, see the module docstring
     )
     # Settings has no organization or project, so the API key's own apply. Given None
@@ -81,6 +88,28 @@ def openai_client(settings: Settings) -> openai.OpenAI:
     client.organization = None
     client.project = None
     return client
+
+
+def shared_client(settings: Settings) -> openai.OpenAI:
+    """The client of this execution environment for these settings, built once.
+
+    Building one loads the certificate store (about 20 ms) and each new client
+    opens its own TLS connection; kept across warm invocations, the next acta
+    reuses both. A rotated key (read from Secrets Manager) is a new client.
+    """
+    return _cached_client(
+        settings.get_openai_api_key(), settings.openai_base_url, settings.openai_timeout_s
+    )
+
+
+@lru_cache(maxsize=4)
+def _cached_client(api_key: str, base_url: str, timeout_s: float) -> openai.OpenAI:
+    return _build(api_key, base_url, timeout_s)
+
+
+def reset_clients() -> None:
+    """Forget the shared clients (tests switch between emulators)."""
+    _cached_client.cache_clear()
 
 
 def without_retries(client: openai.OpenAI) -> openai.OpenAI:
