@@ -128,7 +128,7 @@ invoke: $(SAM_VENV)/.installed ## sam local invoke (Docker): FN=webhook EVENT=ev
 services: $(VENV)/.installed ## the local services `make invoke` uses, until Ctrl-C (BIND=0.0.0.0 on Linux)
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.services $(if $(BIND),--bind $(BIND))
 
-bench: $(VENV)/.installed ## cold-start figures of the built functions (RUNS=7)
+bench: $(VENV)/.installed ## every figure against its floor and goal, kept in bench/RESULTS.md (RUNS=9)
 	@test -f .aws-sam/build/template.yaml || $(MAKE) --no-print-directory build
 	@$(PY) scripts/bench.py $(if $(RUNS),--runs $(RUNS))
 
