@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from voxcliente.acta.attempts import FINISH_RESERVE_S, default_budget_s
 from voxcliente.adapters import repository as repo
-from voxcliente.adapters.db import transaction
+from voxcliente.adapters.db import Connection, session, transaction
 from voxcliente.adapters.sqs import WorkMessage
 from voxcliente.domain import error_codes, moves, recipients
 from voxcliente.domain.error_codes import ErrorCode
@@ -107,9 +107,9 @@ def generation_budget_s(context: RemainingTime | None, settings: Settings) -> fl
 def produce_acta(
     meeting_id: UUID, *, receive_count: int, settings: Settings, budget_s: float
 ) -> WorkResult:
-    with transaction() as tx:
-        meeting = repo.claim_generation(tx, meeting_id, settings.acta_claim_timeout_s)
-        current = meeting or repo.get_meeting(tx, meeting_id)
+    with session() as conn:
+        meeting = repo.claim_generation(conn, meeting_id, settings.acta_claim_timeout_s)
+        current = meeting or repo.get_meeting(conn, meeting_id)
     if meeting is None:
         status = current.status if current else "missing"
         logger.info(
@@ -129,8 +129,8 @@ def produce_acta(
         if not last_try or acta_email_in_flight(meeting.id):
             raise
         logger.exception("giving up after repeated transient failures", extra=log)
-        with transaction() as tx:
-            written = repo.get_acta(tx, meeting.id) is not None
+        with session() as conn:
+            written = repo.get_acta(conn, meeting.id) is not None
         if written:
             code, what = ErrorCode.SES_UNAVAILABLE, "The acta was written but could not be sent"
         else:
@@ -178,16 +178,16 @@ def _recipient(meeting: Meeting) -> str:
 
 def _write_and_send(meeting: Meeting, settings: Settings, budget_s: float) -> WorkResult:
     recipient = _recipient(meeting)
-    with transaction() as tx:
-        if repo.is_suppressed(tx, recipient):
+    with session() as conn:
+        if repo.is_suppressed(conn, recipient):
             raise InputRejected(
                 "Earlier emails to this address bounced or were reported as spam, so no "
                 "email is sent to it any more.",
                 code=ErrorCode.RECIPIENT_SUPPRESSED,
             )
-        stored = repo.get_transcript(tx, meeting.id)
-        record = repo.get_acta(tx, meeting.id)
-        client = repo.get_client(tx, meeting.client_id) if meeting.client_id else None
+        stored = repo.get_transcript(conn, meeting.id)
+        record = repo.get_acta(conn, meeting.id)
+        client = repo.get_client(conn, meeting.client_id) if meeting.client_id else None
     client_name = client.name if client else None
     transcript = stored or fetch_transcript(meeting, settings)
     if record is not None:
@@ -207,17 +207,28 @@ def _write_and_send(meeting: Meeting, settings: Settings, budget_s: float) -> Wo
     rendered = render.render_acta_email(
         acta, facts, transcript.utterances, emulated=model == EMULATED_MODEL
     )
-    sent = deliver(meeting, "acta", rendered, settings)
+    moved: list[Meeting] = []
+
+    def emailed(tx: Connection, message_id: str) -> None:
+        # Committed with the record of the email: no second round of statements.
+        done = repo.transition(
+            tx, meeting.id, moves.EMAILED, details={"ses_message_id": message_id}
+        )
+        moved[:] = [done] if done is not None else []
+
+    sent = deliver(meeting, "acta", rendered, settings, then=emailed)
     if sent.outcome == "busy":
         return WorkResult(meeting.id, "skipped")
     if sent.outcome == "unsent":
         return _fail(meeting, sent.code, sent.message, settings)
-    with transaction() as tx:
-        moved = repo.transition(
-            tx, meeting.id, moves.EMAILED, details={"ses_message_id": sent.message_id}
-        )
-        repo.refresh_costs(tx, meeting.id)
-    if moved is not None:
+    if not sent.now:
+        # Sent by an earlier attempt whose move was lost: the meeting moves on now.
+        with session() as conn:
+            done = repo.transition(
+                conn, meeting.id, moves.EMAILED, details={"ses_message_id": sent.message_id}
+            )
+        moved[:] = [done] if done is not None else []
+    if moved:
         metrics.add_metric(name="ActasEmailed", unit="Count", value=1)
     return WorkResult(meeting.id, "emailed")
 
@@ -296,17 +307,18 @@ def send_failure_notice(meeting_id: UUID, *, settings: Settings) -> WorkResult:
         _facts(meeting, client.name if client else None, None),
         language=language if settings.acta_follow_meeting_language else settings.acta_language,
     )
-    sent = deliver(meeting, "failure", rendered, settings)
+
+    def noticed(tx: Connection, message_id: str) -> None:
+        repo.add_event(
+            tx,
+            meeting.id,
+            "failed",
+            "failed",
+            "failure_notice_sent",
+            {"ses_message_id": message_id},
+        )
+
+    sent = deliver(meeting, "failure", rendered, settings, then=noticed)
     if not sent.now:
         return WorkResult(meeting_id, "skipped")
-    if sent.message_id is not None:
-        with transaction() as tx:
-            repo.add_event(
-                tx,
-                meeting.id,
-                "failed",
-                "failed",
-                "failure_notice_sent",
-                {"ses_message_id": sent.message_id},
-            )
     return WorkResult(meeting_id, "notified")

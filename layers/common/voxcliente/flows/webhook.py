@@ -24,7 +24,7 @@ from uuid import UUID
 
 from voxcliente.adapters import assemblyai
 from voxcliente.adapters import repository as repo
-from voxcliente.adapters.db import transaction
+from voxcliente.adapters.db import session
 from voxcliente.domain import moves
 from voxcliente.domain.errors import ProviderError, TransientError
 from voxcliente.domain.models import Meeting
@@ -62,7 +62,7 @@ def authorised(headers: dict[str, str] | None, settings: Settings) -> bool:
 def _meeting_for(transcript_id: str, meeting_id: UUID | None) -> Meeting | None:
     """The meeting this webhook is about, adopting the transcript if Submit never
     recorded its id. None when nothing (yet) matches."""
-    with transaction() as tx:
+    with session() as tx:
         meeting = repo.get_meeting_by_transcript_id(tx, transcript_id)
         if meeting is not None or meeting_id is None:
             return meeting

@@ -88,15 +88,13 @@ def _add_lines(
     item: str,
     lines: list[tuple[UsageUnit, Decimal, Decimal]],
 ) -> None:
-    """The meeting's usage lines for one provider's item: (unit, quantity, unit price) each."""
-    for unit, quantity, unit_price_usd in lines:
-        repo.add_usage(
-            conn,
-            meeting_id=meeting.id,
-            user_id=meeting.user_id,
-            provider=provider,
-            item=item,
-            quantity=quantity,
-            unit=unit,
-            unit_price_usd=unit_price_usd,
-        )
+    """The meeting's usage lines for one provider's item: (unit, quantity, unit price) each,
+    recorded in one statement with the meeting's and its user's totals."""
+    repo.add_usage(
+        conn,
+        meeting_id=meeting.id,
+        user_id=meeting.user_id,
+        provider=provider,
+        item=item,
+        lines=lines,
+    )

@@ -16,13 +16,14 @@ and the person can ask for it again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters import ses
-from voxcliente.adapters.db import Connection, transaction, transaction_retried
+from voxcliente.adapters.db import Connection, session, transaction, transaction_retried
 from voxcliente.domain.error_codes import ErrorCode
 from voxcliente.domain.errors import OutcomeUnknown, ProviderError, TransientError
 from voxcliente.domain.models import (
@@ -48,8 +49,8 @@ def acta_email_in_flight(meeting_id: UUID) -> bool:
     Unknown (the database unavailable) counts as in flight.
     """
     try:
-        with transaction() as tx:
-            delivery = repo.get_delivery(tx, meeting_id, "acta")
+        with session() as conn:
+            delivery = repo.get_delivery(conn, meeting_id, "acta")
     except TransientError:
         return True
     return delivery is not None and (
@@ -93,16 +94,28 @@ def _unsent(delivery: EmailDelivery) -> Sent:
     return Sent("unsent", code=code, message=f"{message} {note}".strip() if note else message)
 
 
-def deliver(meeting: Meeting, kind: EmailKind, rendered: RenderedEmail, settings: Settings) -> Sent:
+# What else commits with the record of an email SES accepted: (connection, message id).
+type Then = Callable[[Connection, str], None]
+
+
+def deliver(
+    meeting: Meeting,
+    kind: EmailKind,
+    rendered: RenderedEmail,
+    settings: Settings,
+    *,
+    then: Then | None = None,
+) -> Sent:
     """Send the meeting's one email of ``kind`` unless it was sent, is being sent, or
-    ended unsent; see the module docstring for the ``sending`` state."""
+    ended unsent; see the module docstring for the ``sending`` state. ``then`` runs in
+    the transaction that records the email SES accepted (the meeting's next move)."""
 
     recipient = meeting.recipient_email or ""
-    with transaction() as tx:
+    with session() as conn:
         claimed = repo.claim_delivery(
-            tx, meeting_id=meeting.id, user_id=meeting.user_id, recipient=recipient, kind=kind
+            conn, meeting_id=meeting.id, user_id=meeting.user_id, recipient=recipient, kind=kind
         )
-        existing = None if claimed else repo.get_delivery(tx, meeting.id, kind)
+        existing = None if claimed else repo.get_delivery(conn, meeting.id, kind)
     log = {"meeting_id": str(meeting.id), "attempt": meeting.attempts, "kind": kind}
     if claimed is None:
         if existing is None:  # pragma: no cover - the upsert either claims or conflicts
@@ -133,8 +146,8 @@ def deliver(meeting: Meeting, kind: EmailKind, rendered: RenderedEmail, settings
         return _unsent(ended)
 
     def end(reason: str, note: str) -> Sent:
-        with transaction() as tx:
-            ended = repo.end_delivery_unsent(tx, claimed.id, "failed", reason, note)
+        with session() as conn:
+            ended = repo.end_delivery_unsent(conn, claimed.id, "failed", reason, note)
         return _unsent(ended) if ended is not None else Sent("busy")
 
     try:
@@ -163,22 +176,29 @@ def deliver(meeting: Meeting, kind: EmailKind, rendered: RenderedEmail, settings
     except TransientError as exc:
         if claimed.attempts >= settings.max_attempts:
             return end("ses_unavailable", exc.message)
-        with transaction() as tx:
-            repo.release_delivery(tx, claimed.id, exc.message)
+        with session() as conn:
+            repo.release_delivery(conn, claimed.id, exc.message)
         raise
-    _record_sent(meeting, claimed, message_id, kind, settings)
+    _record_sent(meeting, claimed, message_id, kind, settings, then)
     return Sent("sent", message_id=message_id, now=True)
 
 
 def _record_sent(
-    meeting: Meeting, delivery: EmailDelivery, message_id: str, kind: EmailKind, settings: Settings
+    meeting: Meeting,
+    delivery: EmailDelivery,
+    message_id: str,
+    kind: EmailKind,
+    settings: Settings,
+    then: Then | None,
 ) -> None:
-    """Record SES's acceptance, retrying a lost connection (the window a second email
-    could come from). Should every try fail, the Send event records it."""
+    """Record SES's acceptance (with its cost, and ``then``), retrying a lost connection
+    (the window a second email could come from). Should every try fail, the Send event
+    records it."""
 
     def record(tx: Connection) -> None:
         repo.mark_delivery_sent(tx, delivery.id, message_id)
         costs.record_email(tx, settings, meeting, kind=kind)
-        repo.refresh_costs(tx, meeting.id)
+        if then is not None:
+            then(tx, message_id)
 
     transaction_retried(record, what="recording the email SES accepted")

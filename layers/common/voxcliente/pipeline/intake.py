@@ -27,7 +27,7 @@ from uuid import UUID
 
 from voxcliente.adapters import assemblyai, s3
 from voxcliente.adapters import repository as repo
-from voxcliente.adapters.db import transaction
+from voxcliente.adapters.db import session
 from voxcliente.adapters.s3 import ObjectRef
 from voxcliente.domain import media, moves
 from voxcliente.domain.errors import ObjectGone, ProviderError, TransientError
@@ -145,9 +145,9 @@ def _fail_unexpected(ref: ObjectRef, progress: _Progress, exc: Exception, cfg: S
     try:
         if meeting is None:
             filename = clean_text(ref.key.rsplit("/", 1)[-1], MAX_FILENAME) or "audio"
-            with transaction() as tx:
+            with session() as conn:
                 meeting, _ = repo.insert_meeting_once(
-                    tx,
+                    conn,
                     s3_bucket=ref.bucket,
                     s3_key=ref.key,
                     s3_version_id=object_identity(ref, progress.etag),
@@ -181,15 +181,17 @@ def _process(ref: ObjectRef, cfg: Settings, progress: _Progress) -> Outcome:
     progress.email = who.email
     filename = clean_text(ref.key.rsplit("/", 1)[-1], MAX_FILENAME) or "audio"
 
-    with transaction() as tx:
-        user = repo.get_or_create_user(tx, who.email) if who.email else None
+    # Autocommit: a user (or client) recorded without its meeting is harmless, and
+    # the meeting and its first event are one statement.
+    with session() as conn:
+        user = repo.get_or_create_user(conn, who.email) if who.email else None
         client = (
-            repo.get_or_create_client(tx, user.id, who.client_name)
+            repo.get_or_create_client(conn, user.id, who.client_name)
             if user is not None and who.client_name
             else None
         )
         meeting, created = repo.insert_meeting_once(
-            tx,
+            conn,
             s3_bucket=ref.bucket,
             s3_key=ref.key,
             s3_version_id=object_identity(ref, etag),
@@ -220,8 +222,8 @@ def _process(ref: ObjectRef, cfg: Settings, progress: _Progress) -> Outcome:
     if media.sniff(s3.read(ref, first=media.SNIFF_BYTES)) is None:
         return _refuse(meeting, "not_audio", cfg)
 
-    with transaction() as tx:
-        claimed = repo.claim_submission(tx, meeting.id, SUBMIT_CLAIM_STALE_S)
+    with session() as conn:
+        claimed = repo.claim_submission(conn, meeting.id, SUBMIT_CLAIM_STALE_S)
     if not claimed:
         logger.info("another run is submitting this meeting", extra=log)
         return Outcome(ref.key, meeting.id, "duplicate")
@@ -241,8 +243,8 @@ def _submit(meeting: Meeting, ref: ObjectRef, cfg: Settings) -> Outcome:
             audio_url, meeting_id=meeting.id, language_code=meeting.language, settings=cfg
         )
     except ProviderError as exc:
-        with transaction() as tx:
-            repo.release_submission(tx, meeting.id)
+        with session() as conn:
+            repo.release_submission(conn, meeting.id)
         _fail(meeting.id, exc.code, exc.message, settings=cfg)
         return Outcome(meeting.s3_key, meeting.id, "failed")
     except Exception as exc:
@@ -250,8 +252,8 @@ def _submit(meeting: Meeting, ref: ObjectRef, cfg: Settings) -> Outcome:
         # Should AssemblyAI have accepted the job after all, its webhook names the
         # meeting and is adopted (see voxcliente.flows.webhook).
         log_unexpected("submission not completed; Lambda will retry", exc, **log)
-        with transaction() as tx:
-            repo.release_submission(tx, meeting.id)
+        with session() as conn:
+            repo.release_submission(conn, meeting.id)
         if isinstance(exc, TransientError):
             raise
         raise TransientError(
@@ -259,9 +261,9 @@ def _submit(meeting: Meeting, ref: ObjectRef, cfg: Settings) -> Outcome:
             code="submit_failed",
         ) from exc
     try:
-        with transaction() as tx:
+        with session() as conn:
             repo.transition(
-                tx,
+                conn,
                 meeting.id,
                 moves.SUBMITTED,
                 details={

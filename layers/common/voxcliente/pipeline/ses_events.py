@@ -30,7 +30,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from voxcliente.adapters import repository as repo
-from voxcliente.adapters.db import transaction
+from voxcliente.adapters.db import session, transaction
 from voxcliente.adapters.ses import TAG_KIND, TAG_MEETING
 from voxcliente.domain.models import DeliveryStatus, EmailKind
 from voxcliente.observability import logger
@@ -63,8 +63,8 @@ def _send_event(message_id: str, mail: dict[str, Any]) -> str:
     if meeting_id is None or kind is None:
         logger.info("SES event ignored", extra={"event_type": "Send"})
         return "ignored"
-    with transaction() as tx:
-        recorded = repo.record_send_event(tx, meeting_id, kind, message_id)
+    with session() as conn:
+        recorded = repo.record_send_event(conn, meeting_id, kind, message_id)
     if recorded is None:
         # The usual case: the worker recorded the id itself.
         return "ignored"
@@ -97,7 +97,8 @@ def handle_notification(notification: dict[str, Any]) -> str:
     if status == "complained":
         suppress = [r["emailAddress"] for r in complaint.get("complainedRecipients") or []]
     meeting_id, email_kind = _tagged(mail)
-    with transaction() as tx:
+    # One statement unless addresses are suppressed with it: then they commit together.
+    with transaction() if suppress else session() as tx:
         delivery = repo.record_delivery_event(
             tx,
             message_id,

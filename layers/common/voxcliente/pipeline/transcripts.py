@@ -71,6 +71,7 @@ def fetch_transcript(meeting: Meeting, settings: Settings) -> Transcript:
     result = assemblyai.fetch(str(meeting.assemblyai_transcript_id), settings=settings)
     if result.status != "completed":
         raise TransientError(f"The transcript is {result.status}, not completed yet.")
+    words = len(result.text.split())
     with transaction() as tx:
         stored = repo.save_transcript(
             tx,
@@ -80,6 +81,7 @@ def fetch_transcript(meeting: Meeting, settings: Settings) -> Transcript:
             language=result.language_code,
             confidence=result.confidence,
             audio_duration_s=result.audio_duration_s,
+            word_count=words,
         )
         costs.record_transcription(
             tx,
@@ -94,6 +96,6 @@ def fetch_transcript(meeting: Meeting, settings: Settings) -> Transcript:
             "generating",
             "generating",
             "transcript_stored",
-            {"words": len(result.text.split()), "language": result.language_code},
+            {"words": words, "language": result.language_code},
         )
     return stored

@@ -3,7 +3,7 @@
 All SQL of the project lives in this package, one module per aggregate.
 Every change of status goes through :func:`transition`, one conditional
 UPDATE (of two concurrent callers exactly one wins) that appends the change to
-``meeting_events``.
+``meeting_events`` in the same statement.
 """
 
 from __future__ import annotations
@@ -77,23 +77,31 @@ def insert_meeting_once(
         "meeting_date": meeting_date,
         "language": language,
     }
+    # The new row and its first timeline row in one statement.
     meeting = fetch_optional(
         conn,
         Meeting,
         """
-        INSERT INTO meetings (s3_bucket, s3_key, s3_version_id, s3_etag, size_bytes,
-                              content_type, original_filename, user_id, client_id, upload_id,
-                              recipient_email, meeting_date, language)
-        VALUES (%(s3_bucket)s, %(s3_key)s, %(s3_version_id)s, %(s3_etag)s, %(size_bytes)s,
-                %(content_type)s, %(original_filename)s, %(user_id)s, %(client_id)s,
-                %(upload_id)s, %(recipient_email)s, %(meeting_date)s, %(language)s)
-        ON CONFLICT (s3_bucket, s3_key, s3_version_id) DO NOTHING
-        RETURNING *
+        WITH created AS (
+            INSERT INTO meetings (s3_bucket, s3_key, s3_version_id, s3_etag, size_bytes,
+                                  content_type, original_filename, user_id, client_id,
+                                  upload_id, recipient_email, meeting_date, language)
+            VALUES (%(s3_bucket)s, %(s3_key)s, %(s3_version_id)s, %(s3_etag)s, %(size_bytes)s,
+                    %(content_type)s, %(original_filename)s, %(user_id)s, %(client_id)s,
+                    %(upload_id)s, %(recipient_email)s, %(meeting_date)s, %(language)s)
+            ON CONFLICT (s3_bucket, s3_key, s3_version_id) DO NOTHING
+            RETURNING *
+        ),
+        logged AS (
+            INSERT INTO meeting_events (meeting_id, from_status, to_status, event, details)
+            SELECT id, NULL, 'received', 'object_received', jsonb_build_object('key', s3_key)
+            FROM created
+        )
+        SELECT * FROM created
         """,
         values,
     )
     if meeting is not None:
-        add_event(conn, meeting.id, None, "received", "object_received", {"key": s3_key})
         return meeting, True
     existing = fetch_required(
         conn,
@@ -166,7 +174,13 @@ def transition(
         sql.SQL("status = %(to)s"),
         sql.SQL("{} = now()").format(sql.Identifier(STAGE_COLUMN[to])),
     ]
-    params: dict[str, Any] = {"to": to, "id": meeting_id, "expected": list(expected)}
+    params: dict[str, Any] = {
+        "to": to,
+        "id": meeting_id,
+        "expected": list(expected),
+        "event": event,
+        "details": Jsonb(details or {}),
+    }
     for column, value in extra.items():
         assignments.append(
             sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
@@ -180,21 +194,38 @@ def transition(
             sql.Identifier(STAGE_COLUMN[expected[0]])
         )
         params["stale"] = stale_after_s
+    # The user's count of actas follows the meeting's move to emailed (kept, not re-counted).
+    counted: sql.Composable = sql.SQL("")
+    if to == "emailed":
+        counted = sql.SQL(
+            """,
+        counted AS (
+            UPDATE users u SET total_actas = u.total_actas + 1
+            FROM moved WHERE u.id = moved.user_id
+        )"""
+        )
+    # One statement: the change and its timeline row commit together (or neither).
     query = sql.SQL(
         """
-        WITH before AS (SELECT status FROM meetings WHERE id = %(id)s FOR UPDATE)
-        UPDATE meetings m SET {assignments}
-        FROM before
-        WHERE m.id = %(id)s AND m.status = ANY(%(expected)s){stale}
-        RETURNING m.*, before.status AS previous_status
+        WITH before AS (SELECT status FROM meetings WHERE id = %(id)s FOR UPDATE),
+        moved AS (
+            UPDATE meetings m SET {assignments}
+            FROM before
+            WHERE m.id = %(id)s AND m.status = ANY(%(expected)s){stale}
+            RETURNING m.*, before.status AS previous_status
+        ),
+        logged AS (
+            INSERT INTO meeting_events (meeting_id, from_status, to_status, event, details)
+            SELECT id, previous_status, status, %(event)s, %(details)s FROM moved
+        ){counted}
+        SELECT * FROM moved
         """
-    ).format(assignments=sql.SQL(", ").join(assignments), stale=stale)
-    # A dict row, not a Meeting: the status it left is read before it becomes one.
+    ).format(assignments=sql.SQL(", ").join(assignments), stale=stale, counted=counted)
+    # A dict row, not a Meeting: the status it left comes with it.
     row = conn.execute(query, params).fetchone()
     if row is None:
         return None
-    previous = row.pop("previous_status")
-    add_event(conn, meeting_id, previous, to, event, details or {})
+    row.pop("previous_status")
     return Meeting.model_validate(row)
 
 
@@ -223,39 +254,49 @@ def fail_meeting(
 
 
 def claim_generation(conn: Connection, meeting_id: UUID, stale_after_s: int) -> Meeting | None:
-    """``transcribed → generating``, or take over a ``generating`` claim older than the timeout.
+    """``transcribed -> generating``, or take over a ``generating`` claim older than the timeout.
 
-    Every claim counts one attempt (``meetings.attempts``): the worker's bound.
+    Every claim counts one attempt (``meetings.attempts``): the worker's bound. One
+    statement: the claim, its attempt and its timeline row (``generation_started``,
+    or ``generation_taken_over`` with the attempt) commit together; of two concurrent
+    callers exactly one wins.
     """
-    meeting = transition(conn, meeting_id, moves.GENERATION_STARTED)
-    if meeting is None:
-        taken = conn.execute(
-            """
-            UPDATE meetings SET generating_at = now()
-            WHERE id = %s AND status = 'generating'
-              AND generating_at < now() - make_interval(secs => %s)
-            RETURNING id
-            """,
-            (meeting_id, stale_after_s),
-        ).fetchone()
-        if taken is None:
-            return None
-    claimed = fetch_required(
-        conn,
-        Meeting,
-        "UPDATE meetings SET attempts = attempts + 1 WHERE id = %s RETURNING *",
-        (meeting_id,),
-    )
-    if meeting is None:
-        add_event(
-            conn,
-            meeting_id,
-            "generating",
-            "generating",
-            "generation_taken_over",
-            {"attempt": claimed.attempts},
+    row = conn.execute(
+        """
+        WITH before AS (SELECT status FROM meetings WHERE id = %(id)s FOR UPDATE),
+        claimed AS (
+            UPDATE meetings m
+            SET status = 'generating', generating_at = now(), attempts = m.attempts + 1
+            FROM before
+            WHERE m.id = %(id)s
+              AND (m.status = ANY(%(expected)s)
+                   OR (m.status = 'generating'
+                       AND m.generating_at < now() - make_interval(secs => %(stale)s)))
+            RETURNING m.*, before.status AS previous_status
+        ),
+        logged AS (
+            INSERT INTO meeting_events (meeting_id, from_status, to_status, event, details)
+            SELECT id, previous_status, 'generating',
+                   CASE WHEN previous_status = 'generating' THEN 'generation_taken_over'
+                        ELSE %(event)s END,
+                   CASE WHEN previous_status = 'generating'
+                        THEN jsonb_build_object('attempt', attempts)
+                        ELSE '{}'::jsonb END
+            FROM claimed
         )
-    return claimed
+        SELECT * FROM claimed
+        """,
+        {
+            "id": meeting_id,
+            "expected": list(moves.GENERATION_STARTED.expected),
+            "event": moves.GENERATION_STARTED.event,
+            "stale": stale_after_s,
+        },
+    ).fetchone()
+    if row is None:
+        return None
+    row.pop("previous_status")
+    return Meeting.model_validate(row)
 
 
 # --- timeline ----------------------------------------------------------------------

@@ -27,30 +27,54 @@ def save_transcript(
     language: str | None,
     confidence: float | None,
     audio_duration_s: float | None,
+    word_count: int | None = None,
 ) -> Transcript:
     """Store the transcript and copy its duration (and language, if none was given) to the
-    meeting."""
-    transcript = upsert(
-        conn,
-        Transcript,
-        "transcripts",
-        {
-            "meeting_id": meeting_id,
-            "text": text,
-            "utterances": Jsonb([u.model_dump() for u in utterances]),
-            "language": language,
-            "confidence": confidence,
-            "word_count": len(text.split()),
-            "audio_duration_s": audio_duration_s,
-        },
-        key=("meeting_id",),
-    )
-    conn.execute(
-        "UPDATE meetings SET audio_duration_s = %s, language = coalesce(language, %s) "
-        "WHERE id = %s",
-        (audio_duration_s, language, meeting_id),
-    )
-    return transcript
+    meeting, in one statement.
+
+    The stored row is not read back (a 10-hour transcript is megabytes of text and
+    utterances the caller already holds): the returned :class:`Transcript` is built
+    from what was given, with the row's id and timestamps.
+    """
+    kept = list(utterances)
+    values: dict[str, Any] = {
+        "meeting_id": meeting_id,
+        "text": text,
+        "utterances": Jsonb([u.model_dump() for u in kept]),
+        "language": language,
+        "confidence": confidence,
+        "word_count": len(text.split()) if word_count is None else word_count,
+        "audio_duration_s": audio_duration_s,
+    }
+    row = conn.execute(
+        """
+        WITH saved AS (
+            INSERT INTO transcripts (meeting_id, text, utterances, language, confidence,
+                                     word_count, audio_duration_s)
+            VALUES (%(meeting_id)s, %(text)s, %(utterances)s, %(language)s, %(confidence)s,
+                    %(word_count)s, %(audio_duration_s)s)
+            ON CONFLICT (meeting_id) DO UPDATE
+            SET text = EXCLUDED.text, utterances = EXCLUDED.utterances,
+                language = EXCLUDED.language, confidence = EXCLUDED.confidence,
+                word_count = EXCLUDED.word_count, audio_duration_s = EXCLUDED.audio_duration_s
+            RETURNING id, created_at, updated_at
+        ),
+        meeting AS (
+            UPDATE meetings SET audio_duration_s = %(audio_duration_s)s,
+                                language = coalesce(language, %(language)s)
+            WHERE id = %(meeting_id)s
+        )
+        SELECT * FROM saved
+        """,
+        values,
+    ).fetchone()
+    if row is None:  # pragma: no cover - an upsert returns its row
+        raise LookupError("the transcript upsert returned no row")
+    stored = {  # as the numeric columns keep them
+        "confidence": None if confidence is None else round(confidence, 4),
+        "audio_duration_s": None if audio_duration_s is None else round(audio_duration_s, 3),
+    }
+    return Transcript.model_validate({**values, **row, **stored, "utterances": kept})
 
 
 def get_transcript(conn: Connection, meeting_id: UUID) -> Transcript | None:

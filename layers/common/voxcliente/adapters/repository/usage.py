@@ -1,22 +1,36 @@
 """Usage and costs: one line per provider and item a meeting used, and the totals kept from them.
 
 All SQL of the project lives in this package, one module per aggregate.
-The usage lines are the source of truth; a meeting's cost columns and its
-user's totals are recomputed from them (:func:`refresh_costs`), never added to.
+The usage lines are the source of truth. A meeting's cost columns and its user's
+total move with them in the statement that records them (:func:`add_usage`: by
+what the lines changed, so that recording a line again changes nothing), instead
+of being summed again over the user's whole history; :func:`refresh_costs`
+recomputes a meeting's columns and its user's totals from the lines (repairs).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
+
 from voxcliente.adapters.db import Connection
-from voxcliente.adapters.repository._rows import fetch_all, fetch_required, upsert
+from voxcliente.adapters.repository._rows import fetch_all, fetch_required
 from voxcliente.domain.models import Meeting, Provider, UsageRecord, UsageUnit
 
 # Costs are kept to the micro-dollar, the scale of the cost columns (numeric(_, 6)).
 _MICRO = Decimal("0.000001")
+
+
+# The meeting's cost column of each provider.
+_COST_COLUMN: dict[Provider, str] = {
+    "assemblyai": "transcription_cost_usd",
+    "openai": "llm_cost_usd",
+    "ses": "email_cost_usd",
+}
 
 
 def add_usage(
@@ -26,27 +40,57 @@ def add_usage(
     user_id: UUID | None,
     provider: Provider,
     item: str,
-    quantity: Decimal,
-    unit: UsageUnit,
-    unit_price_usd: Decimal,
-) -> UsageRecord:
-    """Record one usage line (idempotent per meeting, provider, item and unit)."""
-    return upsert(
-        conn,
-        UsageRecord,
-        "usage_records",
+    lines: Sequence[tuple[UsageUnit, Decimal, Decimal]],
+) -> None:
+    """Record a provider's item's usage lines, ``(unit, quantity, unit price)`` each
+    (idempotent per meeting, provider, item and unit), and move the meeting's cost
+    columns and its user's total by what the lines changed. One statement."""
+    costs = [(q * p).quantize(_MICRO, rounding=ROUND_HALF_UP) for _, q, p in lines]
+    column = sql.Identifier(_COST_COLUMN[provider])
+    query = sql.SQL(
+        """
+        WITH before AS (
+            SELECT coalesce(sum(cost_usd), 0) AS cost FROM usage_records
+            WHERE meeting_id = %(meeting)s AND provider = %(provider)s AND item = %(item)s
+              AND unit = ANY(%(units)s)
+        ),
+        written AS (
+            INSERT INTO usage_records (meeting_id, user_id, provider, item, quantity, unit,
+                                       unit_price_usd, cost_usd)
+            SELECT %(meeting)s, %(user)s, %(provider)s, %(item)s, l.quantity, l.unit,
+                   l.price, l.cost
+            FROM unnest(%(units)s::text[], %(quantities)s::numeric[], %(prices)s::numeric[],
+                        %(costs)s::numeric[]) AS l(unit, quantity, price, cost)
+            ON CONFLICT (meeting_id, provider, item, unit) DO UPDATE
+            SET quantity = EXCLUDED.quantity, unit_price_usd = EXCLUDED.unit_price_usd,
+                cost_usd = EXCLUDED.cost_usd
+            RETURNING cost_usd
+        ),
+        change AS (
+            SELECT (SELECT coalesce(sum(cost_usd), 0) FROM written) - before.cost AS usd
+            FROM before
+        ),
+        meeting AS (
+            UPDATE meetings m SET {column} = m.{column} + change.usd,
+                                  total_cost_usd = m.total_cost_usd + change.usd
+            FROM change WHERE m.id = %(meeting)s AND change.usd <> 0
+        )
+        UPDATE users u SET total_cost_usd = u.total_cost_usd + change.usd
+        FROM change WHERE u.id = %(user)s AND change.usd <> 0
+        """
+    ).format(column=column)
+    conn.execute(
+        query,
         {
-            "meeting_id": meeting_id,
-            "user_id": user_id,
+            "meeting": meeting_id,
+            "user": user_id,
             "provider": provider,
             "item": item,
-            "quantity": quantity,
-            "unit": unit,
-            "unit_price_usd": unit_price_usd,
-            "cost_usd": (quantity * unit_price_usd).quantize(_MICRO, rounding=ROUND_HALF_UP),
+            "units": [unit for unit, _, _ in lines],
+            "quantities": [q for _, q, _ in lines],
+            "prices": [p for _, _, p in lines],
+            "costs": costs,
         },
-        key=("meeting_id", "provider", "item", "unit"),
-        update=("quantity", "unit_price_usd", "cost_usd"),
     )
 
 
