@@ -8,7 +8,7 @@ from datetime import date
 from uuid import UUID
 
 from voxcliente.adapters import repository as repo
-from voxcliente.adapters.db import transaction
+from voxcliente.adapters.db import session
 from voxcliente.adapters.s3 import ObjectRef
 from voxcliente.domain import recipients
 from voxcliente.domain.languages import UnsupportedLanguage, to_assemblyai
@@ -31,7 +31,7 @@ class Recipient:
 
 def resolve_recipient(ref: ObjectRef, metadata: dict[str, str], settings: Settings) -> Recipient:
     """Who gets the acta: the upload's row, the object's metadata, or inbox/<email>/."""
-    with transaction() as tx:
+    with session() as tx:  # reads only: no BEGIN/COMMIT around them
         upload = repo.get_upload_by_key(tx, ref.key)
         if upload is None and metadata.get("upload-id"):
             try:
