@@ -18,7 +18,7 @@ SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 PIP_NOISE := ^WARNING: Location .* is ignored
 LOCAL_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/' -e 's/amd64/x86_64/')
 
-.PHONY: help demo check test lint format typecheck validate build package precompile unit migrate services invoke bench smoke load clean venv
+.PHONY: help demo check test lint format typecheck validate build package precompile unit migrate services invoke bench smoke load eval clean venv
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -137,6 +137,9 @@ smoke: $(VENV)/.installed ## live check of AssemblyAI and OpenAI with real keys 
 
 load: $(VENV)/.installed ## 200 meetings at once through the handlers, 20 database connections (LOAD_ARGS=...)
 	@PYTHONPATH=layers/common:local $(PY) scripts/load.py $(LOAD_ARGS)
+
+eval: $(VENV)/.installed ## score acta quality on eval/cases (OPENAI_API_KEY: real models; RUNS=3 MODELS=a,b)
+	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.evaluation $(if $(RUNS),--runs $(RUNS)) $(if $(MODELS),--models $(MODELS))
 
 clean: ## remove build output, virtual environments and demo output
 	rm -rf .aws-sam .aws-sam-build.log $(VENV) $(SAM_VENV) out .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -39,8 +39,19 @@ _HHMM = re.compile(r"^\d{2}:\d{2}$")
 _MEETING_AGAIN = ("proxima reunion", "nueva reunion", "reunirse de nuevo", "volver a reunirse")
 
 
+_SOURCES: dict[tuple[object, ...], Source] = {}
+
+
 class Source:
     """What the acta may take facts from: the transcript and the meeting details."""
+
+    @classmethod
+    def of(cls, case: Case) -> Source:
+        """The case's source, read once (every flawed variant is checked against it)."""
+        key = (case.path, case.text, tuple(case.details), case.duration_s, case.meeting_date)
+        if key not in _SOURCES:
+            _SOURCES[key] = cls(case)
+        return _SOURCES[key]
 
     def __init__(self, case: Case) -> None:
         text = " ".join([case.text, *case.details])
@@ -102,7 +113,7 @@ def _invented_in(where: str, text: str, source: Source) -> list[Finding]:
 
 def facts_invented(case: Case, acta: Acta) -> list[Finding]:
     """Names, dates, times and amounts absent from the transcript; forbidden strings."""
-    source = Source(case)
+    source = Source.of(case)
     found: list[Finding] = []
     texts = acta_texts(acta)
     for where, text in texts:

@@ -50,7 +50,7 @@ def _fields(data: Data) -> list[tuple[Any, Any]]:
 
 def completed_date(case: Case, data: Data) -> str | None:
     """A partial date completed with a year or month that was never said."""
-    source = Source(case)
+    source = Source.of(case)
     month = mentions.MONTHS[(case.meeting_date or date(2027, 1, 1)).month - 1]
     for holder, key in _fields(data):
         text: str = holder[key]
@@ -69,7 +69,7 @@ def completed_date(case: Case, data: Data) -> str | None:
 
 def invented_date(case: Case, data: Data) -> str | None:
     """A full date nobody said, as the first task's deadline (or in the summary)."""
-    source = Source(case)
+    source = Source.of(case)
     for day in range(17, 29):
         said = f"{day} de noviembre de {_year(case) + 3}"
         if not source.has_date(mentions.dates(said)[0].value):
@@ -181,7 +181,7 @@ _NAMES = ("Rodrigo Valdés", "Teresa Lozano", "Hugo Sanmartín", "Irene Castell"
 
 def invented_name(case: Case, data: Data) -> str | None:
     """A person nobody named, in the discussion."""
-    source = Source(case)
+    source = Source.of(case)
     name = next((n for n in _NAMES if not set(fold(n).split()) & source.words), None)
     if name is None:
         return None

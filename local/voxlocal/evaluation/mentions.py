@@ -28,6 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from voxcliente.locales import all_locales
 from voxlocal.evaluation.spanish import fold, parse_number, words_to_digits
@@ -98,7 +99,8 @@ def _blank(folded: str, spans: list[tuple[int, int]]) -> str:
     return "".join(chars)
 
 
-def amounts(text: str) -> list[Mention[Amount]]:
+@lru_cache(maxsize=8192)
+def amounts(text: str) -> tuple[Mention[Amount], ...]:
     """Amounts of money and percentages; a bare number listed before one takes its unit."""
     shown, folded = _prepared(text)
     found: list[Mention[Amount]] = []
@@ -113,7 +115,7 @@ def amounts(text: str) -> list[Mention[Amount]]:
             found.append(
                 Mention("amount", shown[start : listed.end("n")], (parse_number(listed["n"]), unit))
             )
-    return found
+    return tuple(found)
 
 
 def _hour(match: re.Match[str]) -> Time:
@@ -138,13 +140,14 @@ def clock(text: str) -> Time | None:
     return found[0].value if len(found) == 1 else None
 
 
-def times(text: str) -> list[Mention[Time]]:
+@lru_cache(maxsize=8192)
+def times(text: str) -> tuple[Mention[Time], ...]:
     """Clock times: "10:30", "10.30 h", "a las diez y media", "a las 4 de la tarde"."""
     shown, folded = _prepared(text)
-    return [
+    return tuple(
         Mention("time", shown[m.start() : m.end()].strip(), _hour(m))
         for m in _TIME.finditer(folded)
-    ]
+    )
 
 
 def _date_parts(match: re.Match[str]) -> DateParts:
@@ -164,7 +167,8 @@ def _date_parts(match: re.Match[str]) -> DateParts:
     return frozenset(parts)
 
 
-def dates(text: str) -> list[Mention[DateParts]]:
+@lru_cache(maxsize=8192)
+def dates(text: str) -> tuple[Mention[DateParts], ...]:
     """Dates and parts of dates: "jueves 12", "3 de marzo de 2027", "marzo", "2027"."""
     shown, folded = _prepared(text)
     taken = [(m.start(), m.end()) for m in _AMOUNT.finditer(folded)]
@@ -176,7 +180,7 @@ def dates(text: str) -> list[Mention[DateParts]]:
         if isinstance(day, int) and not 1 <= day <= 31:
             continue
         found.append(Mention("date", shown[match.start() : match.end()].strip(), parts))
-    return found
+    return tuple(found)
 
 
 def date_parts(value: date) -> DateParts:
@@ -261,14 +265,15 @@ def _name_words(run: list[str]) -> list[str]:
     ]
 
 
-def names(text: str, *, whole: bool = False) -> list[Mention[tuple[str, ...]]]:
+@lru_cache(maxsize=8192)
+def names(text: str, *, whole: bool = False) -> tuple[Mention[tuple[str, ...]], ...]:
     """Names in running text; with ``whole``, the text is one name (a participant, an owner).
 
     The value is the name's words as folded.
     """
     if whole:
         words = _name_words([t.group() for t in _TOKEN.finditer(text)])
-        return [Mention("name", text.strip(), tuple(_key(w) for w in words))] if words else []
+        return (Mention("name", text.strip(), tuple(_key(w) for w in words)),) if words else ()
     found: list[Mention[tuple[str, ...]]] = []
     for run, initial in _runs(text):
         stripped = list(run)
@@ -281,4 +286,4 @@ def names(text: str, *, whole: bool = False) -> list[Mention[tuple[str, ...]]]:
             found.append(
                 Mention("name", " ".join(stripped).rstrip("."), tuple(_key(w) for w in words))
             )
-    return found
+    return tuple(found)

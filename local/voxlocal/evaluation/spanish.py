@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -88,15 +89,18 @@ _MILLION = {"millon", "millones"}
 _ARTICLES = {"un", "una"}
 
 
+@lru_cache(maxsize=1024)
+def _fold_char(char: str) -> str:
+    lower = char.lower()
+    return unicodedata.normalize("NFD", lower if len(lower) == 1 else char)[0]
+
+
+@lru_cache(maxsize=16384)
 def fold(text: str) -> str:
     """Lower case without accents, the same length as ``text`` (ñ becomes n)."""
-    out = []
-    for char in text:
-        lower = char.lower()
-        if len(lower) != 1:
-            lower = char
-        out.append(unicodedata.normalize("NFD", lower)[0])
-    return "".join(out)
+    if text.isascii():
+        return text.lower()
+    return "".join(map(_fold_char, text))
 
 
 def collapse(text: str) -> str:
@@ -164,6 +168,7 @@ def _number_runs(folded: str) -> list[tuple[int, int, int]]:
     return runs
 
 
+@lru_cache(maxsize=16384)
 def words_to_digits(text: str) -> str:
     """``text`` with its number words as digits ("dieciséis mil euros" -> "16000 euros").
 
@@ -205,6 +210,7 @@ def format_number(value: float) -> str:
     return str(int(value)) if value == int(value) else repr(value)
 
 
+@lru_cache(maxsize=16384)
 def normal(text: str) -> str:
     """What the matching rule compares: folded, number words as digits, whitespace collapsed."""
     return collapse(fold(words_to_digits(text)))
