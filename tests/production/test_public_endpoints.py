@@ -81,10 +81,10 @@ def _assert_https_host(url: str, host: str, what: str) -> None:
 
 def openai_client_of_generation(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The ``openai.OpenAI`` that ``generation.generate_acta`` builds from ``settings``
-    (``generation.openai_client``, the one factory it uses)."""
+    (``openai_api.shared_client``: one per execution environment and settings)."""
     from voxcliente.acta import generation
 
-    return generation.openai_client(settings)
+    return generation.openai_api.shared_client(settings)
 
 
 def check_every_client(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:

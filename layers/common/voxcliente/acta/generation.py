@@ -301,21 +301,21 @@ def generate_acta(
     parts = split_transcript(transcript, settings.acta_max_chars_per_part)
     budget = default_budget_s(settings) if budget_s is None else budget_s
 
-    owned = client is None
-    client = openai_client(settings) if client is None else openai_api.without_retries(client)
-    try:
-        generator = _Generator(client, settings, transcript, language, budget)
-        if len(parts) == 1:
-            outcome = generator.whole(parts[0])
-            usage = outcome.usage
-        else:
-            logger.info("Long meeting: writing the acta in parts", extra={"parts": len(parts)})
-            partial_actas, usage = generator.parts(parts)
-            outcome = generator.merge(list(zip(parts, partial_actas, strict=True)))
-            usage.add(outcome.usage)
-    finally:
-        if owned:
-            client.close()
+    # One client per execution environment (its certificates and TLS connection are
+    # reused by the next acta); a caller's own client is used without its retries.
+    if client is None:
+        client = openai_api.shared_client(settings)
+    else:
+        client = openai_api.without_retries(client)
+    generator = _Generator(client, settings, transcript, language, budget)
+    if len(parts) == 1:
+        outcome = generator.whole(parts[0])
+        usage = outcome.usage
+    else:
+        logger.info("Long meeting: writing the acta in parts", extra={"parts": len(parts)})
+        partial_actas, usage = generator.parts(parts)
+        outcome = generator.merge(list(zip(parts, partial_actas, strict=True)))
+        usage.add(outcome.usage)
     result = GenerationResult(
         acta=_finish(outcome.acta, transcript, language),
         language=language,
