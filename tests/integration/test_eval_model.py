@@ -16,13 +16,15 @@ import pytest
 
 from voxcliente.acta import generation
 from voxlocal.emulators.openai_server import OpenAIEmulator
-from voxlocal.evaluation.cases import CASES_DIR, load_case
+from voxlocal.evaluation.cases import CASES_DIR, load_case, load_cases
 from voxlocal.evaluation.checks import score_acta
 from voxlocal.evaluation.runner import main
 
 pytestmark = pytest.mark.integration
 
-CASE = sorted(p for p in CASES_DIR.iterdir() if p.is_dir())[0]
+# A case that checks THIS meeting's details and a passage of the running text, so that a
+# model's acta goes through every kind of fact the cases can name.
+CASE = next(c.path for c in load_cases(CASES_DIR) if c.meeting and c.mentions)
 
 
 @pytest.fixture

@@ -226,6 +226,13 @@ def test_the_three_named_flaws_apply_wherever_they_can(name: str) -> None:
         ({"case_toml": CASE_TOML.replace("duration_s = 40", "")}, "duration_s"),
         ({"case_toml": "title = \n"}, "not valid TOML"),
         ({"reference_acta_json": '{"language": "es"}'}, "not an acta of the current schema"),
+        ({"case_toml": CASE_TOML + "[meeting]\nmodality = 1\n"}, "meeting.modality"),
+        ({"case_toml": CASE_TOML + '[meeting]\nlugar = "sala"\n'}, "unknown keys ['lugar']"),
+        (
+            {"case_toml": CASE_TOML.replace("[next_meeting]", "[next_meeting]\nplace = 'a'")},
+            "place",
+        ),
+        ({"case_toml": CASE_TOML + "[[mentions]]\nall = []\n"}, "mentions[0].all"),
     ],
 )
 def test_a_malformed_case_is_refused_naming_the_file_and_problem(
@@ -372,6 +379,107 @@ def test_numbers_in_words_become_digits() -> None:
     assert contains("Se acuerda 16.000 euros", "16.000 EUROS")
     assert not contains("hasta el 11 de abril", "1 de abril")
     assert [m.value for m in mentions.times("a las doce menos cuarto de la noche")] == [(23, 45)]
+
+
+# --- this meeting's details, passages of the running text -----------------------------------
+
+MEETING = (
+    '[meeting]\nmodality = ""\nstart_time = ""\n\n[[mentions]]\nall = ["Marta Ruiz", "compras"]\n'
+)
+
+
+@pytest.fixture
+def checked(tmp_path: Path) -> Case:
+    """The tests' case, also checking this meeting's modality and start and one passage."""
+    return load_case(
+        write_case(
+            tmp_path, case_toml=CASE_TOML.replace("[[decisions]]", MEETING + "\n[[decisions]]", 1)
+        )
+    )
+
+
+def test_this_meetings_details_and_passages_are_facts(checked: Case) -> None:
+    assert checked.meeting is not None and checked.meeting.modality == ""
+    assert checked.meeting.place is None  # absent: not checked
+    assert checked.mentions == (("Marta Ruiz", "compras"),)
+    score = score_acta(checked, checked.reference)
+    assert (score.found, score.total, score.problems()) == (11, 11, [])
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        # The next meeting's modality and time written into this meeting's fields.
+        (lambda d: d.update(modality="videollamada"), ("meeting", "'videollamada'")),
+        (lambda d: d.update(start_time="10:30"), ("meeting", "'10:30'")),
+        # Said only in a field (the role), not in the running text.
+        (
+            lambda d: d["topics"][0].update(summary="Laura Méndez ofreció 16.000 euros."),
+            ("mention", "no passage holds them all (none of them)"),
+        ),
+    ],
+)
+def test_a_detail_of_the_next_meeting_here_or_a_missing_passage_is_caught(
+    checked: Case, change: Callable[[dict[str, Any]], None], found: tuple[str, str]
+) -> None:
+    assert problems(checked, edited(checked, change)) == [found]
+
+
+def test_a_detail_absent_from_the_meeting_table_is_not_checked(case: Case) -> None:
+    assert case.meeting is None
+    acta = edited(case, lambda d: d.update(modality="videollamada", place="Sala 2"))
+    assert problems(case, acta) == []
+
+
+def test_the_shipped_cases_check_this_meeting_and_unclear_dates() -> None:
+    cases = {case.name[:2]: case for case in load_cases()}
+    assert cases["02"].meeting is not None and cases["02"].meeting.modality == "llamada"
+    assert (
+        cases["02"].next_meeting is not None and cases["02"].next_meeting.modality == "presencial"
+    )
+    assert cases["07"].meeting is not None and cases["07"].meeting.start_time == "09:00"
+    for name in ("02", "08"):
+        assert any("fecha no precisada" in strings for strings in cases[name].mentions)
+        assert "unclear_date_dropped" in {f.name for f in flaws(cases[name])}
+    for name in ("02", "06", "07"):  # a next meeting with a modality and a time
+        made = {f.name for f in flaws(cases[name])}
+        assert {"next_modality_as_this", "next_time_as_start", "invented_start_time"} <= made
+
+
+@pytest.mark.parametrize(
+    ("said", "written", "invented"),
+    [
+        ("Son las nueve en punto, empecemos.", "09:00", False),
+        ("Son las nueve.", "09:00", False),
+        ("Empezamos a las nueve y cuarto.", "09:15", False),
+        ("Quedamos a las nueve menos cuarto.", "08:45", False),
+        ("Quedamos al mediodía.", "12:00", False),
+        ("Quedamos a las doce del mediodía.", "12:00", False),
+        ("Son las nueve en punto.", "09:30", True),
+        ("Empezamos a las nueve menos cuarto.", "09:15", True),
+    ],
+)
+def test_times_said_in_words_support_the_clock_time(
+    tmp_path: Path, said: str, written: str, invented: bool
+) -> None:
+    case = load_case(write_case(tmp_path, transcript_txt=TRANSCRIPT + f"[00:35] B: {said}\n"))
+    found = problems(case, edited(case, lambda d: d.update(start_time=written)))
+    assert (("time", f"start_time: {written!r}") in found) is invented
+
+
+@pytest.mark.parametrize(
+    ("said", "values"),
+    [
+        ("entre 10 y 12 mil euros", [10_000, 12_000]),
+        ("entre diez y doce mil euros", [10_000, 12_000]),
+        ("de 10 a 12 mil euros", [10_000, 12_000]),
+        ("entre 1 y 2 millones de euros", [1_000_000, 2_000_000]),
+        ("entre 10.000 y 12.000 euros", [10_000, 12_000]),
+        ("treinta y cinco mil euros", [35_000]),
+    ],
+)
+def test_a_range_said_with_one_scale_scales_both_ends(said: str, values: list[int]) -> None:
+    assert sorted(m.value for m in mentions.amounts(said)) == [(v, "EUR") for v in values]
 
 
 # --- the command and RESULTS.md ---------------------------------------------------------------

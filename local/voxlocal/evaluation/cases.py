@@ -1,32 +1,61 @@
 """An evaluation case read from ``eval/cases/<NN>-<slug>/`` and checked on the way in.
 
-A case is three files (the format is described in eval/README.md):
-``transcript.txt`` (one turn a line, ``[mm:ss] A: text``), ``case.toml`` (the
-meeting details and the facts a correct acta must and must not contain) and
-``reference.acta.json`` (a hand-written correct acta). A malformed case is
-refused with :class:`CaseError`, whose message names the file and the problem,
-so that a case writer can fix it without reading this code.
+A case is three files: ``transcript.txt`` (one turn a line, ``[mm:ss] A: text``
+or ``[hh:mm:ss] A: text``; ``#`` comments and blank lines ignored),
+``reference.acta.json`` (a hand-written correct acta of the current schema) and
+``case.toml``, the meeting details and the facts a correct acta must and must
+not contain (eval/README.md shows an example):
+
+* ``title``, ``covers`` (what the case is about), ``language`` ("es"),
+  ``file_name``, ``client`` (optional), ``meeting_date`` (an optional TOML
+  date), ``duration_s``: what the uploader gave;
+* ``no_decisions``: true when a correct acta has no decision at all;
+* ``[[participants]]`` ``label`` ("" for one who never speaks), ``name``,
+  optional ``role`` and ``organization``;
+* ``[[decisions]]`` ``all`` (every string in one decision) and ``none``;
+* ``[[action_items]]`` ``task`` (keywords), ``owner`` and ``due_date`` ("" =
+  must be null);
+* ``[[open_questions]]`` ``all``;
+* ``[[mentions]]`` ``all``: strings that must all occur in one passage of the
+  acta's running text (a topic, a decision, an open question, the next
+  meeting's purpose, the summary): a date mentioned but not made out is
+  "fecha no precisada" there, next to what it was the date of;
+* ``[meeting]`` (optional): THIS meeting's ``modality``, ``start_time``,
+  ``end_time`` and ``place``; ``[next_meeting]`` (absent = there is none):
+  ``date``, ``time``, ``modality``. Each string must occur in the field, ""
+  means the field must be null; a key absent from ``[meeting]`` is not
+  checked, one absent from ``[next_meeting]`` means null;
+* ``[forbidden]`` ``anywhere`` and ``decisions``: strings a correct acta must
+  not hold.
+
+Matching is case- and accent-insensitive on substrings after collapsing
+whitespace (:func:`voxlocal.evaluation.spanish.contains`; "09:00" and "9:00"
+are one time). A malformed case is refused with :class:`CaseError`, whose
+message names the file and the problem.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
 
 from voxcliente.acta.chunking import TranscriptInput
 from voxcliente.acta.model import Acta
 from voxcliente.dates import format_date
 from voxcliente.domain.models import Utterance
+from voxlocal.evaluation.casefiles import (
+    CaseError,
+    TomlReader,
+    read_reference,
+    read_toml,
+    read_transcript,
+)
+
+__all__ = ["CASES_DIR", "Case", "CaseError", "load_case", "load_cases", "read_transcript"]
 
 CASES_DIR = Path(__file__).resolve().parents[3] / "eval" / "cases"
-_LINE = re.compile(r"^\[(?:(\d{1,2}):)?(\d{1,2}):(\d{2})\]\s+([A-Z]):\s+(\S.*)$")
 _CASE_DIR = re.compile(r"^\d{2}-[a-z0-9-]+$")
 _TOP_KEYS = {
     "title",
@@ -41,13 +70,13 @@ _TOP_KEYS = {
     "decisions",
     "action_items",
     "open_questions",
+    "mentions",
+    "meeting",
     "next_meeting",
     "forbidden",
 }
-
-
-class CaseError(ValueError):
-    """A case that cannot be used; the message names the file and what is wrong."""
+_MEETING_KEYS = {"modality", "start_time", "end_time", "place"}
+_NEXT_KEYS = {"date", "time", "modality"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +108,16 @@ class Upcoming:
 
 
 @dataclass(frozen=True)
+class Meeting:
+    """THIS meeting's details as a correct acta states them; None = not checked, "" = null."""
+
+    modality: str | None
+    start_time: str | None
+    end_time: str | None
+    place: str | None
+
+
+@dataclass(frozen=True)
 class Case:
     name: str  # the directory's name, "01-renovacion-mantenimiento"
     path: Path
@@ -94,6 +133,8 @@ class Case:
     decisions: tuple[Decision, ...]
     action_items: tuple[Task, ...]
     open_questions: tuple[tuple[str, ...], ...]
+    mentions: tuple[tuple[str, ...], ...]
+    meeting: Meeting | None
     next_meeting: Upcoming | None
     forbidden_anywhere: tuple[str, ...]
     forbidden_decisions: tuple[str, ...]
@@ -126,106 +167,14 @@ class Case:
         )
 
 
-def read_transcript(path: Path) -> tuple[Utterance, ...]:
-    """The turns of ``transcript.txt``; each ends where the next starts."""
-    turns: list[tuple[int, str, str]] = []
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        match = _LINE.match(line)
-        if match is None:
-            raise CaseError(
-                f"{path}: line {number} is not a turn '[mm:ss] A: text' "
-                f"(nor a '#' comment): {line[:80]!r}"
-            )
-        hours, minutes, seconds, speaker, text = match.groups()
-        start_ms = ((int(hours or 0) * 60 + int(minutes)) * 60 + int(seconds)) * 1000
-        if turns and start_ms < turns[-1][0]:
-            raise CaseError(f"{path}: line {number} starts before the line above it")
-        turns.append((start_ms, speaker, text))
-    if not turns:
-        raise CaseError(f"{path}: no turns")
-    return tuple(
-        Utterance(
-            speaker=speaker,
-            start_ms=start,
-            end_ms=turns[i + 1][0] if i + 1 < len(turns) else start + 5000,
-            text=text,
-        )
-        for i, (start, speaker, text) in enumerate(turns)
-    )
-
-
-class _Reader:
-    """Typed access to case.toml's values, each failure naming the file and key."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, where: str, problem: str) -> CaseError:
-        return CaseError(f"{self.path}: {where}: {problem}")
-
-    def text(self, table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
-        value = table.get(key, default)
-        if not isinstance(value, str):
-            raise self.fail(f"{where}{key}", "a string is required")
-        return value
-
-    def optional(self, table: dict[str, Any], key: str, where: str) -> str | None:
-        value = table.get(key)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise self.fail(f"{where}{key}", "a non-empty string (or omit it) is required")
-        return value
-
-    def strings(
-        self, table: dict[str, Any], key: str, where: str, *, required: bool
-    ) -> tuple[str, ...]:
-        value = table.get(key, None if required else [])
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            raise self.fail(f"{where}{key}", "a list of non-empty strings is required")
-        if required and not value:
-            raise self.fail(f"{where}{key}", "at least one string is required")
-        return tuple(value)
-
-    def tables(self, data: dict[str, Any], key: str) -> list[tuple[str, dict[str, Any]]]:
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise self.fail(key, f"an array of tables ([[{key}]]) is required")
-        return [(f"{key}[{i}].", table) for i, table in enumerate(value)]
-
-
-def _spec(path: Path) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise CaseError(f"{path}: not valid TOML: {exc}") from exc
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise CaseError(f"{path}: unknown keys {unknown} (known: {sorted(_TOP_KEYS)})")
-    return data
-
-
-def _reference(path: Path) -> Acta:
-    try:
-        return Acta.model_validate(json.loads(path.read_text(encoding="utf-8")))
-    except json.JSONDecodeError as exc:
-        raise CaseError(f"{path}: not valid JSON: {exc}") from exc
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
-        )
-        raise CaseError(f"{path}: not an acta of the current schema: {problems}") from exc
-
-
 def load_case(directory: Path) -> Case:
     """Read and check one case directory."""
     for file in ("transcript.txt", "case.toml", "reference.acta.json"):
         if not (directory / file).is_file():
             raise CaseError(f"{directory / file}: missing (a case holds {file})")
     toml_path = directory / "case.toml"
-    data = _spec(toml_path)
-    read = _Reader(toml_path)
+    data = read_toml(toml_path, _TOP_KEYS)
+    read = TomlReader(toml_path)
     meeting_date = data.get("meeting_date")
     if meeting_date is not None and type(meeting_date) is not date:
         raise read.fail("meeting_date", "a TOML date (2027-03-03, unquoted) is required")
@@ -272,9 +221,8 @@ def load_case(directory: Path) -> Case:
                 f"{w}owner", f"{task.owner!r} is not a participant's name {sorted(names)}"
             )
         tasks.append(task)
-    upcoming = data.get("next_meeting")
-    if upcoming is not None and not isinstance(upcoming, dict):
-        raise read.fail("next_meeting", "a table ([next_meeting]) is required")
+    upcoming = read.table(data, "next_meeting", _NEXT_KEYS)
+    this = read.table(data, "meeting", _MEETING_KEYS)
     forbidden = data.get("forbidden", {})
     if not isinstance(forbidden, dict) or set(forbidden) - {"anywhere", "decisions"}:
         raise read.fail("forbidden", "a table with 'anywhere' and/or 'decisions' lists is required")
@@ -298,6 +246,12 @@ def load_case(directory: Path) -> Case:
         open_questions=tuple(
             read.strings(t, "all", w, required=True) for w, t in read.tables(data, "open_questions")
         ),
+        mentions=tuple(
+            read.strings(t, "all", w, required=True) for w, t in read.tables(data, "mentions")
+        ),
+        meeting=None
+        if this is None
+        else Meeting(**{key: read.checked(this, key, "meeting.") for key in sorted(_MEETING_KEYS)}),
         next_meeting=None
         if upcoming is None
         else Upcoming(
@@ -308,7 +262,7 @@ def load_case(directory: Path) -> Case:
         forbidden_anywhere=read.strings(forbidden, "anywhere", "forbidden.", required=False),
         forbidden_decisions=read.strings(forbidden, "decisions", "forbidden.", required=False),
         utterances=transcript,
-        reference=_reference(directory / "reference.acta.json"),
+        reference=read_reference(directory / "reference.acta.json"),
     )
 
 

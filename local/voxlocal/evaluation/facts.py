@@ -4,15 +4,18 @@ One finding per fact: each participant (name; speaker label, role and
 organisation when the case gives them), each decision (all its strings in one
 decision sentence, none of its ``none`` strings there), each action item (its
 keywords in the task, the owner the same name after folding, the due date as
-stated or null), each open question, each field of the next meeting (or no
-next meeting at all), and "no decision" for a meeting that took none.
+stated or null), each open question, each passage the case requires of the
+running text (a date not made out: "fecha no precisada"), each detail of THIS
+meeting the case gives (so that the next meeting's modality or time written
+into this one's fields is caught), each field of the next meeting (or no next
+meeting at all), and "no decision" for a meeting that took none.
 """
 
 from __future__ import annotations
 
 from voxcliente.acta.model import Acta, ActionItem
 from voxlocal.evaluation.cases import Case, Decision, Person, Task
-from voxlocal.evaluation.findings import Finding
+from voxlocal.evaluation.findings import Finding, running_texts
 from voxlocal.evaluation.mentions import clock
 from voxlocal.evaluation.spanish import collapse, contains, fold
 
@@ -97,22 +100,54 @@ def _open_question(strings: tuple[str, ...], acta: Acta) -> Finding:
     return Finding("open_question", False, expected, f"not found (open questions: {listed})")
 
 
+def _mention(strings: tuple[str, ...], acta: Acta) -> Finding:
+    expected = f"running text with {list(strings)}"
+    for where, text in running_texts(acta):
+        if all(contains(text, s) for s in strings):
+            return Finding("mention", True, expected, f"{where}: {text!r}")
+    partial = [w for w, t in running_texts(acta) if any(contains(t, s) for s in strings)]
+    seen = f"some of them only in {', '.join(partial)}" if partial else "none of them"
+    return Finding("mention", False, expected, f"no passage holds them all ({seen})")
+
+
+def _field(check: str, label: str, want: str, have: str | None, *, clock_time: bool) -> Finding:
+    """One field against the case: ``want`` occurs in it, or "" and it is null."""
+    ok = have is None if not want else contains(have or "", want)
+    if clock_time and want and have:  # "9:00" and "09:00" are one time
+        ok = ok or clock(want) == clock(have) is not None
+    expected = f"{label} {want!r}" if want else f"{label} null"
+    return Finding(check, ok, expected, repr(have))
+
+
+def _this_meeting(case: Case, acta: Acta) -> list[Finding]:
+    if case.meeting is None:
+        return []
+    found = []
+    for field in ("modality", "start_time", "end_time", "place"):
+        want: str | None = getattr(case.meeting, field)
+        if want is not None:
+            have: str | None = getattr(acta, field)
+            label = f"this meeting's {field}"
+            found.append(_field("meeting", label, want, have, clock_time=field.endswith("time")))
+    return found
+
+
 def _next_meeting(case: Case, acta: Acta) -> list[Finding]:
     upcoming = acta.next_meeting
     if case.next_meeting is None:
         stated = upcoming is not None and any((upcoming.date, upcoming.time, upcoming.modality))
         seen = f"{upcoming.date}, {upcoming.time}, {upcoming.modality}" if upcoming else "null"
         return [Finding("next_meeting", not stated, "no next meeting (null)", seen)]
-    found = []
-    for field in ("date", "time", "modality"):
-        want: str = getattr(case.next_meeting, field)
-        have: str | None = getattr(upcoming, field) if upcoming else None
-        ok = have is None if not want else contains(have or "", want)
-        if field == "time" and want and have:  # "9:00" and "09:00" are one time
-            ok = ok or clock(want) == clock(have) is not None
-        expected = f"next meeting {field} {want!r}" if want else f"next meeting {field} null"
-        found.append(Finding("next_meeting", ok, expected, repr(have)))
-    return found
+    return [
+        _field(
+            "next_meeting",
+            f"next meeting {field}",
+            getattr(case.next_meeting, field),
+            getattr(upcoming, field) if upcoming else None,
+            clock_time=field == "time",
+        )
+        for field in ("date", "time", "modality")
+    ]
 
 
 def facts_found(case: Case, acta: Acta) -> list[Finding]:
@@ -121,6 +156,8 @@ def facts_found(case: Case, acta: Acta) -> list[Finding]:
     found += [_decision(d, acta) for d in case.decisions]
     found += [_action_item(t, acta) for t in case.action_items]
     found += [_open_question(q, acta) for q in case.open_questions]
+    found += [_mention(m, acta) for m in case.mentions]
+    found += _this_meeting(case, acta)
     found += _next_meeting(case, acta)
     if case.no_decisions:
         seen = "; ".join(repr(d) for d in acta.decisions) or "none"

@@ -86,3 +86,13 @@ def acta_texts(acta: Acta) -> list[tuple[str, str]]:
         ]
     texts += [("title", acta.title), ("summary", acta.summary)]
     return [(where, text) for where, text in texts if text]
+
+
+def running_texts(acta: Acta) -> list[tuple[str, str]]:
+    """The acta's prose, where a passage of the case's ``[[mentions]]`` must be.
+
+    Topics, decisions, open questions, the next meeting's purpose and the
+    summary; not the fields (a deadline, a date), which hold a value each.
+    """
+    kept = ("topics[", "decisions[", "open_questions[", "next_meeting.purpose", "summary")
+    return [(where, text) for where, text in acta_texts(acta) if where.startswith(kept)]

@@ -20,6 +20,12 @@ from voxlocal.evaluation import mentions
 from voxlocal.evaluation.cases import Case
 from voxlocal.evaluation.checks import Source
 from voxlocal.evaluation.facts import same_name
+from voxlocal.evaluation.meeting_flaws import (
+    invented_start_time,
+    next_modality_as_this,
+    next_time_as_start,
+    unclear_date_dropped,
+)
 from voxlocal.evaluation.spanish import contains, fold
 
 Data = dict[str, Any]
@@ -293,6 +299,10 @@ FLAWS: dict[str, tuple[Callable[[Case, Data], str | None], str]] = {
     "deadline_phrase": (deadline_phrase, "due_date_null"),
     "time_not_hhmm": (time_not_hhmm, "time_format"),
     "numeric_date": (numeric_date, "date_format"),
+    "next_modality_as_this": (next_modality_as_this, "meeting"),
+    "next_time_as_start": (next_time_as_start, "meeting"),
+    "invented_start_time": (invented_start_time, "time"),
+    "unclear_date_dropped": (unclear_date_dropped, "mention"),
 }
 
 

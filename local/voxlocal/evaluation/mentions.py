@@ -9,7 +9,8 @@ written (after number words became digits) and a value to compare:
   supported when some date of the transcript has every one of its parts: "el
   jueves 12" supports "jueves 12" and "12"; it does not support "jueves 12 de
   agosto" (a month added) nor "12 de agosto de 2027" (a year added);
-* a time is (hour, minute), "10:30" and "a las diez y media" alike; an hour
+* a time is (hour, minute), "10:30" and "a las diez y media" alike ("son las
+  nueve en punto", "y cuarto", "menos cuarto", "mediodía" read too); an hour
   read without "de la tarde" also matches the same hour + 12;
 * an amount is (value, unit): "16.000 euros", "16.000 €" and "dieciséis mil
   euros" are (16000, EUR); "12 %" is (12, %). A bare number joined by "y"/"o"/
@@ -65,10 +66,11 @@ _H = r"[01]?\d|2[0-3]"
 _TIME = re.compile(
     rf"(?<![\d:.,])(?P<h1>{_H}):(?P<m1>[0-5]\d)(?!\d)"
     rf"|(?<![\d:.,])(?P<h2>{_H})[.h](?P<m2>[0-5]\d)\s*(?:h|horas|hrs)\b"
-    rf"|\b(?:a|sobre|hacia|desde|hasta|de|entre|y|son|es|eran|era)\s+las?\s+(?P<h3>{_H})(?![\d:.,])"
-    r"(?!\s+(?!y\b|o\b|a\b|menos\b|de\b|en\b|h\b|horas?\b)[a-z])"
+    rf"|\b(?:a|sobre|hacia|desde|hasta|de|entre|y|son|es|eran|era)\s+las?\s+(?P<h3>{_H})"
+    r"(?![\d:]|[.,]\d)(?!\s+(?!y\b|o\b|a\b|menos\b|de\b|en\b|h\b|horas?\b|del mediodia)[a-z])"
     r"(?:\s+y\s+(?P<plus>media|cuarto|\d{1,2})|\s+menos\s+(?P<minus>cuarto|\d{1,2}))?"
-    r"(?:\s+(?:en punto\s+)?de\s+la\s+(?P<half>manana|tarde|noche))?"
+    r"(?:\s+(?:en punto\s+)?(?:de\s+la\s+(?P<half>manana|tarde|noche)|del\s+(?P<noon>mediodia)))?"
+    r"|\b(?:a|al|del|de|hacia|sobre|hasta|desde|antes|despues|el)\s+(?P<midday>mediodia)\b"
 )
 
 DateParts = frozenset[tuple[str, int | str]]
@@ -119,6 +121,8 @@ def amounts(text: str) -> tuple[Mention[Amount], ...]:
 
 
 def _hour(match: re.Match[str]) -> Time:
+    if match.group("midday"):
+        return 12, 0
     if match.group("h1"):
         return int(match.group("h1")), int(match.group("m1"))
     if match.group("h2"):
@@ -129,20 +133,25 @@ def _hour(match: re.Match[str]) -> Time:
         minute = {"media": 30, "cuarto": 15}.get(plus) or int(plus)
     elif minus:
         hour, minute = hour - 1, 60 - ({"cuarto": 15}.get(minus) or int(minus))
-    if match.group("half") in ("tarde", "noche") and hour < 12:
+    if (match.group("half") in ("tarde", "noche") or match.group("noon")) and hour < 12:
         hour += 12
     return hour % 24, minute % 60
 
 
 def clock(text: str) -> Time | None:
-    """The one time a short text states ("09:00", "9:00", "a las nueve"), if it states one."""
-    found = times(text if re.search(r"\d:\d", text) else f"a las {text}")
+    """The one time a short text states ("09:00", "a las nueve", "mediodía"), if any."""
+    said = "" if re.search(r"\d:\d", text) else "a " if "mediod" in fold(text) else "a las "
+    found = times(said + text)
     return found[0].value if len(found) == 1 else None
 
 
 @lru_cache(maxsize=8192)
 def times(text: str) -> tuple[Mention[Time], ...]:
-    """Clock times: "10:30", "10.30 h", "a las diez y media", "a las 4 de la tarde"."""
+    """Clock times: "10:30", "10.30 h", "a las diez y media", "a las 4 de la tarde".
+
+    Also "son las nueve (en punto)", "las nueve y cuarto", "las nueve menos
+    cuarto" (08:45) and "al mediodía" / "a las doce del mediodía" (12:00).
+    """
     shown, folded = _prepared(text)
     return tuple(
         Mention("time", shown[m.start() : m.end()].strip(), _hour(m))

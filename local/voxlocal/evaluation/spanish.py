@@ -9,7 +9,9 @@ not spellings, so both sides go through the same two steps:
   offending text can be shown as written);
 * :func:`words_to_digits`: the common number words ("dos", "quince",
   "treinta y cinco", "dieciséis mil", "un millón") become digits; "un"/"una"
-  alone are articles and stay.
+  alone are articles and stay. In a range the scale said once covers both
+  ends: "entre 10 y 12 mil euros" is 10.000 to 12.000, as are "de diez a doce
+  mil" and "10 o 12 mil".
 
 :func:`contains` is the case format's matching rule: case- and
 accent-insensitive substrings after collapsing whitespace, where a needle that
@@ -22,6 +24,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
@@ -168,6 +171,51 @@ def _number_runs(folded: str) -> list[tuple[int, int, int]]:
     return runs
 
 
+def _range_start(before: str, joint: str) -> bool:
+    """Whether a number and the scaled one after it, joined by ``joint``, are a range."""
+    joint = joint.strip()
+    previous = before.split()[-1:]
+    if joint == "y":  # "entre 10 y 12 mil"; "10 y 12 mil" alone may be a sum
+        return previous == ["entre"]
+    return joint in {"a", "o", "-"} and (joint != "a" or previous in (["de"], ["desde"]))
+
+
+def _ranges(folded: str, runs: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Word runs with a range's first end scaled as its second ("diez y doce mil")."""
+    out = list(runs)
+    for i, ((start, end, low), (after, after_end, high)) in enumerate(pairwise(runs)):
+        last = folded[after:after_end].rsplit(maxsplit=1)[-1]
+        scale = 1000 if last in _THOUSAND else 1_000_000 if last in _MILLION else 0
+        scaled = set(folded[start:end].split()) & (_THOUSAND | _MILLION)
+        joint = folded[end:after]
+        if (
+            scale
+            and not scaled
+            and re.fullmatch(r"\s+(?:y|a|o)\s+|\s*-\s*", joint)
+            and _range_start(folded[:start], joint)
+            and low * scale < high
+        ):
+            out[i] = (start, end, low * scale)
+    return out
+
+
+_RANGE = re.compile(
+    r"(?<![\d.,])(?P<low>\d{1,3})(?P<joint>\s+(?:y|a|o)\s+|\s*-\s*)"
+    r"(?=(?P<high>\d{1,3}(?:,\d+)?)\s+(?P<scale>mil|millones|millón|millon)\b)",
+    re.IGNORECASE,
+)
+
+
+def _range(match: re.Match[str]) -> str:
+    """ "10 y 12 mil" -> "10 mil y 12 mil" when it is a range (scaled below)."""
+    low, joint = match.group("low"), match.group("joint")
+    before = fold(match.string[: match.start()])
+    if not _range_start(before, fold(joint)) or int(low) >= parse_number(match.group("high")):
+        return match.group()
+    scale = "millones" if fold(match.group("scale")).startswith("millon") else "mil"
+    return f"{low} {scale}{joint}"
+
+
 @lru_cache(maxsize=16384)
 def words_to_digits(text: str) -> str:
     """``text`` with its number words as digits ("dieciséis mil euros" -> "16000 euros").
@@ -178,12 +226,12 @@ def words_to_digits(text: str) -> str:
     folded = fold(text)
     pieces: list[str] = []
     last = 0
-    for start, end, value in _number_runs(folded):
+    for start, end, value in _ranges(folded, _number_runs(folded)):
         pieces.append(text[last:start])
         pieces.append(str(value))
         last = end
     out = "".join(pieces) + text[last:]
-    return _SCALED.sub(_scale, out)
+    return _SCALED.sub(_scale, _RANGE.sub(_range, out))
 
 
 _SCALED = re.compile(
