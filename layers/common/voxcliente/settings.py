@@ -57,7 +57,6 @@ class Settings(BaseModel):
     db_sslrootcert: str | None = None
     db_statement_timeout_ms: int = Field(default=15_000, ge=100)
     db_connect_timeout_s: int = Field(default=5, ge=1)
-    db_ping_after_s: float = Field(default=10.0, ge=0)
 
     # --- AWS ----------------------------------------------------------------
     # Lambda sets AWS_REGION; AWS_DEFAULT_REGION is read when it is absent.

@@ -26,6 +26,7 @@ import secrets
 import statistics
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +73,6 @@ def stack() -> Iterator[Stack]:
             assemblyai = local.start_assemblyai(exits)
             openai = local.start_openai(exits)
             env.update(local.provider_environment(assemblyai=assemblyai, openai=openai))
-            env["DB_PING_AFTER_S"] = "0"  # every invocation finds the connection idle
             local.quiet_lambda_environment(env)
             os.environ.pop("SES_CONFIGURATION_SET", None)
             _reset_layer()
@@ -92,6 +92,11 @@ def _start_aws(exits: contextlib.ExitStack) -> Any:
     exits.enter_context(strict_ses())
     credentials = {os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]}
     endpoint = local.start_moto(exits, credentials)
+    # moto keeps its resources per process, not per server: the SQL section's bucket,
+    # queues and configuration set are still there. Start from none, as in a new account.
+    urllib.request.urlopen(
+        urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10
+    ).close()
     return local.create_aws_resources(endpoint, versioned=True, visibility_timeout_s=5)
 
 

@@ -14,9 +14,9 @@ does not send is not, whatever the code looks like.
 A meeting is the path most meetings take, through each function's real Lambda
 handler with the event AWS sends: Submit (S3 event) -> Webhook (AssemblyAI's
 ``completed``) -> Acta (the SQS message: transcript, acta, email) -> EmailEvents
-(SES's Delivery). Every invocation comes after the connection was idle longer than
-``DB_PING_AFTER_S`` (as in AWS, where invocations of one function are seconds or
-minutes apart), so a connection check made before use is counted.
+(SES's Delivery). Every invocation comes after the connection sat idle (as in AWS,
+where invocations of one function are seconds or minutes apart), so a connection
+check made before use, if the code made one, would be counted.
 
 The webhook's rate: its Lambda handler called in a loop on one thread, in process,
 against the same PostgreSQL, each request a distinct submitted meeting whose
@@ -128,7 +128,7 @@ def _counting(
 ) -> Callable[[str, Callable[[], Any]], Any]:
 
     def around(handler: str, call: Callable[[], Any]) -> Any:
-        time.sleep(0.01)  # every invocation finds its connection idle (DB_PING_AFTER_S=0)
+        time.sleep(0.01)  # every invocation finds its connection idle
         log.skip()
         try:
             return call()
