@@ -82,9 +82,9 @@ def _assert_https_host(url: str, host: str, what: str) -> None:
 def openai_client_of_generation(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The ``openai.OpenAI`` that ``generation.generate_acta`` builds from ``settings``
     (``openai_api.shared_client``: one per execution environment and settings)."""
-    from voxcliente.acta import generation
+    from voxcliente.adapters import openai_api
 
-    return generation.openai_api.shared_client(settings)
+    return openai_api.shared_client(settings)
 
 
 def check_every_client(deployment: Deployment, monkeypatch: pytest.MonkeyPatch) -> None:
