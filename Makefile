@@ -78,16 +78,20 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint and cfn-lint on template
 	@$(SAM_ENV) $(SAM) validate --lint --region us-east-1
 	@$(SAM_VENV)/bin/cfn-lint template.yaml templates/*.yaml
 
+# The layer's makefile build (layers/common/Makefile) learns the architecture
+# from LAYER_ARCHITECTURE, always given together with the template's parameter.
 build: $(VENV)/.installed $(SAM_VENV)/.installed ## sam build for this machine's architecture (no container)
 	@echo "==> sam build (Architecture=$(LOCAL_ARCH))"
-	@$(SAM_ENV) $(SAM) build --parameter-overrides Architecture=$(LOCAL_ARCH) >.aws-sam-build.log 2>&1 \
-	  || { cat .aws-sam-build.log; exit 1; }
+	@$(SAM_ENV) LAYER_ARCHITECTURE=$(LOCAL_ARCH) $(SAM) build --parameter-overrides Architecture=$(LOCAL_ARCH) \
+	  >.aws-sam-build.log 2>&1 || { cat .aws-sam-build.log; exit 1; }
 	@tail -n 3 .aws-sam-build.log
 	@$(MAKE) --no-print-directory precompile
 
-package: $(VENV)/.installed $(SAM_VENV)/.installed ## sam build for AWS (arm64 by default), precompiled: what to deploy
-	@echo "==> sam build --no-cached (Architecture from template.yaml / samconfig.toml)"
-	@$(SAM_ENV) $(SAM) build --no-cached
+# ARCHITECTURE=x86_64 packages for x86_64 Lambdas (deploy with Architecture=x86_64 then).
+ARCHITECTURE ?= arm64
+package: $(VENV)/.installed $(SAM_VENV)/.installed ## sam build for AWS (ARCHITECTURE=arm64 by default), precompiled: what to deploy
+	@echo "==> sam build --no-cached (Architecture=$(ARCHITECTURE))"
+	@$(SAM_ENV) LAYER_ARCHITECTURE=$(ARCHITECTURE) $(SAM) build --no-cached --parameter-overrides Architecture=$(ARCHITECTURE)
 	@$(MAKE) --no-print-directory precompile
 
 # Lambda's code directories are read-only, so Python cannot cache bytecode

@@ -70,6 +70,18 @@ DEV_ONLY = {
     "cfn_lint",
 }
 DEV_ONLY_PREFIXES = ("mypy_boto3_", "types_", "pytest_")
+# Distributions the Lambda Python runtime provides (layers/common/slim_layer.py
+# RUNTIME_PROVIDED): the layer leaves them out and the child finds the
+# development copies, pinned in requirements.txt, in the runtime directory.
+RUNTIME_PROVIDED = {
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "python_dateutil",
+    "six",
+    "urllib3",
+}
 
 
 # --- the template --------------------------------------------------------------------------
@@ -278,10 +290,41 @@ def test_the_build_matches_the_sources(built: Path) -> None:
             copy_ = LAYER / "voxcliente" / source.relative_to(package)
             if not copy_.is_file() or copy_.read_bytes() != source.read_bytes():
                 stale.append(str(source.relative_to(ROOT)))
-    requirements = ROOT / "layers" / "common" / "requirements.txt"
-    if (LAYER / "requirements.txt").read_bytes() != requirements.read_bytes():
-        stale.append(str(requirements.relative_to(ROOT)))
+    installed = _installed_versions()
+    for name, version in _pins().items():
+        if name in RUNTIME_PROVIDED:
+            continue
+        if installed.get(name) != version:
+            stale.append(f"requirements.txt: {name}=={version} (built: {installed.get(name)})")
     assert not stale, f"The build is older than these sources; run `make build`: {stale}"
+
+
+def _pins() -> dict[str, str]:
+    """``requirements.txt``'s pins, names normalised as in :func:`_project_name`."""
+    pins: dict[str, str] = {}
+    for line in (ROOT / "layers" / "common" / "requirements.txt").read_text().splitlines():
+        requirement = line.split("#", 1)[0].strip()
+        if "==" in requirement:
+            name, version = requirement.split("==", 1)
+            pins[name.split("[", 1)[0].strip().lower().replace("-", "_")] = version.strip()
+    return pins
+
+
+def _installed_versions() -> dict[str, str]:
+    """The layer's distributions and their versions, from the ``.dist-info`` names."""
+    return {
+        _project_name(info): info.name.removesuffix(".dist-info").rsplit("-", 1)[1]
+        for info in LAYER.glob("*.dist-info")
+    }
+
+
+def test_the_layer_leaves_the_runtime_sdk_to_the_runtime(built: Path) -> None:
+    # The Lambda runtime ships boto3 and its dependencies (see
+    # layers/common/requirements.txt): a copy in the layer would only shadow them.
+    shipped = sorted(set(_installed_versions()) & set(RUNTIME_PROVIDED))
+    assert shipped == [], f"the layer ships the runtime's own packages: {shipped}"
+    for module in ("boto3", "botocore", "s3transfer", "urllib3", "dateutil"):
+        assert not (LAYER / module).exists(), f"{module}/ is in the layer"
 
 
 def _project_name(entry: Path) -> str:

@@ -214,6 +214,22 @@ def test_the_skeleton_logical_ids_are_kept(resources: dict[str, Any]) -> None:
     assert serverless == set(FUNCTIONS)
 
 
+def test_the_layer_is_built_by_its_makefile_for_the_functions_architecture(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    layer = resources["CommonLayer"]
+    # layers/common/Makefile (build-CommonLayer) picks the wheels and trims the layer.
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert (ROOT / "layers" / "common" / "Makefile").read_text().count("build-CommonLayer:") == 1
+    assert layer["Metadata"]["BuildArchitecture"] == {"Ref": "Architecture"}
+    assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
+    assert layer["Properties"]["CompatibleRuntimes"] == [template["Globals"]["Function"]["Runtime"]]
+    # The makefile's default architecture is the template's, for a plain `sam build`.
+    default = template["Parameters"]["Architecture"]["Default"]
+    makefile = (ROOT / "layers" / "common" / "Makefile").read_text()
+    assert f"LAYER_ARCHITECTURE ?= {default}\n" in makefile
+
+
 def test_globals_set_runtime_tracing_and_powertools(template: dict[str, Any]) -> None:
     function_globals = template["Globals"]["Function"]
     assert function_globals["Runtime"] == "python3.12"
