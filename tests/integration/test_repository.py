@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal as D
 from typing import Any
 from uuid import uuid4
 
@@ -10,7 +11,7 @@ import pytest
 
 from harness import recorded_meeting
 from voxcliente.adapters import repository as repo
-from voxcliente.adapters.db import transaction
+from voxcliente.adapters.db import session, transaction
 from voxcliente.domain.models import Meeting, Utterance
 
 pytestmark = pytest.mark.integration
@@ -113,3 +114,69 @@ def test_rows_become_models_with_their_json_validated(db_url: str) -> None:
 def test_a_row_that_must_exist_and_does_not_is_named_in_the_error(db_url: str) -> None:
     with transaction() as tx, pytest.raises(LookupError, match="EmailDelivery row"):
         repo.mark_delivery_sent(tx, uuid4(), "ses-1")
+
+
+def test_a_stored_result_with_its_cost_and_event_is_one_statement_that_counts_once(
+    db_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    """The transcript and the acta are stored with their usage lines and their timeline
+    row in one statement each; storing either again (a retry) moves no total twice."""
+    meeting = recorded_meeting()
+    hour = repo.UsageLines(
+        "assemblyai", "universal-2", [("audio_second", D(3600), D("0.0001"))], meeting.user_id
+    )
+    tokens = repo.UsageLines(
+        "openai",
+        "gpt-x",
+        [("input_token", D(1000), D("0.000002")), ("output_token", D(100), D("0.00001"))],
+        meeting.user_id,
+    )
+    for _ in range(2):
+        with session() as tx:
+            repo.save_transcript(
+                tx,
+                meeting.id,
+                text="Hola a todos.",
+                utterances=[Utterance(speaker="A", start_ms=0, end_ms=900, text="Hola a todos.")],
+                language="es",
+                confidence=0.9,
+                audio_duration_s=3600.0,
+                usage=hour,
+                event=repo.StageEvent("received", "transcript_stored", {"words": 3}),
+            )
+            record = repo.save_acta(
+                tx,
+                meeting.id,
+                content={"title": "Acta"},
+                language="es",
+                model="gpt-x",
+                input_tokens=1000,
+                output_tokens=100,
+                parts=1,
+                generation_ms=5,
+                usage=tokens,
+                event=repo.StageEvent("received", "acta_written", {"parts": 1}),
+            )
+    assert record.content == {"title": "Acta"} and record.parts == 1
+    row = conn.execute(
+        "SELECT transcription_cost_usd, llm_cost_usd, total_cost_usd, audio_duration_s, language "
+        "FROM meetings WHERE id = %s",
+        (meeting.id,),
+    ).fetchone()
+    assert row is not None
+    assert list(row.values()) == [D("0.360000"), D("0.003000"), D("0.363000"), D("3600.000"), "es"]
+    assert user_total(conn, meeting.user_id) == D("0.363000")
+    with transaction() as tx:
+        events = [e.event for e in repo.list_events(tx, meeting.id)]
+        lines = sorted((u.provider, u.unit, u.cost_usd) for u in repo.list_usage(tx, meeting.id))
+    assert events.count("transcript_stored") == 2 and events.count("acta_written") == 2
+    assert lines == [
+        ("assemblyai", "audio_second", D("0.360000")),
+        ("openai", "input_token", D("0.002000")),
+        ("openai", "output_token", D("0.001000")),
+    ]
+
+
+def user_total(conn: psycopg.Connection[Any], user_id: Any) -> Any:
+    row = conn.execute("SELECT total_cost_usd FROM users WHERE id = %s", (user_id,)).fetchone()
+    return row["total_cost_usd"] if row else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 from voxcliente.dates import format_timestamp
 from voxcliente.domain.models import Utterance
@@ -45,6 +46,12 @@ class Segment:
     text: str
 
     def line(self) -> str:
+        return self._line
+
+    @cached_property
+    def _line(self) -> str:
+        # Measured, cut into parts and written into the prompt: built once (a 10-hour
+        # meeting has some 6,000 of them).
         if self.speaker is None and self.start_ms is None:
             return self.text
         stamp = format_timestamp(self.start_ms) if self.start_ms is not None else "--:--:--"
@@ -92,10 +99,11 @@ def transcript_segments(transcript: TranscriptInput, max_chars: int) -> list[Seg
     segments: list[Segment] = []
     for index, speaker, start_ms, text in source:
         whole = Segment(index, speaker, start_ms, text)
-        if len(whole.line()) + 1 <= max_chars:
+        length = len(whole.line())
+        if length + 1 <= max_chars:
             segments.append(whole)
             continue
-        prefix = len(whole.line()) - len(text)
+        prefix = length - len(text)
         limit = max(max_chars - prefix - 1, max_chars // 2)
         segments.extend(
             Segment(index, speaker, start_ms, piece) for piece in _split_text(text, limit)

@@ -237,14 +237,22 @@ def _pause(seconds: float) -> None:
 
 
 def transaction_retried[T](
-    work: Callable[[Connection], T], *, tries: int = 3, pause_s: float = 0.2, what: str
+    work: Callable[[Connection], T],
+    *,
+    tries: int = 3,
+    pause_s: float = 0.2,
+    what: str,
+    single_statement: bool = False,
 ) -> T:
     """``work(tx)`` in a transaction, retried on a new connection when the database is
     lost (``TransientError``): for a commit that must not be lost after something was
-    paid for or sent (an acta written, an email SES accepted). Raises the last error."""
+    paid for or sent (an acta written, an email SES accepted). Raises the last error.
+
+    ``single_statement``: ``work`` sends one statement, which autocommit makes its own
+    transaction (:func:`session`), without a ``BEGIN``/``COMMIT`` pair around it."""
     for attempt in range(1, tries + 1):
         try:
-            with transaction() as tx:
+            with session() if single_statement else transaction() as tx:
                 return work(tx)
         except TransientError:
             logger.warning(f"{what} failed; retrying", extra={"try": attempt})

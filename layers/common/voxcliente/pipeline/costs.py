@@ -9,13 +9,46 @@ from decimal import Decimal
 
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import Connection
-from voxcliente.domain.models import Meeting, Provider, UsageUnit
+from voxcliente.domain.models import Meeting, UsageUnit
 from voxcliente.domain.prices import openai_token_prices
 from voxcliente.observability import logger
 from voxcliente.settings import Settings
 
 _HOUR = Decimal(3600)
 _MILLION = Decimal(1_000_000)
+
+
+def transcription_usage(
+    settings: Settings, meeting: Meeting, *, audio_seconds: float, model: str
+) -> repo.UsageLines:
+    """The transcription's usage line, priced from settings (stored with the transcript)."""
+    table = settings.price_table.assemblyai_per_hour
+    per_hour = table.get(model)
+    if per_hour is None:
+        logger.warning("no AssemblyAI price for model; using the default", extra={"model": model})
+        per_hour = table.get("default", Decimal(0))
+    line: tuple[UsageUnit, Decimal, Decimal] = (
+        "audio_second",
+        Decimal(str(round(audio_seconds, 3))),
+        per_hour / _HOUR,
+    )
+    return repo.UsageLines("assemblyai", model, [line], meeting.user_id)
+
+
+def generation_usage(
+    settings: Settings, meeting: Meeting, *, model: str, input_tokens: int, output_tokens: int
+) -> repo.UsageLines:
+    """The acta's usage lines (input and output tokens), priced from settings (stored
+    with the acta)."""
+    prices = openai_token_prices(settings.price_table, model)
+    if prices is None:
+        logger.warning("no OpenAI price for model; recorded at zero", extra={"model": model})
+        prices = {"input": Decimal(0), "output": Decimal(0)}
+    lines: list[tuple[UsageUnit, Decimal, Decimal]] = [
+        ("input_token", Decimal(input_tokens), prices["input"] / _MILLION),
+        ("output_token", Decimal(output_tokens), prices["output"] / _MILLION),
+    ]
+    return repo.UsageLines("openai", model, lines, meeting.user_id)
 
 
 def record_transcription(
@@ -26,17 +59,10 @@ def record_transcription(
     audio_seconds: float,
     model: str,
 ) -> None:
-    table = settings.price_table.assemblyai_per_hour
-    per_hour = table.get(model)
-    if per_hour is None:
-        logger.warning("no AssemblyAI price for model; using the default", extra={"model": model})
-        per_hour = table.get("default", Decimal(0))
-    _add_lines(
+    _add(
         conn,
         meeting,
-        "assemblyai",
-        model,
-        [("audio_second", Decimal(str(round(audio_seconds, 3))), per_hour / _HOUR)],
+        transcription_usage(settings, meeting, audio_seconds=audio_seconds, model=model),
     )
 
 
@@ -49,20 +75,10 @@ def record_generation(
     input_tokens: int,
     output_tokens: int,
 ) -> None:
-    prices = openai_token_prices(settings.price_table, model)
-    if prices is None:
-        logger.warning("no OpenAI price for model; recorded at zero", extra={"model": model})
-        prices = {"input": Decimal(0), "output": Decimal(0)}
-    _add_lines(
-        conn,
-        meeting,
-        "openai",
-        model,
-        [
-            ("input_token", Decimal(input_tokens), prices["input"] / _MILLION),
-            ("output_token", Decimal(output_tokens), prices["output"] / _MILLION),
-        ],
+    usage = generation_usage(
+        settings, meeting, model=model, input_tokens=input_tokens, output_tokens=output_tokens
     )
+    _add(conn, meeting, usage)
 
 
 def record_email(
@@ -72,29 +88,22 @@ def record_email(
     *,
     kind: str,
 ) -> None:
-    _add_lines(
-        conn,
-        meeting,
-        "ses",
-        f"email:{kind}",
-        [("message", Decimal(1), settings.price_table.ses_per_message)],
+    line: tuple[UsageUnit, Decimal, Decimal] = (
+        "message",
+        Decimal(1),
+        settings.price_table.ses_per_message,
     )
+    _add(conn, meeting, repo.UsageLines("ses", f"email:{kind}", [line], meeting.user_id))
 
 
-def _add_lines(
-    conn: Connection,
-    meeting: Meeting,
-    provider: Provider,
-    item: str,
-    lines: list[tuple[UsageUnit, Decimal, Decimal]],
-) -> None:
-    """The meeting's usage lines for one provider's item: (unit, quantity, unit price) each,
-    recorded in one statement with the meeting's and its user's totals."""
+def _add(conn: Connection, meeting: Meeting, usage: repo.UsageLines) -> None:
+    """The meeting's usage lines for one provider's item, recorded in one statement with
+    the meeting's and its user's totals."""
     repo.add_usage(
         conn,
         meeting_id=meeting.id,
-        user_id=meeting.user_id,
-        provider=provider,
-        item=item,
-        lines=lines,
+        user_id=usage.user_id,
+        provider=usage.provider,
+        item=usage.item,
+        lines=usage.lines,
     )

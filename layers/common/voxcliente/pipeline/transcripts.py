@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from voxcliente.adapters import assemblyai, sqs
 from voxcliente.adapters import repository as repo
-from voxcliente.adapters.db import transaction
+from voxcliente.adapters.db import session, transaction
 from voxcliente.domain import moves
 from voxcliente.domain.error_codes import ErrorCode
 from voxcliente.domain.errors import ProviderError, TransientError
@@ -72,9 +72,19 @@ def fetch_transcript(meeting: Meeting, settings: Settings) -> Transcript:
     if result.status != "completed":
         raise TransientError(f"The transcript is {result.status}, not completed yet.")
     words = len(result.text.split())
-    with transaction() as tx:
-        stored = repo.save_transcript(
-            tx,
+    usage = costs.transcription_usage(
+        settings,
+        meeting,
+        audio_seconds=result.audio_duration_s or 0.0,
+        model=result.speech_model or settings.assemblyai_speech_models[0],
+    )
+    event = repo.StageEvent(
+        "generating", "transcript_stored", {"words": words, "language": result.language_code}
+    )
+    # One statement (the transcript, its cost and its event): no BEGIN/COMMIT around it.
+    with session() as conn:
+        return repo.save_transcript(
+            conn,
             meeting.id,
             text=result.text,
             utterances=result.utterances,
@@ -82,20 +92,6 @@ def fetch_transcript(meeting: Meeting, settings: Settings) -> Transcript:
             confidence=result.confidence,
             audio_duration_s=result.audio_duration_s,
             word_count=words,
+            usage=usage,
+            event=event,
         )
-        costs.record_transcription(
-            tx,
-            settings,
-            meeting,
-            audio_seconds=result.audio_duration_s or 0.0,
-            model=result.speech_model or settings.assemblyai_speech_models[0],
-        )
-        repo.add_event(
-            tx,
-            meeting.id,
-            "generating",
-            "generating",
-            "transcript_stored",
-            {"words": words, "language": result.language_code},
-        )
-    return stored

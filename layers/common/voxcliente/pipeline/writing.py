@@ -1,6 +1,6 @@
 """The acta written and stored, with its cost: the one step that is paid for.
 
-Stored in one transaction with its usage lines and its event, before anything
+Stored in one statement with its usage lines and its event, before anything
 else can fail, so that a retry resumes at the email and never pays OpenAI twice.
 """
 
@@ -45,10 +45,29 @@ def write_acta(
         budget_s=budget_s,
     )
 
+    usage = costs.generation_usage(
+        settings,
+        meeting,
+        model=generated.model,
+        input_tokens=generated.input_tokens,
+        output_tokens=generated.output_tokens,
+    )
+    event = repo.StageEvent(
+        "generating",
+        "acta_written",
+        {
+            "model": generated.model,
+            "parts": generated.parts,
+            "input_tokens": generated.input_tokens,
+            "output_tokens": generated.output_tokens,
+        },
+    )
+
     # Stored before anything else can fail: a retry from here on resumes at the email.
-    def store(tx: Connection) -> None:
+    # One statement (the acta, its cost and its event), so autocommit is its transaction.
+    def store(conn: Connection) -> None:
         repo.save_acta(
-            tx,
+            conn,
             meeting.id,
             content=generated.acta.model_dump(mode="json"),
             language=generated.language,
@@ -57,28 +76,9 @@ def write_acta(
             output_tokens=generated.output_tokens,
             parts=generated.parts,
             generation_ms=generated.generation_ms,
-        )
-        costs.record_generation(
-            tx,
-            settings,
-            meeting,
-            model=generated.model,
-            input_tokens=generated.input_tokens,
-            output_tokens=generated.output_tokens,
-        )
-        repo.add_event(
-            tx,
-            meeting.id,
-            "generating",
-            "generating",
-            "acta_written",
-            {
-                "model": generated.model,
-                "parts": generated.parts,
-                "input_tokens": generated.input_tokens,
-                "output_tokens": generated.output_tokens,
-            },
+            usage=usage,
+            event=event,
         )
 
-    transaction_retried(store, what="storing the acta")
+    transaction_retried(store, what="storing the acta", single_statement=True)
     return generated.acta, generated.model

@@ -59,6 +59,7 @@ from voxcliente.adapters.repository.sweeps import (
     find_received_unsubmitted,
 )
 from voxcliente.adapters.repository.transcripts import (
+    StageEvent,
     get_acta,
     get_transcript,
     save_acta,
@@ -66,6 +67,7 @@ from voxcliente.adapters.repository.transcripts import (
 )
 from voxcliente.adapters.repository.uploads import create_upload, get_upload, get_upload_by_key
 from voxcliente.adapters.repository.usage import (
+    UsageLines,
     add_usage,
     list_usage,
     refresh_costs,
@@ -73,6 +75,8 @@ from voxcliente.adapters.repository.usage import (
 )
 
 __all__ = [
+    "StageEvent",
+    "UsageLines",
     "add_event",
     "add_usage",
     "claim_delivery",

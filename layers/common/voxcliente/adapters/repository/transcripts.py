@@ -8,14 +8,55 @@ leaves the same row a first success would have.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from voxcliente.adapters.db import Connection
-from voxcliente.adapters.repository._rows import fetch_optional, upsert
-from voxcliente.domain.models import ActaRecord, Transcript, Utterance
+from voxcliente.adapters.repository._rows import fetch_optional, fetch_required
+from voxcliente.adapters.repository.usage import UsageLines, meeting_cost_changes, usage_ctes
+from voxcliente.domain.models import ActaRecord, MeetingStatus, Transcript, Utterance
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """The timeline row a stored result adds (``meeting_events``), in the same statement."""
+
+    status: MeetingStatus  # the meeting's status, before and after: a stage, not a move
+    event: str
+    details: dict[str, Any]
+
+
+def _extras(
+    meeting_id: UUID, usage: UsageLines | None, event: StageEvent | None
+) -> tuple[sql.Composable, dict[str, Any]]:
+    """The usage and event CTEs (each with a leading comma) and their parameters."""
+    parts: list[sql.Composable] = []
+    params: dict[str, Any] = {}
+    if usage is not None:
+        ctes, params = usage_ctes(usage, meeting_id)
+        parts.append(ctes)
+    if event is not None:
+        parts.append(
+            sql.SQL(
+                """
+        logged AS (
+            INSERT INTO meeting_events (meeting_id, from_status, to_status, event, details)
+            VALUES (%(event_meeting)s, %(event_status)s, %(event_status)s, %(event_name)s,
+                    %(event_details)s)
+        )"""
+            )
+        )
+        params |= {
+            "event_meeting": meeting_id,
+            "event_status": event.status,
+            "event_name": event.event,
+            "event_details": Jsonb(event.details),
+        }
+    return sql.SQL("").join(sql.SQL(",") + part for part in parts), params
 
 
 def save_transcript(
@@ -28,9 +69,12 @@ def save_transcript(
     confidence: float | None,
     audio_duration_s: float | None,
     word_count: int | None = None,
+    usage: UsageLines | None = None,
+    event: StageEvent | None = None,
 ) -> Transcript:
-    """Store the transcript and copy its duration (and language, if none was given) to the
-    meeting, in one statement.
+    """Store the transcript, copy its duration (and language, if none was given) to the
+    meeting, and record its ``usage`` (the meeting's and user's totals moved by it) and
+    its ``event``: one statement, so one autocommit round trip is the whole change.
 
     The stored row is not read back (a 10-hour transcript is megabytes of text and
     utterances the caller already holds): the returned :class:`Transcript` is built
@@ -46,7 +90,13 @@ def save_transcript(
         "word_count": len(text.split()) if word_count is None else word_count,
         "audio_duration_s": audio_duration_s,
     }
-    row = conn.execute(
+    extras, extra_params = _extras(meeting_id, usage, event)
+    costs: sql.Composable = sql.SQL("")
+    source: sql.Composable = sql.SQL("")
+    if usage is not None:
+        costs = sql.SQL(", ") + meeting_cost_changes(usage.provider)
+        source = sql.SQL(" FROM usage_change")
+    query = sql.SQL(
         """
         WITH saved AS (
             INSERT INTO transcripts (meeting_id, text, utterances, language, confidence,
@@ -58,16 +108,16 @@ def save_transcript(
                 language = EXCLUDED.language, confidence = EXCLUDED.confidence,
                 word_count = EXCLUDED.word_count, audio_duration_s = EXCLUDED.audio_duration_s
             RETURNING id, created_at, updated_at
-        ),
+        ){extras},
         meeting AS (
-            UPDATE meetings SET audio_duration_s = %(audio_duration_s)s,
-                                language = coalesce(language, %(language)s)
-            WHERE id = %(meeting_id)s
+            UPDATE meetings m SET audio_duration_s = %(audio_duration_s)s,
+                                  language = coalesce(m.language, %(language)s){costs}{source}
+            WHERE m.id = %(meeting_id)s
         )
         SELECT * FROM saved
-        """,
-        values,
-    ).fetchone()
+        """
+    ).format(extras=extras, costs=costs, source=source)
+    row = conn.execute(query, {**values, **extra_params}).fetchone()
     if row is None:  # pragma: no cover - an upsert returns its row
         raise LookupError("the transcript upsert returned no row")
     stored = {  # as the numeric columns keep them
@@ -94,23 +144,50 @@ def save_acta(
     output_tokens: int,
     parts: int,
     generation_ms: int,
+    usage: UsageLines | None = None,
+    event: StageEvent | None = None,
 ) -> ActaRecord:
-    return upsert(
-        conn,
-        ActaRecord,
-        "actas",
-        {
-            "meeting_id": meeting_id,
-            "content": Jsonb(content),
-            "language": language,
-            "model": model,
-            "input_tokens": input_tokens,
-            "output_tokens": output_tokens,
-            "parts": parts,
-            "generation_ms": generation_ms,
-        },
-        key=("meeting_id",),
-    )
+    """Store the acta (a second save replaces it), with its ``usage`` (the meeting's and
+    user's totals moved by it) and its ``event``, in one statement: the paid result,
+    its cost and its timeline row commit together, in one round trip."""
+    extras, extra_params = _extras(meeting_id, usage, event)
+    costed: sql.Composable = sql.SQL("")
+    if usage is not None:
+        costed = sql.SQL(
+            """,
+        meeting AS (
+            UPDATE meetings m SET {costs}
+            FROM usage_change WHERE m.id = %(meeting_id)s AND usage_change.usd <> 0
+        )"""
+        ).format(costs=meeting_cost_changes(usage.provider))
+    query = sql.SQL(
+        """
+        WITH saved AS (
+            INSERT INTO actas (meeting_id, content, language, model, input_tokens,
+                               output_tokens, parts, generation_ms)
+            VALUES (%(meeting_id)s, %(content)s, %(language)s, %(model)s, %(input_tokens)s,
+                    %(output_tokens)s, %(parts)s, %(generation_ms)s)
+            ON CONFLICT (meeting_id) DO UPDATE
+            SET content = EXCLUDED.content, language = EXCLUDED.language,
+                model = EXCLUDED.model, input_tokens = EXCLUDED.input_tokens,
+                output_tokens = EXCLUDED.output_tokens, parts = EXCLUDED.parts,
+                generation_ms = EXCLUDED.generation_ms
+            RETURNING *
+        ){extras}{costed}
+        SELECT * FROM saved
+        """
+    ).format(extras=extras, costed=costed)
+    values = {
+        "meeting_id": meeting_id,
+        "content": Jsonb(content),
+        "language": language,
+        "model": model,
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "parts": parts,
+        "generation_ms": generation_ms,
+    }
+    return fetch_required(conn, ActaRecord, query, {**values, **extra_params})
 
 
 def get_acta(conn: Connection, meeting_id: UUID) -> ActaRecord | None:

@@ -11,6 +11,7 @@ recomputes a meeting's columns and its user's totals from the lines (repairs).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
@@ -33,6 +34,78 @@ _COST_COLUMN: dict[Provider, str] = {
 }
 
 
+@dataclass(frozen=True)
+class UsageLines:
+    """A provider's item's usage lines for one meeting: ``(unit, quantity, unit price)``
+    each, and the user whose total they count towards."""
+
+    provider: Provider
+    item: str
+    lines: Sequence[tuple[UsageUnit, Decimal, Decimal]]
+    user_id: UUID | None
+
+
+def usage_ctes(usage: UsageLines, meeting_id: UUID) -> tuple[sql.Composable, dict[str, Any]]:
+    """The common table expressions that record ``usage`` (idempotent per meeting,
+    provider, item and unit) and move the user's total by what the lines changed, and
+    their parameters: ``usage_change`` is their one row, ``usd``, the change.
+
+    The meeting's cost columns are the caller's to move (:func:`meeting_cost_changes`),
+    in its one UPDATE of the meeting: a statement may change a row only once.
+    """
+    costs = [(q * p).quantize(_MICRO, rounding=ROUND_HALF_UP) for _, q, p in usage.lines]
+    ctes = sql.SQL(
+        """
+        usage_before AS (
+            SELECT coalesce(sum(cost_usd), 0) AS cost FROM usage_records
+            WHERE meeting_id = %(usage_meeting)s AND provider = %(usage_provider)s
+              AND item = %(usage_item)s AND unit = ANY(%(usage_units)s)
+        ),
+        usage_written AS (
+            INSERT INTO usage_records (meeting_id, user_id, provider, item, quantity, unit,
+                                       unit_price_usd, cost_usd)
+            SELECT %(usage_meeting)s, %(usage_user)s, %(usage_provider)s, %(usage_item)s,
+                   l.quantity, l.unit, l.price, l.cost
+            FROM unnest(%(usage_units)s::text[], %(usage_quantities)s::numeric[],
+                        %(usage_prices)s::numeric[], %(usage_costs)s::numeric[])
+                 AS l(unit, quantity, price, cost)
+            ON CONFLICT (meeting_id, provider, item, unit) DO UPDATE
+            SET quantity = EXCLUDED.quantity, unit_price_usd = EXCLUDED.unit_price_usd,
+                cost_usd = EXCLUDED.cost_usd
+            RETURNING cost_usd
+        ),
+        usage_change AS (
+            SELECT (SELECT coalesce(sum(cost_usd), 0) FROM usage_written) - usage_before.cost
+                   AS usd
+            FROM usage_before
+        ),
+        usage_user AS (
+            UPDATE users u SET total_cost_usd = u.total_cost_usd + usage_change.usd
+            FROM usage_change WHERE u.id = %(usage_user)s AND usage_change.usd <> 0
+        )"""
+    )
+    params = {
+        "usage_meeting": meeting_id,
+        "usage_user": usage.user_id,
+        "usage_provider": usage.provider,
+        "usage_item": usage.item,
+        "usage_units": [unit for unit, _, _ in usage.lines],
+        "usage_quantities": [q for _, q, _ in usage.lines],
+        "usage_prices": [p for _, _, p in usage.lines],
+        "usage_costs": costs,
+    }
+    return ctes, params
+
+
+def meeting_cost_changes(provider: Provider) -> sql.Composable:
+    """The assignments that move a meeting's cost columns by ``usage_change.usd``, for an
+    ``UPDATE meetings m ... FROM usage_change`` beside :func:`usage_ctes`."""
+    return sql.SQL(
+        "{column} = m.{column} + usage_change.usd, "
+        "total_cost_usd = m.total_cost_usd + usage_change.usd"
+    ).format(column=sql.Identifier(_COST_COLUMN[provider]))
+
+
 def add_usage(
     conn: Connection,
     *,
@@ -45,53 +118,15 @@ def add_usage(
     """Record a provider's item's usage lines, ``(unit, quantity, unit price)`` each
     (idempotent per meeting, provider, item and unit), and move the meeting's cost
     columns and its user's total by what the lines changed. One statement."""
-    costs = [(q * p).quantize(_MICRO, rounding=ROUND_HALF_UP) for _, q, p in lines]
-    column = sql.Identifier(_COST_COLUMN[provider])
+    ctes, params = usage_ctes(UsageLines(provider, item, lines, user_id), meeting_id)
     query = sql.SQL(
         """
-        WITH before AS (
-            SELECT coalesce(sum(cost_usd), 0) AS cost FROM usage_records
-            WHERE meeting_id = %(meeting)s AND provider = %(provider)s AND item = %(item)s
-              AND unit = ANY(%(units)s)
-        ),
-        written AS (
-            INSERT INTO usage_records (meeting_id, user_id, provider, item, quantity, unit,
-                                       unit_price_usd, cost_usd)
-            SELECT %(meeting)s, %(user)s, %(provider)s, %(item)s, l.quantity, l.unit,
-                   l.price, l.cost
-            FROM unnest(%(units)s::text[], %(quantities)s::numeric[], %(prices)s::numeric[],
-                        %(costs)s::numeric[]) AS l(unit, quantity, price, cost)
-            ON CONFLICT (meeting_id, provider, item, unit) DO UPDATE
-            SET quantity = EXCLUDED.quantity, unit_price_usd = EXCLUDED.unit_price_usd,
-                cost_usd = EXCLUDED.cost_usd
-            RETURNING cost_usd
-        ),
-        change AS (
-            SELECT (SELECT coalesce(sum(cost_usd), 0) FROM written) - before.cost AS usd
-            FROM before
-        ),
-        meeting AS (
-            UPDATE meetings m SET {column} = m.{column} + change.usd,
-                                  total_cost_usd = m.total_cost_usd + change.usd
-            FROM change WHERE m.id = %(meeting)s AND change.usd <> 0
-        )
-        UPDATE users u SET total_cost_usd = u.total_cost_usd + change.usd
-        FROM change WHERE u.id = %(user)s AND change.usd <> 0
+        WITH {ctes}
+        UPDATE meetings m SET {costs}
+        FROM usage_change WHERE m.id = %(usage_meeting)s AND usage_change.usd <> 0
         """
-    ).format(column=column)
-    conn.execute(
-        query,
-        {
-            "meeting": meeting_id,
-            "user": user_id,
-            "provider": provider,
-            "item": item,
-            "units": [unit for unit, _, _ in lines],
-            "quantities": [q for _, q, _ in lines],
-            "prices": [p for _, _, p in lines],
-            "costs": costs,
-        },
-    )
+    ).format(ctes=ctes, costs=meeting_cost_changes(provider))
+    conn.execute(query, params)
 
 
 def list_usage(conn: Connection, meeting_id: UUID) -> list[UsageRecord]:
