@@ -694,6 +694,9 @@ def test_defect_13_an_unexpected_error_in_the_webhook_is_a_503_and_its_retry_goe
         raise KeyError(ADDRESS)
 
     with monkeypatch.context() as patch:
+        # The usual completed webhook moves its meeting through complete_transcript;
+        # any other, through apply_transcript_status: the bug is in both.
+        patch.setattr(webhook_module, "complete_transcript", bug)
         patch.setattr(webhook_module, "apply_transcript_status", bug)
         status, _ = webhook(url, headers, json.dumps(payload))
     assert status == 503  # AssemblyAI retries

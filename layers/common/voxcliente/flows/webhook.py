@@ -29,7 +29,7 @@ from voxcliente.domain import moves
 from voxcliente.domain.errors import ProviderError, TransientError
 from voxcliente.domain.models import Meeting
 from voxcliente.observability import log_unexpected, logger
-from voxcliente.pipeline.transcripts import apply_transcript_status
+from voxcliente.pipeline.transcripts import apply_transcript_status, complete_transcript
 from voxcliente.settings import Settings, get_settings
 
 # AssemblyAI's transcript ids are UUID-like ("5552493-16d8-42d8-8feb-c2a16b56f6e8"):
@@ -114,6 +114,10 @@ def handle(
         return Reply(400, {"error": "transcript_id is not an AssemblyAI transcript id"})
     meeting_id = _meeting_param(query)
     try:
+        # The usual news first: a submitted meeting's transcript completed.
+        done = complete_transcript(transcript_id, settings=cfg) if status == "completed" else None
+        if done is not None:
+            return _handled(done, status, "queued")
         meeting = _meeting_for(transcript_id, meeting_id)
         if meeting is None:
             # Perhaps not committed yet: 503 makes AssemblyAI retry (at most 10 times).
@@ -137,6 +141,10 @@ def handle(
     except Exception as exc:  # noqa: BLE001 - any failure to enqueue (botocore) is transient too
         log_unexpected("webhook could not be recorded; asking AssemblyAI to retry", exc)
         return Reply(503, {"error": "temporarily unavailable", "code": type(exc).__name__})
+    return _handled(meeting, status, outcome)
+
+
+def _handled(meeting: Meeting, status: str, outcome: str) -> Reply:
     logger.info(
         "webhook handled",
         extra={"meeting_id": str(meeting.id), "transcript_status": status, "outcome": outcome},

@@ -19,6 +19,30 @@ from voxcliente.pipeline import costs, lifecycle
 from voxcliente.settings import Settings
 
 
+def complete_transcript(transcript_id: str, *, settings: Settings) -> Meeting | None:
+    """AssemblyAI's ``completed`` for the submitted meeting of ``transcript_id``: moved
+    to ``transcribed`` and its acta queued, the meeting found by the statement that
+    moves it (no lookup before it: the webhook's usual case in three round trips).
+
+    None when no submitted meeting has that transcript (not recorded yet, adopted
+    from the URL, a repeat): :func:`apply_transcript_status` then decides.
+    """
+    with transaction() as tx:
+        moved = repo.transition(
+            tx,
+            None,
+            moves.TRANSCRIBED,
+            details={"transcript_id": transcript_id},
+            transcript_id=transcript_id,
+        )
+        if moved is None:
+            return None
+        # Enqueued before the commit, as in apply_transcript_status.
+        sqs.enqueue(moved.id, "acta", settings=settings)
+    metrics.add_metric(name="TranscriptsCompleted", unit="Count", value=1)
+    return moved
+
+
 def apply_transcript_status(meeting: Meeting, status: str, *, settings: Settings) -> str:
     """Move a submitted meeting on, as AssemblyAI's news about its transcript says.
 

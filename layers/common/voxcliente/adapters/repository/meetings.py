@@ -151,15 +151,17 @@ def release_submission(conn: Connection, meeting_id: UUID) -> None:
 
 def transition(
     conn: Connection,
-    meeting_id: UUID,
+    meeting_id: UUID | None,
     move: Move,
     *,
     details: dict[str, Any] | None = None,
     fields: dict[str, Any] | None = None,
     stale_after_s: int | None = None,
+    transcript_id: str | None = None,
 ) -> Meeting | None:
     """Make ``move`` (:mod:`voxcliente.domain.moves`) if the meeting is in one of
-    its expected states; None otherwise.
+    its expected states; None otherwise. ``transcript_id`` instead of ``meeting_id``
+    (None): the meeting of that AssemblyAI transcript, found in the same statement.
 
     One conditional UPDATE: of two concurrent callers exactly one wins. The
     winner's move is appended to ``meeting_events``. With ``stale_after_s``
@@ -176,7 +178,7 @@ def transition(
     ]
     params: dict[str, Any] = {
         "to": to,
-        "id": meeting_id,
+        "id": meeting_id if transcript_id is None else transcript_id,
         "expected": list(expected),
         "event": event,
         "details": Jsonb(details or {}),
@@ -204,15 +206,26 @@ def transition(
             FROM moved WHERE u.id = moved.user_id
         )"""
         )
+    key = sql.Identifier("id" if transcript_id is None else "assemblyai_transcript_id")
+    if len(expected) == 1:
+        # The status it left is the one it was expected in: no row lock read first.
+        source: sql.Composable = sql.SQL("")
+        target: sql.Composable = sql.SQL("m.{} = %(id)s").format(key)
+        previous: sql.Composable = sql.SQL("%(expected_one)s::text")
+        params["expected_one"] = expected[0]
+    else:
+        source = sql.SQL(
+            "WITH before AS (SELECT id, status FROM meetings WHERE {} = %(id)s FOR UPDATE),"
+        ).format(key)
+        target = sql.SQL("m.id = before.id")
+        previous = sql.SQL("before.status")
     # One statement: the change and its timeline row commit together (or neither).
     query = sql.SQL(
         """
-        WITH before AS (SELECT status FROM meetings WHERE id = %(id)s FOR UPDATE),
-        moved AS (
-            UPDATE meetings m SET {assignments}
-            FROM before
-            WHERE m.id = %(id)s AND m.status = ANY(%(expected)s){stale}
-            RETURNING m.*, before.status AS previous_status
+        {source}{with_} moved AS (
+            UPDATE meetings m SET {assignments}{joined}
+            WHERE {target} AND m.status = ANY(%(expected)s){stale}
+            RETURNING m.*, {previous} AS previous_status
         ),
         logged AS (
             INSERT INTO meeting_events (meeting_id, from_status, to_status, event, details)
@@ -220,7 +233,16 @@ def transition(
         ){counted}
         SELECT * FROM moved
         """
-    ).format(assignments=sql.SQL(", ").join(assignments), stale=stale, counted=counted)
+    ).format(
+        source=source,
+        with_=sql.SQL("") if len(expected) != 1 else sql.SQL("WITH"),
+        joined=sql.SQL("") if len(expected) == 1 else sql.SQL(" FROM before"),
+        assignments=sql.SQL(", ").join(assignments),
+        target=target,
+        previous=previous,
+        stale=stale,
+        counted=counted,
+    )
     # A dict row, not a Meeting: the status it left comes with it.
     row = conn.execute(query, params).fetchone()
     if row is None:
