@@ -12,22 +12,17 @@ values are fetched through Powertools Parameters, cached for
 picked up without a redeploy.
 """
 
-from __future__ import annotations
+# Deliberately without ``from __future__ import annotations``: the reader below
+# takes each field's type from the dataclass, so the annotations stay objects.
 
+import dataclasses
 import json
 import os
-from collections.abc import Mapping
+import types
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from typing import Any, ClassVar, Literal, Self, get_args, get_origin
 
 from voxcliente.domain.errors import ConfigurationError
 from voxcliente.domain.prices import Prices, default_prices
@@ -40,10 +35,30 @@ from voxcliente.domain.prices import Prices, default_prices
 MAX_UPLOAD_BYTES_LIMIT = 5_000_000_000
 
 
-class Settings(BaseModel):
-    """Every setting of the system. Field ``foo_bar`` is variable ``FOO_BAR``."""
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+
+def _bounded(
+    default: Any, *, ge: float | None = None, gt: float | None = None, le: float | None = None
+) -> Any:
+    """A field's default with the range its values must lie in (checked by the reader)."""
+    limits = {
+        name: value for name, value in (("ge", ge), ("gt", gt), ("le", le)) if value is not None
+    }
+    return field(default=default, metadata=limits)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Every setting of the system. Field ``foo_bar`` is variable ``FOO_BAR``.
+
+    A frozen dataclass read by :func:`load_settings`, which checks each value
+    against the field's type, range and accepted names: every function reads its
+    settings at a cold start, and this costs none of pydantic's import time.
+    """
+
+    # Each field by name, with its ``default`` (the name pydantic models use).
+    model_fields: ClassVar[Mapping[str, Any]]  # dataclasses.Field, by name
 
     # --- database -------------------------------------------------------
     database_url: str | None = None
@@ -51,12 +66,10 @@ class Settings(BaseModel):
     db_host: str | None = None
     db_port: int = 5432
     db_name: str = "voxcliente"
-    db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
-        "prefer"
-    )
+    db_sslmode: SslMode = "prefer"
     db_sslrootcert: str | None = None
-    db_statement_timeout_ms: int = Field(default=15_000, ge=100)
-    db_connect_timeout_s: int = Field(default=5, ge=1)
+    db_statement_timeout_ms: int = _bounded(15_000, ge=100)
+    db_connect_timeout_s: int = _bounded(5, ge=1)
 
     # --- AWS ----------------------------------------------------------------
     # Lambda sets AWS_REGION; AWS_DEFAULT_REGION is read when it is absent.
@@ -89,7 +102,7 @@ class Settings(BaseModel):
         "credit_card_number",
         "banking_information",
     )
-    assemblyai_timeout_s: float = Field(default=8.0, gt=0)
+    assemblyai_timeout_s: float = _bounded(8.0, gt=0)
     # Send the file's bytes to AssemblyAI's upload endpoint instead of a
     # presigned URL: for a bucket AssemblyAI cannot reach (a local run).
     assemblyai_upload_audio: bool = False
@@ -100,11 +113,11 @@ class Settings(BaseModel):
 
     # --- uploads ----------------------------------------------------------
     # See MAX_UPLOAD_BYTES_LIMIT; the template's MaxUploadBytes has the same default.
-    max_upload_bytes: int = Field(default=MAX_UPLOAD_BYTES_LIMIT, gt=0, le=MAX_UPLOAD_BYTES_LIMIT)
-    presign_post_ttl_s: int = Field(default=900, ge=60, le=3600)
+    max_upload_bytes: int = _bounded(MAX_UPLOAD_BYTES_LIMIT, gt=0, le=MAX_UPLOAD_BYTES_LIMIT)
+    presign_post_ttl_s: int = _bounded(900, ge=60, le=3600)
     # How long AssemblyAI may take to fetch the audio (its queue). The URL can
     # never outlive the signing credentials: a Lambda role's last for hours.
-    presign_get_ttl_s: int = Field(default=6 * 3600, ge=300, le=7 * 24 * 3600)
+    presign_get_ttl_s: int = _bounded(6 * 3600, ge=300, le=7 * 24 * 3600)
     web_origins: tuple[str, ...] = ("http://localhost:5173",)
 
     # --- OpenAI -----------------------------------------------------------
@@ -114,11 +127,11 @@ class Settings(BaseModel):
     # OPENAI_BASE_URL itself, and an empty value there breaks every request.
     openai_base_url: str = "https://api.openai.com/v1"
     openai_model: str = "gpt-4.1-mini"
-    openai_timeout_s: float = Field(default=120.0, gt=0)
-    openai_max_retries: int = Field(default=2, ge=0, le=10)
+    openai_timeout_s: float = _bounded(120.0, gt=0)
+    openai_max_retries: int = _bounded(2, ge=0, le=10)
     # Transcript budget per request, in characters (about 4 per token).
-    acta_max_chars_per_part: int = Field(default=200_000, ge=1_000)
-    acta_max_parallel_parts: int = Field(default=4, ge=1, le=16)
+    acta_max_chars_per_part: int = _bounded(200_000, ge=1_000)
+    acta_max_parallel_parts: int = _bounded(4, ge=1, le=16)
     acta_language: str = "es"
     acta_follow_meeting_language: bool = True
 
@@ -131,85 +144,28 @@ class Settings(BaseModel):
     # How long a worker may hold a meeting's claim: the Acta function's timeout
     # (the template gives both from one parameter, ActaTimeoutSeconds). Without a
     # Lambda context (tests, local runs) it is also the acta's time budget.
-    acta_claim_timeout_s: int = Field(default=900, ge=30)
+    acta_claim_timeout_s: int = _bounded(900, ge=30)
     # The acta queue's maxReceiveCount (the template passes its own), after which
     # SQS moves a message to the dead-letter queue.
-    acta_queue_max_receives: int | None = Field(default=None, ge=2)
+    acta_queue_max_receives: int | None = _bounded(None, ge=2)
     # Receives of one queue message after which a transient failure is final: one
     # below the queue's maxReceiveCount, so the person is told before the message
     # goes to the dead-letter queue. Derived from ACTA_QUEUE_MAX_RECEIVES when set.
-    acta_max_receives: int = Field(default=3, ge=1)
+    acta_max_receives: int = _bounded(3, ge=1)
     # Claims of one meeting's acta work (every receive, redelivery or re-queue
     # counts) after which an unexpected failure ends it failed (internal_error)
     # and the reconciler stops re-queueing it.
-    max_attempts: int = Field(default=5, ge=1)
-    reconcile_submitted_after_s: int = Field(default=3 * 3600, ge=60)
+    max_attempts: int = _bounded(5, ge=1)
+    reconcile_submitted_after_s: int = _bounded(3 * 3600, ge=60)
     # A failed meeting's notice is asked for again by the reconciler once it has
     # had this long to go out by itself, and only for failures this recent.
-    notice_settle_s: float = Field(default=600, gt=0)
-    notice_lookback_s: float = Field(default=7 * 86400, gt=0)
+    notice_settle_s: float = _bounded(600, gt=0)
+    notice_lookback_s: float = _bounded(7 * 86400, gt=0)
 
     # --- costs --------------------------------------------------------------
-    price_table: Prices = Field(default_factory=default_prices)
+    price_table: Prices = field(default_factory=default_prices)
 
-    secrets_max_age_s: int = Field(default=300, ge=0)
-
-    @field_validator(
-        "web_origins", "assemblyai_speech_models", "assemblyai_pii_policies", mode="before"
-    )
-    @classmethod
-    def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("assemblyai_speech_models")
-    @classmethod
-    def _known_models(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from voxcliente.domain.languages import ASSEMBLYAI_SPEECH_MODELS
-
-        unknown = [model for model in value if model not in ASSEMBLYAI_SPEECH_MODELS]
-        if unknown or not value:
-            raise ValueError(
-                f"unknown speech model(s) {', '.join(unknown) or '(none given)'}: AssemblyAI "
-                f"accepts {', '.join(ASSEMBLYAI_SPEECH_MODELS)} (comma-separated, in priority "
-                "order); every submission with another name is refused"
-            )
-        if len(set(value)) != len(value):
-            raise ValueError("a speech model is named twice")
-        return value
-
-    @model_validator(mode="before")
-    @classmethod
-    def _receives_from_the_queue(cls, data: Any) -> Any:
-        if (
-            isinstance(data, dict)
-            and data.get("acta_queue_max_receives") is not None
-            and data.get("acta_max_receives") is None
-        ):
-            queue = str(data["acta_queue_max_receives"]).strip()
-            # A value that is not a number is left to the field's own validation.
-            if queue.isdigit():
-                data = {**data, "acta_max_receives": int(queue) - 1}
-        return data
-
-    @model_validator(mode="after")
-    def _give_up_before_the_dead_letter_queue(self) -> Settings:
-        queue = self.acta_queue_max_receives
-        if queue is not None and self.acta_max_receives >= queue:
-            raise ValueError(
-                f"ACTA_MAX_RECEIVES ({self.acta_max_receives}) must be below "
-                f"ACTA_QUEUE_MAX_RECEIVES ({queue}): the worker gives up, and tells the "
-                "person, before SQS moves the message to the dead-letter queue"
-            )
-        return self
-
-    @field_validator("price_table", mode="before")
-    @classmethod
-    def _parse_prices(cls, value: object) -> object:
-        if isinstance(value, str):
-            return json.loads(value)
-        return value
+    secrets_max_age_s: int = _bounded(300, ge=0)
 
     # --- secrets ------------------------------------------------------------
     def _secret(self, direct: str | None, secret_id: str | None, variable: str) -> str:
@@ -276,11 +232,23 @@ class Settings(BaseModel):
             "No database configured: set DATABASE_URL, or DB_HOST with DB_SECRET_ID."
         )
 
+    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Self:
+        """A copy with some settings replaced (tests and the local runners), unchecked."""
+        return dataclasses.replace(self, **dict(update or {}))
+
+    def model_dump(self, *, exclude: set[str] | None = None) -> dict[str, Any]:
+        return {
+            name: getattr(self, name) for name in self.model_fields if name not in (exclude or ())
+        }
+
     def require(self, *names: str) -> None:
         """Fail early, naming every missing variable a function needs."""
         missing = [name.upper() for name in names if not getattr(self, name)]
         if missing:
             raise ConfigurationError(f"Missing required setting(s): {', '.join(missing)}.")
+
+
+Settings.model_fields = {f.name: f for f in dataclasses.fields(Settings)}
 
 
 @lru_cache(maxsize=1)
@@ -293,8 +261,100 @@ def _secrets_provider() -> Any:
     return SecretsProvider(boto3_client=aws.client("secretsmanager"))
 
 
+# The spellings pydantic accepted for a boolean, kept so no environment changes meaning.
+_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
+_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _parse_int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError("must be a whole number") from None
+
+
+def _parse_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError("must be a number") from None
+
+
+def _parse_list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _parse_prices(text: str) -> Prices:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"must be JSON: {exc}") from None
+    return Prices.model_validate(data)
+
+
+_PARSERS: dict[object, Callable[[str], Any]] = {
+    str: str,
+    int: _parse_int,
+    float: _parse_float,
+    bool: _parse_bool,
+    tuple[str, ...]: _parse_list,
+    Prices: _parse_prices,
+}
+
+
+def _parser(kind: Any) -> Callable[[str], Any]:
+    """How to read a field of type ``kind`` (``X | None`` is read as ``X``)."""
+    if isinstance(kind, types.UnionType):
+        kind = next(arg for arg in get_args(kind) if arg is not type(None))
+    if get_origin(kind) is Literal:
+        accepted: tuple[str, ...] = get_args(kind)
+
+        def one_of(text: str) -> str:
+            if text not in accepted:
+                raise ValueError(f"must be one of {', '.join(accepted)}")
+            return text
+
+        return one_of
+    return _PARSERS[kind]
+
+
+def _check_range(value: float, limits: Mapping[str, float]) -> None:
+    if "ge" in limits and value < limits["ge"]:
+        raise ValueError(f"must be at least {limits['ge']}")
+    if "gt" in limits and value <= limits["gt"]:
+        raise ValueError(f"must be greater than {limits['gt']}")
+    if "le" in limits and value > limits["le"]:
+        raise ValueError(f"must be at most {limits['le']}")
+
+
+def _check_speech_models(value: tuple[str, ...]) -> None:
+    from voxcliente.domain.languages import ASSEMBLYAI_SPEECH_MODELS
+
+    unknown = [model for model in value if model not in ASSEMBLYAI_SPEECH_MODELS]
+    if unknown or not value:
+        raise ValueError(
+            f"unknown speech model(s) {', '.join(unknown) or '(none given)'}: AssemblyAI "
+            f"accepts {', '.join(ASSEMBLYAI_SPEECH_MODELS)} (comma-separated, in priority "
+            "order); every submission with another name is refused"
+        )
+    if len(set(value)) != len(value):
+        raise ValueError("a speech model is named twice")
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Build settings from an environment mapping (``os.environ`` by default)."""
+    """Build settings from an environment mapping (``os.environ`` by default).
+
+    Every value is checked against its field's type, range and accepted names;
+    all the problems are reported at once, each naming its variable.
+    """
     env = os.environ if environ is None else environ
     raw: dict[str, str] = {}
     for name in Settings.model_fields:
@@ -303,17 +363,37 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             raw[name] = value.strip()
     if "aws_region" not in raw and env.get("AWS_DEFAULT_REGION", "").strip():
         raw["aws_region"] = env["AWS_DEFAULT_REGION"].strip()
-    try:
-        return Settings.model_validate(raw)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            if not err["loc"]:  # a rule between settings: its message names them
-                problems.append(str(err["msg"]).removeprefix("Value error, "))
-                continue
-            variable = str(err["loc"][0]).upper()
-            problems.append(f"{variable}: {err['msg']} (got {raw.get(variable.lower())!r})")
-        raise ConfigurationError("Invalid configuration: " + "; ".join(problems)) from exc
+    # One receive below the queue's maxReceiveCount unless given (a value that is
+    # not a number is left to the field's own check).
+    queue = raw.get("acta_queue_max_receives", "")
+    if "acta_max_receives" not in raw and queue.isdigit():
+        raw["acta_max_receives"] = str(int(queue) - 1)
+
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for name, text in raw.items():
+        spec = Settings.model_fields[name]
+        try:
+            value = _parser(spec.type)(text)
+            if spec.metadata:
+                _check_range(value, spec.metadata)
+            if name == "assemblyai_speech_models":
+                _check_speech_models(value)
+        except (ValueError, TypeError) as exc:
+            problems.append(f"{name.upper()}: {exc} (got {text!r})")
+            continue
+        values[name] = value
+    if problems:
+        raise ConfigurationError("Invalid configuration: " + "; ".join(problems))
+    settings = Settings(**values)
+    queue_receives = settings.acta_queue_max_receives
+    if queue_receives is not None and settings.acta_max_receives >= queue_receives:
+        raise ConfigurationError(
+            f"Invalid configuration: ACTA_MAX_RECEIVES ({settings.acta_max_receives}) must be "
+            f"below ACTA_QUEUE_MAX_RECEIVES ({queue_receives}): the worker gives up, and tells "
+            "the person, before SQS moves the message to the dead-letter queue"
+        )
+    return settings
 
 
 @lru_cache(maxsize=1)

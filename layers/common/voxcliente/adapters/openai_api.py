@@ -3,9 +3,10 @@
 Named ``openai_api`` rather than ``openai`` so that ``import openai`` inside it,
 and a reader's eye, always mean the SDK and never this module.
 
-``openai`` is imported lazily, inside the functions that call it, so importing
-this module (and ``voxcliente.acta.generation``) stays light for the functions
-that never write an acta.
+``openai`` (and pydantic with it) is imported lazily, inside the functions
+that call it, so importing this module (and ``voxcliente.acta.generation``)
+stays light: the Acta function loads them on its first acta, and the functions
+that never write one, never.
 
 Retries. The SDK retries every 429 the same way (``_should_retry`` in
 ``openai/_base_client.py`` returns True for any 429 unless the server sends
@@ -25,8 +26,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
 from voxcliente.domain.errors import ProviderError
 from voxcliente.observability import logger
 from voxcliente.settings import Settings
@@ -34,6 +33,7 @@ from voxcliente.settings import Settings
 if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletionMessageParam
+    from pydantic import BaseModel
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,7 @@ def parse[T: BaseModel](
     ``openai_invalid_output``).
     """
     import openai
+    from pydantic import ValidationError  # loaded by openai already
 
     try:
         completion = client.chat.completions.parse(

@@ -3,10 +3,10 @@ reading the on-failure queue the reconciler replays."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import json
+from dataclasses import dataclass
+from typing import Any, Literal, get_args
 from uuid import UUID
-
-from pydantic import BaseModel
 
 from voxcliente.adapters import aws
 from voxcliente.settings import Settings, get_settings
@@ -14,11 +14,53 @@ from voxcliente.settings import Settings, get_settings
 WorkKind = Literal["acta", "failure"]
 
 
-class WorkMessage(BaseModel):
+class MalformedMessage(ValueError):
+    """A queue message that can never be work: not JSON, or not a :class:`WorkMessage`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("malformed work message: " + "; ".join(problems))
+        self.problems = problems
+
+    def error_count(self) -> int:
+        return len(self.problems)
+
+
+@dataclass(frozen=True)
+class WorkMessage:
     """``acta``: write and send the acta; ``failure``: send the failure notice."""
 
     meeting_id: UUID
     kind: WorkKind = "acta"
+
+    @classmethod
+    def model_validate_json(cls, body: str | bytes) -> WorkMessage:
+        """The message in ``body``; keys it does not name are ignored (a newer sender's)."""
+        try:
+            data = json.loads(body)
+        except ValueError as exc:
+            raise MalformedMessage([f"not JSON: {exc}"]) from None
+        if not isinstance(data, dict):
+            raise MalformedMessage(["not a JSON object"])
+        problems: list[str] = []
+        meeting_id: UUID | None = None
+        try:
+            meeting_id = UUID(str(data["meeting_id"]))
+        except KeyError:
+            problems.append("meeting_id is missing")
+        except ValueError:
+            problems.append(f"meeting_id is not a UUID: {data['meeting_id']!r}")
+        kind = data.get("kind", "acta")
+        if kind not in get_args(WorkKind):
+            problems.append(f"kind must be one of {', '.join(get_args(WorkKind))}: {kind!r}")
+        if problems or meeting_id is None:
+            raise MalformedMessage(problems)
+        return cls(meeting_id=meeting_id, kind=kind)
+
+    def model_dump_json(self) -> str:
+        # Compact, as the pydantic model wrote it.
+        return json.dumps(
+            {"meeting_id": str(self.meeting_id), "kind": self.kind}, separators=(",", ":")
+        )
 
 
 def enqueue(meeting_id: UUID, kind: WorkKind, *, settings: Settings | None = None) -> str:

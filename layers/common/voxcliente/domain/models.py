@@ -1,13 +1,26 @@
-"""Pydantic models of what the tables hold."""
+"""What the tables hold, as frozen rows.
+
+Every function imports these at its cold start. pydantic costs 45-60 ms to
+import there, and even ``@dataclass`` compiles five or six methods per class
+(about 30 ms for these thirteen). :class:`Row` instead reads each class's
+annotations once and shares one ``__init__``, ``__eq__`` and ``__repr__``;
+``dataclass_transform`` tells the type checker these are frozen, keyword-only
+dataclasses, so construction is still checked.
+
+psycopg already hands out typed values (UUID, datetime, date, Decimal, and
+JSON as dicts and lists); the one conversion left, a transcript's JSON
+utterances into :class:`Utterance` objects, is done here. Rows are built by
+:mod:`voxcliente.adapters.repository._rows`, which passes only the columns a
+class names.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self, dataclass_transform
 from uuid import UUID
-
-from pydantic import BaseModel, ConfigDict, Field
 
 MeetingStatus = Literal["received", "submitted", "transcribed", "generating", "emailed", "failed"]
 MEETING_STATUSES: tuple[MeetingStatus, ...] = (
@@ -45,8 +58,96 @@ Provider = Literal["assemblyai", "openai", "ses"]
 UsageUnit = Literal["audio_second", "input_token", "output_token", "message"]
 
 
-class Row(BaseModel):
-    model_config = ConfigDict(frozen=True, from_attributes=True)
+def _jsonable(value: Any) -> Any:
+    """``value`` with UUIDs, dates and Decimals as strings (how pydantic wrote them)."""
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(item) for item in value]
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    return value
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True)
+class Row:
+    """A frozen row: its fields are its annotations, with their class-level defaults."""
+
+    # Filled in for each subclass by __init_subclass__.
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _field_set: ClassVar[frozenset[str]] = frozenset()
+    _required: ClassVar[frozenset[str]] = frozenset()
+    _defaults: ClassVar[dict[str, Any]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        names: list[str] = []
+        defaults: dict[str, Any] = {}
+        for klass in reversed(cls.__mro__):
+            if not issubclass(klass, Row) or klass is Row:
+                continue
+            # A class without annotations of its own shows its parent's: already in names.
+            for name in klass.__annotations__:
+                if name not in names:
+                    names.append(name)
+                if name in klass.__dict__:
+                    defaults[name] = klass.__dict__[name]
+        cls._fields = tuple(names)
+        cls._field_set = frozenset(names)
+        cls._required = frozenset(names) - defaults.keys()
+        cls._defaults = defaults
+
+    def __init__(self, **values: Any) -> None:
+        if not self._required <= values.keys() or not values.keys() <= self._field_set:
+            missing = ", ".join(sorted(self._required - values.keys())) or "-"
+            unknown = ", ".join(sorted(values.keys() - self._field_set)) or "-"
+            raise TypeError(
+                f"{type(self).__name__}: missing field(s) {missing}; unknown field(s) {unknown}"
+            )
+        fields = self.__dict__
+        fields.update(self._defaults)
+        fields.update(values)
+        self.__post_init__()
+
+    def __post_init__(self) -> None:
+        """Conversions a subclass needs (none by default)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: cannot assign {name}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"{type(self).__name__} is frozen: cannot delete {name}")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__dict__[name] for name in self._fields))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={self.__dict__[name]!r}" for name in self._fields)
+        return f"{type(self).__name__}({shown})"
+
+    @classmethod
+    def field_names(cls) -> frozenset[str]:
+        return cls._field_set
+
+    @classmethod
+    def model_validate(cls, data: Mapping[str, Any]) -> Self:
+        """The row from a mapping of columns; columns the class does not name are ignored.
+
+        (``model_validate``/``model_dump``: the names callers knew these rows by.)
+        """
+        known = cls._field_set
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+    def model_dump(self, *, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        values = {name: self.__dict__[name] for name in self._fields}
+        return _jsonable(values) if mode == "json" else values
 
 
 class Record(Row):
@@ -125,22 +226,95 @@ class Meeting(UpdatableRecord):
     total_cost_usd: Decimal
 
 
-class Utterance(BaseModel):
-    speaker: str
-    start_ms: int = Field(ge=0)
-    end_ms: int = Field(ge=0)
-    text: str
-    confidence: float | None = None
+class Utterance:
+    """One speaker's turn. A plain class: a 10-hour transcript builds thousands."""
+
+    __slots__ = ("confidence", "end_ms", "speaker", "start_ms", "text")
+
+    def __init__(
+        self,
+        *,
+        speaker: str,
+        start_ms: int,
+        end_ms: int,
+        text: str,
+        confidence: float | None = None,
+    ) -> None:
+        if start_ms < 0 or end_ms < 0:
+            raise ValueError(
+                f"an utterance's times are milliseconds from the start, never negative "
+                f"(got start_ms={start_ms}, end_ms={end_ms})"
+            )
+        self.speaker = speaker
+        self.start_ms = start_ms
+        self.end_ms = end_ms
+        self.text = text
+        self.confidence = confidence
+
+    @classmethod
+    def model_validate(cls, data: Mapping[str, Any]) -> Utterance:
+        """From its stored JSON; keys it does not name are ignored."""
+        return cls(
+            speaker=data["speaker"],
+            start_ms=data["start_ms"],
+            end_ms=data["end_ms"],
+            text=data["text"],
+            confidence=data.get("confidence"),
+        )
+
+    def model_dump(self, *, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        return {
+            "speaker": self.speaker,
+            "start_ms": self.start_ms,
+            "end_ms": self.end_ms,
+            "text": self.text,
+            "confidence": self.confidence,
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Utterance:
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the pydantic model was
+
+    def __repr__(self) -> str:
+        return (
+            f"Utterance(speaker={self.speaker!r}, start_ms={self.start_ms}, "
+            f"end_ms={self.end_ms}, text={self.text!r}, confidence={self.confidence!r})"
+        )
+
+
+def _decimal(value: Decimal | float | None) -> Decimal | None:
+    """A number as Decimal (a float through its shortest repr, as pydantic did)."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
 
 
 class Transcript(Record):
     meeting_id: UUID
     text: str
+    # The column is JSON: a list of dicts from the database, Utterances after __post_init__.
     utterances: list[Utterance]
     language: str | None = None
     confidence: Decimal | None = None
     word_count: int
     audio_duration_s: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        utterances = [
+            u if isinstance(u, Utterance) else Utterance.model_validate(u) for u in self.utterances
+        ]
+        fields = self.__dict__
+        fields["utterances"] = utterances
+        fields["confidence"] = _decimal(self.confidence)
+        fields["audio_duration_s"] = _decimal(self.audio_duration_s)
+
+    def model_dump(self, *, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+        values = {name: self.__dict__[name] for name in self._fields}
+        values["utterances"] = [u.model_dump() for u in self.utterances]
+        return _jsonable(values) if mode == "json" else values
 
 
 class ActaRecord(Record):

@@ -12,10 +12,9 @@ replaced one included, and an emulated acta never shows a real-looking cost.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, field_validator
 
 # The model name the local OpenAI emulator answers with.
 EMULATED_MODEL = "emulator"
@@ -37,20 +36,66 @@ DEFAULT_PRICES: dict[str, Any] = {
 TokenPrices = dict[Literal["input", "output"], Decimal]
 
 
-class Prices(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class Prices:
+    """The table, read once: every price a Decimal."""
 
     assemblyai_per_hour: dict[str, Decimal]
     openai_per_million_tokens: dict[str, TokenPrices]
     ses_per_message: Decimal
 
-    @field_validator("openai_per_million_tokens")
     @classmethod
-    def _emulator_is_free(cls, value: dict[str, TokenPrices]) -> dict[str, TokenPrices]:
+    def model_validate(cls, data: object) -> Prices:
+        """The table from its JSON shape; a ValueError or TypeError says which entry is wrong."""
+        if not isinstance(data, dict):
+            raise TypeError("the price table must be a JSON object")
+        missing = [name for name in _FIELDS if name not in data]
+        if missing:
+            raise ValueError(f"the price table lacks {', '.join(missing)}")
+        hourly = data["assemblyai_per_hour"]
+        tokens = data["openai_per_million_tokens"]
+        if not isinstance(hourly, dict) or not isinstance(tokens, dict):
+            raise TypeError(
+                "assemblyai_per_hour and openai_per_million_tokens must be JSON objects"
+            )
+        openai: dict[str, TokenPrices] = {}
+        for model, pair in tokens.items():
+            if not isinstance(pair, dict) or set(pair) != {"input", "output"}:
+                raise ValueError(
+                    f"openai_per_million_tokens.{model} must be "
+                    '{"input": <price>, "output": <price>}'
+                )
+            openai[str(model)] = {
+                "input": _price(pair["input"], f"openai_per_million_tokens.{model}.input"),
+                "output": _price(pair["output"], f"openai_per_million_tokens.{model}.output"),
+            }
         free: TokenPrices = {"input": Decimal(0), "output": Decimal(0)}
-        if value.get(EMULATED_MODEL, free) != free:
+        if openai.get(EMULATED_MODEL, free) != free:
             raise ValueError(f"the model {EMULATED_MODEL!r} (the local emulator) costs nothing")
-        return {**value, EMULATED_MODEL: free}
+        return cls(
+            assemblyai_per_hour={
+                str(model): _price(price, f"assemblyai_per_hour.{model}")
+                for model, price in hourly.items()
+            },
+            openai_per_million_tokens={**openai, EMULATED_MODEL: free},
+            ses_per_message=_price(data["ses_per_message"], "ses_per_message"),
+        )
+
+
+_FIELDS = ("assemblyai_per_hour", "openai_per_million_tokens", "ses_per_message")
+
+
+def _price(value: object, where: str) -> Decimal:
+    """A price given as a string or a number (a float through its repr, as JSON wrote it)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise TypeError(f"{where} must be a number, got {value!r}")
+    try:
+        price = Decimal(str(value).strip())
+    except ArithmeticError:
+        raise ValueError(f"{where} must be a number, got {value!r}") from None
+    if not price.is_finite():
+        raise ValueError(f"{where} must be a finite number, got {value!r}")
+    return price
 
 
 # OpenAI answers with the dated snapshot that served the request

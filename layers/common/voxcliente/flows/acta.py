@@ -31,12 +31,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
 
-from pydantic import ValidationError
-
 from voxcliente.acta.attempts import FINISH_RESERVE_S, default_budget_s
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import Connection, session, transaction
-from voxcliente.adapters.sqs import WorkMessage
+from voxcliente.adapters.sqs import MalformedMessage, WorkMessage
 from voxcliente.domain import error_codes, moves, recipients
 from voxcliente.domain.error_codes import ErrorCode
 from voxcliente.domain.errors import InputRejected, ProviderError, TransientError
@@ -69,7 +67,7 @@ def parse_message(body: str) -> WorkMessage | None:
     """The message, or None for a body that can never be work (logged, then dropped)."""
     try:
         return WorkMessage.model_validate_json(body)
-    except ValidationError as exc:
+    except MalformedMessage as exc:
         logger.error(
             "malformed acta queue message discarded",
             extra={"errors": exc.error_count(), "body_chars": len(body)},

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
-
-from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters import s3
@@ -35,71 +35,121 @@ class UnsupportedType(InputRejected):
     code = "unsupported_type"
 
 
-class UploadRequest(BaseModel):
+@dataclass(frozen=True)
+class UploadRequest:
+    """The browser's request, checked by :func:`parse_request`."""
+
     email: str
-    filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(min_length=3, max_length=100)
-    size_bytes: int = Field(gt=0)
-    client_name: str | None = Field(default=None, max_length=200)
+    filename: str
+    content_type: str
+    size_bytes: int
+    client_name: str | None = None
     meeting_date: date | None = None
     # Any BCP 47 tag AssemblyAI can transcribe (es, es-MX, en-GB, pt_BR...),
     # stored as AssemblyAI's own code.
-    language: str | None = Field(default=None, max_length=40)
+    language: str | None = None
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> Any:
-        # PostgreSQL text cannot hold NUL, and no field has a use for control
-        # characters or unpaired surrogates: refuse them here, naming the field,
-        # rather than fail at the INSERT with a 500.
-        if isinstance(value, str):
-            if any(unicodedata.category(c) == "Cc" for c in value):
-                raise ValueError("must not contain control characters (such as NUL)")
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise ValueError("is not valid Unicode text") from exc
-        return value
 
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        try:
-            return recipients.deliverable_address(value)
-        except recipients.UndeliverableAddress as exc:
-            raise ValueError(f"not an address we can send the acta to: {exc}") from exc
+def _text(value: object, *, min_length: int = 0, max_length: int | None = None) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")  # noqa: TRY004 - reported as a bad field
+    # PostgreSQL text cannot hold NUL, and no field has a use for control
+    # characters or unpaired surrogates: refuse them here, naming the field,
+    # rather than fail at the INSERT with a 500.
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise ValueError("must not contain control characters (such as NUL)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("is not valid Unicode text") from exc
+    if len(value) < min_length:
+        raise ValueError(f"must have at least {min_length} character(s)")
+    if max_length is not None and len(value) > max_length:
+        raise ValueError(f"must have at most {max_length} characters")
+    return value
 
-    @field_validator("language")
-    @classmethod
-    def _language(cls, value: str | None) -> str | None:
-        from voxcliente.domain.languages import UnsupportedLanguage, to_assemblyai
 
-        if value is None or not value.strip():
-            return None
-        try:
-            return to_assemblyai(value)
-        except UnsupportedLanguage as exc:
-            raise ValueError(exc.message) from exc
+def _email(value: object) -> str:
+    try:
+        return recipients.deliverable_address(_text(value))
+    except recipients.UndeliverableAddress as exc:
+        raise ValueError(f"not an address we can send the acta to: {exc}") from exc
 
-    @field_validator("client_name")
-    @classmethod
-    def _client(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        return value.strip() or None
+
+def _size(value: object) -> int:
+    # A whole number, also written as "123" or 123.0 (as the JSON of a form may).
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number of bytes")  # noqa: TRY004 - a bad field
+    try:
+        size = int(value) if isinstance(value, int | str) else None
+        if isinstance(value, float) and value.is_integer():
+            size = int(value)
+    except ValueError:
+        size = None
+    if size is None:
+        raise ValueError("must be a whole number of bytes")
+    if size <= 0:
+        raise ValueError("must be greater than 0")
+    return size
+
+
+def _client_name(value: object) -> str | None:
+    return None if value is None else _text(value, max_length=200).strip() or None
+
+
+def _meeting_date(value: object) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(_text(value, max_length=10))
+    except ValueError:
+        raise ValueError("must be a date as YYYY-MM-DD") from None
+
+
+def _language(value: object) -> str | None:
+    from voxcliente.domain.languages import UnsupportedLanguage, to_assemblyai
+
+    if value is None:
+        return None
+    text = _text(value, max_length=40)
+    if not text.strip():
+        return None
+    try:
+        return to_assemblyai(text)
+    except UnsupportedLanguage as exc:
+        raise ValueError(exc.message) from exc
+
+
+# Each field: whether it must be given, and how it is read.
+_FIELDS: dict[str, tuple[bool, Callable[[object], Any]]] = {
+    "email": (True, _email),
+    "filename": (True, lambda v: _text(v, min_length=1, max_length=255)),
+    "content_type": (True, lambda v: _text(v, min_length=3, max_length=100)),
+    "size_bytes": (True, _size),
+    "client_name": (False, _client_name),
+    "meeting_date": (False, _meeting_date),
+    "language": (False, _language),
+}
 
 
 def parse_request(body: Any) -> UploadRequest:
+    """The request, or :class:`BadRequest` naming every bad field (other keys are ignored)."""
     if not isinstance(body, dict):
         raise BadRequest({"body": "must be a JSON object"})
-    try:
-        return UploadRequest.model_validate(body)
-    except ValidationError as exc:
-        fields: dict[str, str] = {}
-        for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]) or "body"
-            fields[name] = err["msg"].removeprefix("Value error, ")
-        raise BadRequest(fields) from exc
+    values: dict[str, Any] = {}
+    fields: dict[str, str] = {}
+    for name, (required, read) in _FIELDS.items():
+        if name not in body:
+            if required:
+                fields[name] = "is required"
+            continue
+        try:
+            values[name] = read(body[name])
+        except ValueError as exc:
+            fields[name] = str(exc)
+    if fields:
+        raise BadRequest(fields)
+    return UploadRequest(**values)
 
 
 def create_upload(body: Any, *, settings: Settings | None = None) -> dict[str, Any]:

@@ -1,37 +1,57 @@
 """How the repository turns result rows into domain models.
 
 The connection hands out dict rows (:mod:`voxcliente.adapters.db`); these
-helpers run one statement on a cursor whose row factory is psycopg's
-``class_row(Model)``, which builds each row as ``Model(**columns)``: the
-pydantic models validate and convert the columns (a JSON list of utterances
-becomes ``Utterance`` objects) and ignore columns they do not name.
+helpers run one statement on a cursor whose row factory builds each row as
+``Model(**columns)`` from the columns the model names (a ``RETURNING *`` or a
+join may carry more). psycopg already gives the columns their Python types;
+the models convert what is left (a JSON list of utterances becomes
+``Utterance`` objects).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, LiteralString
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, LiteralString
 
 from psycopg import sql
 from psycopg.abc import Params
-from psycopg.rows import class_row
-from pydantic import BaseModel
 
 from voxcliente.adapters.db import Connection
+from voxcliente.domain.models import Row
+
+if TYPE_CHECKING:
+    from psycopg import Cursor
+    from psycopg.rows import RowMaker
 
 # A literal statement, or one composed with psycopg.sql (quoted column names).
 type Query = LiteralString | sql.SQL | sql.Composed
 
 
-def fetch_optional[M: BaseModel](
+def model_row[M: Row](model: type[M]) -> Callable[[Cursor[Any]], RowMaker[M]]:
+    """psycopg's ``class_row(model)``, keeping only the columns ``model`` names."""
+    known = model.field_names()
+
+    def for_cursor(cursor: Cursor[Any]) -> RowMaker[M]:
+        description = cursor.description or ()
+        columns = [(i, c.name) for i, c in enumerate(description) if c.name in known]
+
+        def make(values: Sequence[Any]) -> M:
+            return model(**{name: values[i] for i, name in columns})
+
+        return make
+
+    return for_cursor
+
+
+def fetch_optional[M: Row](
     conn: Connection, model: type[M], query: Query, params: Params | None = None
 ) -> M | None:
     """The statement's first row as ``model``, or None when it returned no row."""
-    with conn.cursor(row_factory=class_row(model)) as cur:
+    with conn.cursor(row_factory=model_row(model)) as cur:
         return cur.execute(query, params).fetchone()
 
 
-def fetch_required[M: BaseModel](
+def fetch_required[M: Row](
     conn: Connection, model: type[M], query: Query, params: Params | None = None
 ) -> M:
     """The row a statement must return (an upsert's ``RETURNING``, a row known to exist)."""
@@ -44,15 +64,15 @@ def fetch_required[M: BaseModel](
     return row
 
 
-def fetch_all[M: BaseModel](
+def fetch_all[M: Row](
     conn: Connection, model: type[M], query: Query, params: Params | None = None
 ) -> list[M]:
     """Every row of the statement as ``model``, in the order the query gives."""
-    with conn.cursor(row_factory=class_row(model)) as cur:
+    with conn.cursor(row_factory=model_row(model)) as cur:
         return cur.execute(query, params).fetchall()
 
 
-def upsert[M: BaseModel](
+def upsert[M: Row](
     conn: Connection,
     model: type[M],
     table: LiteralString,
