@@ -93,7 +93,7 @@ def test_a_work_message_round_trips_and_ignores_what_it_does_not_name() -> None:
     body = WorkMessage(meeting_id=meeting_id, kind="failure").model_dump_json()
     assert json.loads(body) == {"meeting_id": str(meeting_id), "kind": "failure"}
     again = json.dumps({"meeting_id": str(meeting_id), "sent_by": "a newer sender"})
-    assert WorkMessage.model_validate_json(again) == WorkMessage(meeting_id, "acta")
+    assert WorkMessage.model_validate_json(again) == WorkMessage(meeting_id=meeting_id)
 
 
 @pytest.mark.parametrize(

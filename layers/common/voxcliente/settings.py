@@ -15,16 +15,15 @@ picked up without a redeploy.
 # Deliberately without ``from __future__ import annotations``: the reader below
 # takes each field's type from the dataclass, so the annotations stay objects.
 
-import dataclasses
 import json
 import os
 import types
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar, Literal, Self, get_args, get_origin
 
 from voxcliente.domain.errors import ConfigurationError
+from voxcliente.domain.frozen import Frozen, field
 from voxcliente.domain.prices import Prices, default_prices
 
 # The largest file accepted: AssemblyAI transcribes files of at most 5 GB given by
@@ -38,27 +37,29 @@ MAX_UPLOAD_BYTES_LIMIT = 5_000_000_000
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 
 
-def _bounded(
-    default: Any, *, ge: float | None = None, gt: float | None = None, le: float | None = None
-) -> Any:
-    """A field's default with the range its values must lie in (checked by the reader)."""
-    limits = {
-        name: value for name, value in (("ge", ge), ("gt", gt), ("le", le)) if value is not None
-    }
-    return field(default=default, metadata=limits)
+class SettingField:
+    """What the reader knows of one setting."""
+
+    __slots__ = ("default", "limits", "type")
+
+    def __init__(self, kind: Any, default: Any, limits: Mapping[str, float]) -> None:
+        self.type = kind
+        self.default = default
+        self.limits = limits
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
+class Settings(Frozen):
     """Every setting of the system. Field ``foo_bar`` is variable ``FOO_BAR``.
 
-    A frozen dataclass read by :func:`load_settings`, which checks each value
-    against the field's type, range and accepted names: every function reads its
-    settings at a cold start, and this costs none of pydantic's import time.
+    A frozen record (:mod:`voxcliente.domain.frozen`) read by :func:`load_settings`,
+    which checks each value against the field's type, range and accepted names:
+    every function reads its settings at a cold start, and this costs none of
+    pydantic's import time nor ``@dataclass``'s.
     """
 
-    # Each field by name, with its ``default`` (the name pydantic models use).
-    model_fields: ClassVar[Mapping[str, Any]]  # dataclasses.Field, by name
+    # Each field by name: its ``default`` (the name pydantic models use), ``type``
+    # and ``limits``.
+    model_fields: ClassVar[Mapping[str, SettingField]]
 
     # --- database -------------------------------------------------------
     database_url: str | None = None
@@ -68,8 +69,8 @@ class Settings:
     db_name: str = "voxcliente"
     db_sslmode: SslMode = "prefer"
     db_sslrootcert: str | None = None
-    db_statement_timeout_ms: int = _bounded(15_000, ge=100)
-    db_connect_timeout_s: int = _bounded(5, ge=1)
+    db_statement_timeout_ms: int = field(default=15_000, ge=100)
+    db_connect_timeout_s: int = field(default=5, ge=1)
 
     # --- AWS ----------------------------------------------------------------
     # Lambda sets AWS_REGION; AWS_DEFAULT_REGION is read when it is absent.
@@ -102,7 +103,7 @@ class Settings:
         "credit_card_number",
         "banking_information",
     )
-    assemblyai_timeout_s: float = _bounded(8.0, gt=0)
+    assemblyai_timeout_s: float = field(default=8.0, gt=0)
     # Send the file's bytes to AssemblyAI's upload endpoint instead of a
     # presigned URL: for a bucket AssemblyAI cannot reach (a local run).
     assemblyai_upload_audio: bool = False
@@ -113,11 +114,11 @@ class Settings:
 
     # --- uploads ----------------------------------------------------------
     # See MAX_UPLOAD_BYTES_LIMIT; the template's MaxUploadBytes has the same default.
-    max_upload_bytes: int = _bounded(MAX_UPLOAD_BYTES_LIMIT, gt=0, le=MAX_UPLOAD_BYTES_LIMIT)
-    presign_post_ttl_s: int = _bounded(900, ge=60, le=3600)
+    max_upload_bytes: int = field(default=MAX_UPLOAD_BYTES_LIMIT, gt=0, le=MAX_UPLOAD_BYTES_LIMIT)
+    presign_post_ttl_s: int = field(default=900, ge=60, le=3600)
     # How long AssemblyAI may take to fetch the audio (its queue). The URL can
     # never outlive the signing credentials: a Lambda role's last for hours.
-    presign_get_ttl_s: int = _bounded(6 * 3600, ge=300, le=7 * 24 * 3600)
+    presign_get_ttl_s: int = field(default=6 * 3600, ge=300, le=7 * 24 * 3600)
     web_origins: tuple[str, ...] = ("http://localhost:5173",)
 
     # --- OpenAI -----------------------------------------------------------
@@ -127,11 +128,11 @@ class Settings:
     # OPENAI_BASE_URL itself, and an empty value there breaks every request.
     openai_base_url: str = "https://api.openai.com/v1"
     openai_model: str = "gpt-4.1-mini"
-    openai_timeout_s: float = _bounded(120.0, gt=0)
-    openai_max_retries: int = _bounded(2, ge=0, le=10)
+    openai_timeout_s: float = field(default=120.0, gt=0)
+    openai_max_retries: int = field(default=2, ge=0, le=10)
     # Transcript budget per request, in characters (about 4 per token).
-    acta_max_chars_per_part: int = _bounded(200_000, ge=1_000)
-    acta_max_parallel_parts: int = _bounded(4, ge=1, le=16)
+    acta_max_chars_per_part: int = field(default=200_000, ge=1_000)
+    acta_max_parallel_parts: int = field(default=4, ge=1, le=16)
     acta_language: str = "es"
     acta_follow_meeting_language: bool = True
 
@@ -144,28 +145,28 @@ class Settings:
     # How long a worker may hold a meeting's claim: the Acta function's timeout
     # (the template gives both from one parameter, ActaTimeoutSeconds). Without a
     # Lambda context (tests, local runs) it is also the acta's time budget.
-    acta_claim_timeout_s: int = _bounded(900, ge=30)
+    acta_claim_timeout_s: int = field(default=900, ge=30)
     # The acta queue's maxReceiveCount (the template passes its own), after which
     # SQS moves a message to the dead-letter queue.
-    acta_queue_max_receives: int | None = _bounded(None, ge=2)
+    acta_queue_max_receives: int | None = field(default=None, ge=2)
     # Receives of one queue message after which a transient failure is final: one
     # below the queue's maxReceiveCount, so the person is told before the message
     # goes to the dead-letter queue. Derived from ACTA_QUEUE_MAX_RECEIVES when set.
-    acta_max_receives: int = _bounded(3, ge=1)
+    acta_max_receives: int = field(default=3, ge=1)
     # Claims of one meeting's acta work (every receive, redelivery or re-queue
     # counts) after which an unexpected failure ends it failed (internal_error)
     # and the reconciler stops re-queueing it.
-    max_attempts: int = _bounded(5, ge=1)
-    reconcile_submitted_after_s: int = _bounded(3 * 3600, ge=60)
+    max_attempts: int = field(default=5, ge=1)
+    reconcile_submitted_after_s: int = field(default=3 * 3600, ge=60)
     # A failed meeting's notice is asked for again by the reconciler once it has
     # had this long to go out by itself, and only for failures this recent.
-    notice_settle_s: float = _bounded(600, gt=0)
-    notice_lookback_s: float = _bounded(7 * 86400, gt=0)
+    notice_settle_s: float = field(default=600, gt=0)
+    notice_lookback_s: float = field(default=7 * 86400, gt=0)
 
     # --- costs --------------------------------------------------------------
     price_table: Prices = field(default_factory=default_prices)
 
-    secrets_max_age_s: int = _bounded(300, ge=0)
+    secrets_max_age_s: int = field(default=300, ge=0)
 
     # --- secrets ------------------------------------------------------------
     def _secret(self, direct: str | None, secret_id: str | None, variable: str) -> str:
@@ -234,7 +235,7 @@ class Settings:
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Self:
         """A copy with some settings replaced (tests and the local runners), unchecked."""
-        return dataclasses.replace(self, **dict(update or {}))
+        return self.replace(**dict(update or {}))
 
     def model_dump(self, *, exclude: set[str] | None = None) -> dict[str, Any]:
         return {
@@ -248,7 +249,10 @@ class Settings:
             raise ConfigurationError(f"Missing required setting(s): {', '.join(missing)}.")
 
 
-Settings.model_fields = {f.name: f for f in dataclasses.fields(Settings)}
+Settings.model_fields = {
+    name: SettingField(Settings.__annotations__[name], spec.default, spec.limits)
+    for name, spec in Settings._specs.items()
+}
 
 
 @lru_cache(maxsize=1)
@@ -375,8 +379,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         spec = Settings.model_fields[name]
         try:
             value = _parser(spec.type)(text)
-            if spec.metadata:
-                _check_range(value, spec.metadata)
+            if spec.limits:
+                _check_range(value, spec.limits)
             if name == "assemblyai_speech_models":
                 _check_speech_models(value)
         except (ValueError, TypeError) as exc:

@@ -20,13 +20,13 @@ transcript API reference):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from uuid import UUID
 
 from voxcliente.domain.errors import ProviderError, TransientError
+from voxcliente.domain.frozen import Frozen
 from voxcliente.domain.models import Utterance
 from voxcliente.observability import logger
 from voxcliente.settings import Settings, get_settings
@@ -38,8 +38,7 @@ if TYPE_CHECKING:
 WEBHOOK_MEETING_PARAM = "meeting_id"
 
 
-@dataclass(frozen=True)
-class TranscriptResult:
+class TranscriptResult(Frozen):
     transcript_id: str
     status: str  # queued | processing | completed | error
     error: str | None
@@ -63,8 +62,7 @@ class RefusedAnswer(Exception):
         self.status_code = status_code
 
 
-@dataclass(frozen=True)
-class Connection:
+class Connection(Frozen):
     """The HTTP client of one API key: base URL, key and timeout from the settings."""
 
     http_client: httpx.Client
@@ -84,7 +82,7 @@ def _cached_client(api_key: str, base_url: str, timeout_s: float) -> Connection:
     import httpx
 
     return Connection(
-        httpx.Client(
+        http_client=httpx.Client(
             base_url=base_url,
             headers={"authorization": api_key, "user-agent": "voxcliente"},
             timeout=timeout_s,

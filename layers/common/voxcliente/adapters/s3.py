@@ -8,12 +8,12 @@ object was deleted, or we may not read it) or :class:`TransientError`
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote_plus
 
 from voxcliente.adapters import aws
 from voxcliente.domain.errors import ObjectGone, TransientError
+from voxcliente.domain.frozen import Frozen
 
 # S3 errors that mean "the object is gone, or we may not read it". Without
 # s3:ListBucket, HEAD on a missing key answers 403, not 404 (S3 API reference,
@@ -21,8 +21,7 @@ from voxcliente.domain.errors import ObjectGone, TransientError
 _GONE = frozenset({"403", "404", "NoSuchKey", "NotFound", "NoSuchVersion", "AccessDenied"})
 
 
-@dataclass(frozen=True)
-class ObjectRef:
+class ObjectRef(Frozen):
     """One object an S3 event names (``version_id`` empty in an unversioned bucket)."""
 
     bucket: str
@@ -39,8 +38,7 @@ class ObjectRef:
         return where
 
 
-@dataclass(frozen=True)
-class ObjectHead:
+class ObjectHead(Frozen):
     size: int
     etag: str
     content_type: str | None

@@ -4,11 +4,11 @@ reading the on-failure queue the reconciler replays."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any, Literal, get_args
 from uuid import UUID
 
 from voxcliente.adapters import aws
+from voxcliente.domain.frozen import Frozen
 from voxcliente.settings import Settings, get_settings
 
 WorkKind = Literal["acta", "failure"]
@@ -25,8 +25,7 @@ class MalformedMessage(ValueError):
         return len(self.problems)
 
 
-@dataclass(frozen=True)
-class WorkMessage:
+class WorkMessage(Frozen):
     """``acta``: write and send the acta; ``failure``: send the failure notice."""
 
     meeting_id: UUID

@@ -1,11 +1,6 @@
-"""What the tables hold, as frozen rows.
-
-Every function imports these at its cold start. pydantic costs 45-60 ms to
-import there, and even ``@dataclass`` compiles five or six methods per class
-(about 30 ms for these thirteen). :class:`Row` instead reads each class's
-annotations once and shares one ``__init__``, ``__eq__`` and ``__repr__``;
-``dataclass_transform`` tells the type checker these are frozen, keyword-only
-dataclasses, so construction is still checked.
+"""What the tables hold, as frozen rows (:mod:`voxcliente.domain.frozen`: every
+function defines these at its cold start, and neither pydantic nor ``@dataclass``
+is cheap there).
 
 psycopg already hands out typed values (UUID, datetime, date, Decimal, and
 JSON as dicts and lists); the one conversion left, a transcript's JSON
@@ -19,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, Literal, Self, dataclass_transform
+from typing import Any, Literal, Self
 from uuid import UUID
+
+from voxcliente.domain.frozen import Frozen
 
 MeetingStatus = Literal["received", "submitted", "transcribed", "generating", "emailed", "failed"]
 MEETING_STATUSES: tuple[MeetingStatus, ...] = (
@@ -71,66 +68,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-@dataclass_transform(kw_only_default=True, frozen_default=True)
-class Row:
-    """A frozen row: its fields are its annotations, with their class-level defaults."""
-
-    # Filled in for each subclass by __init_subclass__.
-    _fields: ClassVar[tuple[str, ...]] = ()
-    _field_set: ClassVar[frozenset[str]] = frozenset()
-    _required: ClassVar[frozenset[str]] = frozenset()
-    _defaults: ClassVar[dict[str, Any]] = {}
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        names: list[str] = []
-        defaults: dict[str, Any] = {}
-        for klass in reversed(cls.__mro__):
-            if not issubclass(klass, Row) or klass is Row:
-                continue
-            # A class without annotations of its own shows its parent's: already in names.
-            for name in klass.__annotations__:
-                if name not in names:
-                    names.append(name)
-                if name in klass.__dict__:
-                    defaults[name] = klass.__dict__[name]
-        cls._fields = tuple(names)
-        cls._field_set = frozenset(names)
-        cls._required = frozenset(names) - defaults.keys()
-        cls._defaults = defaults
-
-    def __init__(self, **values: Any) -> None:
-        if not self._required <= values.keys() or not values.keys() <= self._field_set:
-            missing = ", ".join(sorted(self._required - values.keys())) or "-"
-            unknown = ", ".join(sorted(values.keys() - self._field_set)) or "-"
-            raise TypeError(
-                f"{type(self).__name__}: missing field(s) {missing}; unknown field(s) {unknown}"
-            )
-        fields = self.__dict__
-        fields.update(self._defaults)
-        fields.update(values)
-        self.__post_init__()
-
-    def __post_init__(self) -> None:
-        """Conversions a subclass needs (none by default)."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen: cannot assign {name}")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError(f"{type(self).__name__} is frozen: cannot delete {name}")
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.__dict__ == other.__dict__
-
-    def __hash__(self) -> int:
-        return hash(tuple(self.__dict__[name] for name in self._fields))
-
-    def __repr__(self) -> str:
-        shown = ", ".join(f"{name}={self.__dict__[name]!r}" for name in self._fields)
-        return f"{type(self).__name__}({shown})"
+class Row(Frozen):
+    """A row of a table: built from its columns, dumped as pydantic models were."""
 
     @classmethod
     def field_names(cls) -> frozenset[str]:

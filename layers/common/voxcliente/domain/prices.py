@@ -12,9 +12,10 @@ replaced one included, and an emulated acta never shows a real-looking cost.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
+
+from voxcliente.domain.frozen import Frozen
 
 # The model name the local OpenAI emulator answers with.
 EMULATED_MODEL = "emulator"
@@ -36,8 +37,7 @@ DEFAULT_PRICES: dict[str, Any] = {
 TokenPrices = dict[Literal["input", "output"], Decimal]
 
 
-@dataclass(frozen=True)
-class Prices:
+class Prices(Frozen):
     """The table, read once: every price a Decimal."""
 
     assemblyai_per_hour: dict[str, Decimal]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -14,6 +13,7 @@ from voxcliente.adapters import s3
 from voxcliente.adapters.db import transaction
 from voxcliente.domain import media, recipients
 from voxcliente.domain.errors import InputRejected, NotFound
+from voxcliente.domain.frozen import Frozen
 from voxcliente.settings import Settings, get_settings
 
 
@@ -35,8 +35,7 @@ class UnsupportedType(InputRejected):
     code = "unsupported_type"
 
 
-@dataclass(frozen=True)
-class UploadRequest:
+class UploadRequest(Frozen):
     """The browser's request, checked by :func:`parse_request`."""
 
     email: str
