@@ -54,3 +54,11 @@ def test_a_figure_over_its_goal_states_the_distance_in_milliseconds() -> None:
     assert "| Webhook: import | 220 ms [220-220] | 200 ms [200-200] | ≤ 1.15x floor | yes |" in (
         markdown_table([within])
     )
+
+
+def test_a_ratio_pairs_each_round_with_its_floor() -> None:
+    """A burst of load slows a function and its floor, timed side by side, alike; one that
+    caught the function alone counts once: the rounds' ratios (1.1, 1.1, 1.65) say 1.1,
+    where the ratio of the medians (330 ms / 200 ms) would say 1.65."""
+    row = ratio_row("Reconciler: import", [0.22, 0.44, 0.33], [0.20, 0.40, 0.20], 1.15)
+    assert row.met and row.note == "1.10x floor: met"
