@@ -13,18 +13,17 @@ picked up without a redeploy.
 """
 
 # Deliberately without ``from __future__ import annotations``: the reader below
-# takes each field's type from the dataclass, so the annotations stay objects.
+# takes each field's type from the class's annotations, so they stay objects.
 
-import json
 import os
-import types
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any, ClassVar, Literal, Self, get_args, get_origin
+from typing import Any, ClassVar, Literal, Self
 
 from voxcliente.domain.errors import ConfigurationError
 from voxcliente.domain.frozen import Frozen, field
 from voxcliente.domain.prices import Prices, default_prices
+from voxcliente.setting_values import check_speech_models, read_value
 
 # The largest file accepted: AssemblyAI transcribes files of at most 5 GB given by
 # URL (its FAQ, "Are there any limits on file size or file duration for files
@@ -265,94 +264,6 @@ def _secrets_provider() -> Any:
     return SecretsProvider(boto3_client=aws.client("secretsmanager"))
 
 
-# The spellings pydantic accepted for a boolean, kept so no environment changes meaning.
-_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
-_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
-
-
-def _parse_bool(text: str) -> bool:
-    if text.lower() in _TRUE:
-        return True
-    if text.lower() in _FALSE:
-        return False
-    raise ValueError("must be true or false")
-
-
-def _parse_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError("must be a whole number") from None
-
-
-def _parse_float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError("must be a number") from None
-
-
-def _parse_list(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
-
-
-def _parse_prices(text: str) -> Prices:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"must be JSON: {exc}") from None
-    return Prices.model_validate(data)
-
-
-_PARSERS: dict[object, Callable[[str], Any]] = {
-    str: str,
-    int: _parse_int,
-    float: _parse_float,
-    bool: _parse_bool,
-    tuple[str, ...]: _parse_list,
-    Prices: _parse_prices,
-}
-
-
-def _parser(kind: Any) -> Callable[[str], Any]:
-    """How to read a field of type ``kind`` (``X | None`` is read as ``X``)."""
-    if isinstance(kind, types.UnionType):
-        kind = next(arg for arg in get_args(kind) if arg is not type(None))
-    if get_origin(kind) is Literal:
-        accepted: tuple[str, ...] = get_args(kind)
-
-        def one_of(text: str) -> str:
-            if text not in accepted:
-                raise ValueError(f"must be one of {', '.join(accepted)}")
-            return text
-
-        return one_of
-    return _PARSERS[kind]
-
-
-def _check_range(value: float, limits: Mapping[str, float]) -> None:
-    if "ge" in limits and value < limits["ge"]:
-        raise ValueError(f"must be at least {limits['ge']}")
-    if "gt" in limits and value <= limits["gt"]:
-        raise ValueError(f"must be greater than {limits['gt']}")
-    if "le" in limits and value > limits["le"]:
-        raise ValueError(f"must be at most {limits['le']}")
-
-
-def _check_speech_models(value: tuple[str, ...]) -> None:
-    from voxcliente.domain.languages import ASSEMBLYAI_SPEECH_MODELS
-
-    unknown = [model for model in value if model not in ASSEMBLYAI_SPEECH_MODELS]
-    if unknown or not value:
-        raise ValueError(
-            f"unknown speech model(s) {', '.join(unknown) or '(none given)'}: AssemblyAI "
-            f"accepts {', '.join(ASSEMBLYAI_SPEECH_MODELS)} (comma-separated, in priority "
-            "order); every submission with another name is refused"
-        )
-    if len(set(value)) != len(value):
-        raise ValueError("a speech model is named twice")
-
-
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Build settings from an environment mapping (``os.environ`` by default).
 
@@ -378,11 +289,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for name, text in raw.items():
         spec = Settings.model_fields[name]
         try:
-            value = _parser(spec.type)(text)
-            if spec.limits:
-                _check_range(value, spec.limits)
+            value = read_value(spec.type, text, spec.limits)
             if name == "assemblyai_speech_models":
-                _check_speech_models(value)
+                check_speech_models(value)
         except (ValueError, TypeError) as exc:
             problems.append(f"{name.upper()}: {exc} (got {text!r})")
             continue
