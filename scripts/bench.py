@@ -118,7 +118,7 @@ def main() -> int:
     functions = [f for f in template_functions(ROOT / "template.yaml") if (cold.BUILD / f).is_dir()]
 
     how = (
-        f"Cold starts: {args.runs} interleaved rounds of fresh interpreters "
+        f"Cold starts: {args.runs} rounds of paired fresh interpreters "
         f"(python -I -S -B, the built function, layer and runtime packages only), tracing "
         f"{'on, as deployed' if tracing else 'off'}; database figures: {args.sql_runs} runs."
     )

@@ -65,8 +65,9 @@ def results_markdown(rows: list[Row], *, how: str, when: datetime | None = None)
         "# `make bench`: the last run\n\n"
         f"Run {moment} on {machine()}.\n\n"
         f"{how}\n\n"
-        "Times are medians with [min-max] over fresh interpreters; each ratio is of "
-        "medians measured in the same interleaved rounds, so it is fairer than either "
-        "time alone on a busy machine. Rerun `make bench` to refresh this file.\n\n"
+        "Times are medians with [min-max] over fresh interpreters; each ratio is the "
+        "median of the rounds' ratios, the function and its floor timed back to back in "
+        "each round, so it is fairer than either time alone on a busy machine. Rerun "
+        "`make bench` to refresh this file.\n\n"
         f"{markdown_table(rows)}\n"
     )
