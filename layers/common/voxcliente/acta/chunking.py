@@ -10,9 +10,8 @@ truncated, so the acta of a long meeting is the merge of the actas of its parts.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 
 from voxcliente.dates import format_timestamp
 from voxcliente.domain.models import Utterance
@@ -36,26 +35,31 @@ class TranscriptInput:
         return not self.text.strip() and not any(u.text.strip() for u in self.utterances)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Segment:
-    """One transcript line: an utterance, or a piece of one too long for a part."""
+    """One transcript line: an utterance, or a piece of one too long for a part.
+
+    Its line is written once, when it is made: it is measured, cut into parts
+    and written into the prompt, and a 10-hour meeting has some 6,000 of them
+    (a slotted class, not a frozen one: a frozen dataclass sets each field
+    through ``object.__setattr__``). Nothing changes a segment after that.
+    """
 
     utterance_index: int
     speaker: str | None
     start_ms: int | None
     text: str
+    _line: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.speaker is None and self.start_ms is None:
+            self._line = self.text
+            return
+        stamp = format_timestamp(self.start_ms) if self.start_ms is not None else "--:--:--"
+        self._line = f"[{stamp}] {self.speaker or '?'}: {self.text}"
 
     def line(self) -> str:
         return self._line
-
-    @cached_property
-    def _line(self) -> str:
-        # Measured, cut into parts and written into the prompt: built once (a 10-hour
-        # meeting has some 6,000 of them).
-        if self.speaker is None and self.start_ms is None:
-            return self.text
-        stamp = format_timestamp(self.start_ms) if self.start_ms is not None else "--:--:--"
-        return f"[{stamp}] {self.speaker or '?'}: {self.text}"
 
 
 def _split_text(text: str, limit: int) -> list[str]:
@@ -89,26 +93,28 @@ def transcript_segments(transcript: TranscriptInput, max_chars: int) -> list[Seg
     collapsed (a line is one line). Without utterances (no speaker labels) the
     plain text is used.
     """
-    source: list[tuple[int, str | None, int | None, str]] = [
-        (index, u.speaker, u.start_ms, " ".join(u.text.split()))
-        for index, u in enumerate(transcript.utterances)
-        if u.text.strip()
-    ]
-    if not source and transcript.text.strip():
-        source = [(0, None, None, " ".join(transcript.text.split()))]
     segments: list[Segment] = []
-    for index, speaker, start_ms, text in source:
-        whole = Segment(index, speaker, start_ms, text)
-        length = len(whole.line())
-        if length + 1 <= max_chars:
-            segments.append(whole)
-            continue
-        prefix = length - len(text)
-        limit = max(max_chars - prefix - 1, max_chars // 2)
-        segments.extend(
-            Segment(index, speaker, start_ms, piece) for piece in _split_text(text, limit)
-        )
+    for index, u in enumerate(transcript.utterances):
+        text = " ".join(u.text.split())
+        if text:
+            _add(segments, Segment(index, u.speaker, u.start_ms, text), max_chars)
+    if not segments and (text := " ".join(transcript.text.split())):
+        _add(segments, Segment(0, None, None, text), max_chars)
     return segments
+
+
+def _add(segments: list[Segment], whole: Segment, max_chars: int) -> None:
+    """``whole`` as one line, or as pieces of its text when it is longer than a part."""
+    length = len(whole.line())
+    if length + 1 <= max_chars:
+        segments.append(whole)
+        return
+    prefix = length - len(whole.text)
+    limit = max(max_chars - prefix - 1, max_chars // 2)
+    segments.extend(
+        Segment(whole.utterance_index, whole.speaker, whole.start_ms, piece)
+        for piece in _split_text(whole.text, limit)
+    )
 
 
 def split_transcript(transcript: TranscriptInput, max_chars: int) -> list[list[Segment]]:

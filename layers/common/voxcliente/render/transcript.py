@@ -76,11 +76,17 @@ def render_transcript_txt(
     header += [f"{labels.reference}: {facts.meeting_id}", labels.transcript_note, ""]
 
     names = speaker_names(participants)
+    # A meeting has a handful of speakers and thousands of turns: each label is
+    # cleaned and named once.
+    speakers: dict[str, str] = {}
     lines = []
     for utterance in utterances:
-        speaker = one_line(utterance.speaker) or "?"
-        name = names.get(speaker.upper())
-        who = f"{name} [{speaker}]" if name else f"{labels.participant} {speaker}"
+        who = speakers.get(utterance.speaker)
+        if who is None:
+            speaker = one_line(utterance.speaker) or "?"
+            name = names.get(speaker.upper())
+            who = f"{name} [{speaker}]" if name else f"{labels.participant} {speaker}"
+            speakers[utterance.speaker] = who
         lines.append(f"[{format_timestamp(utterance.start_ms)}] {who}: {_spoken(utterance.text)}")
     if not lines:
         lines.append(labels.no_utterances)
