@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -172,59 +173,65 @@ def transition(
     unknown = set(extra) - _SETTABLE
     if unknown:
         raise ValueError(f"transition cannot set {sorted(unknown)}")
-    assignments = [
-        sql.SQL("status = %(to)s"),
-        sql.SQL("{} = now()").format(sql.Identifier(STAGE_COLUMN[to])),
-    ]
+    if stale_after_s is not None and len(expected) != 1:
+        raise ValueError("stale_after_s needs exactly one expected status")
     params: dict[str, Any] = {
+        **extra,
         "to": to,
         "id": meeting_id if transcript_id is None else transcript_id,
-        "expected": list(expected),
+        "expected": expected[0] if len(expected) == 1 else list(expected),
         "event": event,
         "details": Jsonb(details or {}),
+        "stale": stale_after_s,
     }
-    for column, value in extra.items():
-        assignments.append(
-            sql.SQL("{} = {}").format(sql.Identifier(column), sql.Placeholder(column))
-        )
-        params[column] = value
-    stale: sql.Composable = sql.SQL("")
-    if stale_after_s is not None:
-        if len(expected) != 1:
-            raise ValueError("stale_after_s needs exactly one expected status")
-        stale = sql.SQL(" AND m.{} < now() - make_interval(secs => %(stale)s)").format(
-            sql.Identifier(STAGE_COLUMN[expected[0]])
-        )
-        params["stale"] = stale_after_s
+    only = expected[0] if len(expected) == 1 else None
+    shape = (to, only, tuple(extra), stale_after_s is not None, transcript_id is not None)
+    # A dict row, not a Meeting: the status it left comes with it.
+    row = conn.execute(_statement(*shape), params).fetchone()
+    if row is None:
+        return None
+    row.pop("previous_status")
+    return Meeting.model_validate(row)
+
+
+@lru_cache(maxsize=64)
+def _statement(
+    to: MeetingStatus, only: MeetingStatus | None, sets: tuple[str, ...], stale: bool, by_tid: bool
+) -> bytes:
+    """A :func:`transition`'s statement, composed once per shape and execution environment
+    (composing it cost the webhook more CPU than psycopg's sending it). ``only``: the one
+    status expected (None: several); ``stale``: whether that stage must be old."""
+    part, name = sql.SQL, sql.Identifier
+    changes = [part("status = %(to)s"), part("{} = now()").format(name(STAGE_COLUMN[to]))]
+    changes += [part("{} = {}").format(name(c), sql.Placeholder(c)) for c in sets]
+    old = part(" AND m.{} < now() - make_interval(secs => %(stale)s)" if stale else "{}")
+    older = old.format(name(STAGE_COLUMN[only]) if stale and only else part(""))
     # The user's count of actas follows the meeting's move to emailed (kept, not re-counted).
-    counted: sql.Composable = sql.SQL("")
-    if to == "emailed":
-        counted = sql.SQL(
-            """,
+    counted = part(
+        """,
         counted AS (
-            UPDATE users u SET total_actas = u.total_actas + 1
-            FROM moved WHERE u.id = moved.user_id
+            UPDATE users u SET total_actas = u.total_actas + 1 FROM moved WHERE u.id = moved.user_id
         )"""
-        )
-    key = sql.Identifier("id" if transcript_id is None else "assemblyai_transcript_id")
-    if len(expected) == 1:
-        # The status it left is the one it was expected in: no row lock read first.
-        source: sql.Composable = sql.SQL("")
-        target: sql.Composable = sql.SQL("m.{} = %(id)s").format(key)
-        previous: sql.Composable = sql.SQL("%(expected_one)s::text")
-        params["expected_one"] = expected[0]
+        if to == "emailed"
+        else ""
+    )
+    key = name("assemblyai_transcript_id" if by_tid else "id")
+    source: sql.Composable = part("WITH")
+    if only is not None:  # The status it left is the one it was expected in: no lock read first.
+        target = part("m.{} = %(id)s AND m.status = %(expected)s").format(key)
+        previous = part("%(expected)s::text")
     else:
-        source = sql.SQL(
+        source = part(
             "WITH before AS (SELECT id, status FROM meetings WHERE {} = %(id)s FOR UPDATE),"
-        ).format(key)
-        target = sql.SQL("m.id = before.id")
-        previous = sql.SQL("before.status")
+        )
+        source, previous = source.format(key), part("before.status")
+        target = part("m.id = before.id AND m.status = ANY(%(expected)s)").format()
     # One statement: the change and its timeline row commit together (or neither).
-    query = sql.SQL(
+    query = part(
         """
-        {source}{with_} moved AS (
-            UPDATE meetings m SET {assignments}{joined}
-            WHERE {target} AND m.status = ANY(%(expected)s){stale}
+        {source} moved AS (
+            UPDATE meetings m SET {sets}{joined}
+            WHERE {target}{older}
             RETURNING m.*, {previous} AS previous_status
         ),
         logged AS (
@@ -233,22 +240,16 @@ def transition(
         ){counted}
         SELECT * FROM moved
         """
-    ).format(
-        source=source,
-        with_=sql.SQL("") if len(expected) != 1 else sql.SQL("WITH"),
-        joined=sql.SQL("") if len(expected) == 1 else sql.SQL(" FROM before"),
-        assignments=sql.SQL(", ").join(assignments),
-        target=target,
-        previous=previous,
-        stale=stale,
-        counted=counted,
     )
-    # A dict row, not a Meeting: the status it left comes with it.
-    row = conn.execute(query, params).fetchone()
-    if row is None:
-        return None
-    row.pop("previous_status")
-    return Meeting.model_validate(row)
+    return query.format(
+        source=source,
+        sets=sql.SQL(", ").join(changes),
+        joined=part("" if only else " FROM before"),
+        target=target,
+        older=older,
+        previous=previous,
+        counted=counted,
+    ).as_bytes()
 
 
 def fail_meeting(
