@@ -10,6 +10,8 @@ from __future__ import annotations
 import email
 import json
 import math
+from datetime import date
+from decimal import Decimal
 from email import policy
 from email.message import EmailMessage
 from typing import Any
@@ -151,3 +153,65 @@ def test_a_text_part_keeps_its_headers() -> None:
     assert all(p.get_content_charset() == "utf-8" for p in texts)
     assert texts[-1].get_filename() == "transcripcion.txt"
     assert texts[-1].get_content().splitlines() == ["línea"]
+
+
+# --- JSON parameters and columns ------------------------------------------------------
+
+
+class _Label(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [{"speaker": "A", "start_ms": 0, "end_ms": 1200, "text": "Buenos días", "confidence": 0.9}],
+        {"reason": "café ñandú \u2028 \U0001f600", "attempt": 3, "ok": True, "none": None},
+        {1: "an int key", 2.5: "a float key", None: "a None key", False: "a bool key"},
+        {"big": 2**70, "nested": [[1, 2], {"a": [1.5, -0.0, 1e-5, 1e16]}]},
+        {"label": _Label("a str subclass")},
+        [],
+        "plain",
+    ],
+)
+def test_json_parameters_hold_what_json_dumps_wrote(value: Any) -> None:
+    from voxcliente.adapters.db import dump_json
+
+    written = dump_json(value)
+    assert json.loads(written) == json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize("value", [{"when": date(2026, 3, 1)}, {"cost": Decimal("1.5")}])
+def test_what_json_dumps_refused_is_still_refused(value: Any) -> None:
+    from voxcliente.adapters.db import dump_json
+
+    with pytest.raises(TypeError):
+        dump_json(value)
+
+
+def test_json_columns_read_as_json_loads_reads_them() -> None:
+    from voxcliente.adapters.db import load_json
+
+    for text in ('{"a": [1, 2.5, "é"]}', '{"c": NaN}', '"\\ud800"'):
+        got, expected = load_json(text.encode()), json.loads(text)
+        assert json.dumps(got) == json.dumps(expected)
+    assert load_json(b"[1]") == [1]
+
+
+def test_the_collector_is_held_off_while_a_transcript_is_read_and_restored() -> None:
+    import gc
+
+    from voxcliente.adapters.assemblyai import collector_paused
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a failed read")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller that turned it off keeps it off
+    finally:
+        gc.enable()
