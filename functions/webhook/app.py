@@ -6,16 +6,13 @@ import base64
 import json
 from typing import Any
 
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from voxcliente.flows import webhook
-from voxcliente.observability import logger, metrics, tracer
+from voxcliente.observability import http_request_id, instrumented
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented(correlation_id=http_request_id)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     body = event.get("body")
     if body is not None and event.get("isBase64Encoded"):

@@ -141,12 +141,13 @@ def handle(
     except Exception as exc:  # noqa: BLE001 - any failure to enqueue (botocore) is transient too
         log_unexpected("webhook could not be recorded; asking AssemblyAI to retry", exc)
         return Reply(503, {"error": "temporarily unavailable", "code": type(exc).__name__})
-    return _handled(meeting, status, outcome)
+    return _handled(meeting.id, status, outcome)
 
 
-def _handled(meeting: Meeting, status: str, outcome: str) -> Reply:
+def _handled(meeting_id: UUID, status: str, outcome: str) -> Reply:
+    mid = str(meeting_id)
     logger.info(
         "webhook handled",
-        extra={"meeting_id": str(meeting.id), "transcript_status": status, "outcome": outcome},
+        extra={"meeting_id": mid, "transcript_status": status, "outcome": outcome},
     )
-    return Reply(200, {"meeting_id": str(meeting.id), "outcome": outcome})
+    return Reply(200, {"meeting_id": mid, "outcome": outcome})

@@ -7,9 +7,12 @@ fetches and stores the transcript once.
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from voxcliente.adapters import assemblyai, sqs
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import session, transaction
+from voxcliente.adapters.repository.meetings import moved_by_transcript
 from voxcliente.domain import moves
 from voxcliente.domain.error_codes import ErrorCode
 from voxcliente.domain.errors import ProviderError, TransientError
@@ -19,26 +22,22 @@ from voxcliente.pipeline import costs, lifecycle
 from voxcliente.settings import Settings
 
 
-def complete_transcript(transcript_id: str, *, settings: Settings) -> Meeting | None:
+def complete_transcript(transcript_id: str, *, settings: Settings) -> UUID | None:
     """AssemblyAI's ``completed`` for the submitted meeting of ``transcript_id``: moved
-    to ``transcribed`` and its acta queued, the meeting found by the statement that
-    moves it (no lookup before it: the webhook's usual case in three round trips).
+    to ``transcribed`` and its acta queued; the id of the meeting, found by the
+    statement that moves it (no lookup before it, and only its id read back: the
+    webhook's usual case in three round trips).
 
     None when no submitted meeting has that transcript (not recorded yet, adopted
     from the URL, a repeat): :func:`apply_transcript_status` then decides.
     """
+    details = {"transcript_id": transcript_id}
     with transaction() as tx:
-        moved = repo.transition(
-            tx,
-            None,
-            moves.TRANSCRIBED,
-            details={"transcript_id": transcript_id},
-            transcript_id=transcript_id,
-        )
+        moved = moved_by_transcript(tx, transcript_id, moves.TRANSCRIBED, details=details)
         if moved is None:
             return None
         # Enqueued before the commit, as in apply_transcript_status.
-        sqs.enqueue(moved.id, "acta", settings=settings)
+        sqs.enqueue(moved, "acta", settings=settings)
     metrics.add_metric(name="TranscriptsCompleted", unit="Count", value=1)
     return moved
 

@@ -10,39 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from voxcliente.adapters.db import Connection
 from voxcliente.adapters.repository._rows import fetch_all, fetch_optional, fetch_required
+from voxcliente.adapters.repository._transition import (
+    STAGE_COLUMN as STAGE_COLUMN,  # noqa: PLC0414 - the sweeps' import of it, kept
+)
+from voxcliente.adapters.repository._transition import moved_row
 from voxcliente.domain import moves
 from voxcliente.domain.models import ACTIVE_STATUSES, Meeting, MeetingEvent, MeetingStatus
 from voxcliente.domain.moves import Move
-
-# The timestamp column each status sets when a meeting enters it.
-STAGE_COLUMN: dict[MeetingStatus, str] = {
-    "received": "received_at",
-    "submitted": "submitted_at",
-    "transcribed": "transcribed_at",
-    "generating": "generating_at",
-    "emailed": "emailed_at",
-    "failed": "failed_at",
-}
-# Columns a transition may set besides status and its stage timestamp.
-_SETTABLE = frozenset(
-    {
-        "assemblyai_transcript_id",
-        "audio_duration_s",
-        "language",
-        "error_code",
-        "error_message",
-        "submit_claimed_at",
-    }
-)
 
 
 def insert_meeting_once(
@@ -168,88 +149,20 @@ def transition(
     winner's move is appended to ``meeting_events``. With ``stale_after_s``
     (one expected status only), only if that stage started longer ago than that.
     """
-    event, expected, to = move
-    extra = fields or {}
-    unknown = set(extra) - _SETTABLE
-    if unknown:
-        raise ValueError(f"transition cannot set {sorted(unknown)}")
-    if stale_after_s is not None and len(expected) != 1:
-        raise ValueError("stale_after_s needs exactly one expected status")
-    params: dict[str, Any] = {
-        **extra,
-        "to": to,
-        "id": meeting_id if transcript_id is None else transcript_id,
-        "expected": expected[0] if len(expected) == 1 else list(expected),
-        "event": event,
-        "details": Jsonb(details or {}),
-        "stale": stale_after_s,
-    }
-    only = expected[0] if len(expected) == 1 else None
-    shape = (to, only, tuple(extra), stale_after_s is not None, transcript_id is not None)
-    # A dict row, not a Meeting: the status it left comes with it.
-    row = conn.execute(_statement(*shape), params).fetchone()
-    if row is None:
-        return None
-    row.pop("previous_status")
-    return Meeting.model_validate(row)
+    by_tid = transcript_id is not None
+    key = transcript_id if by_tid else meeting_id
+    row = moved_row(conn, key, move, details, fields or {}, stale_after_s, by_tid, whole=True)
+    return None if row is None else Meeting.model_validate(row)  # previous_status left out
 
 
-@lru_cache(maxsize=64)
-def _statement(
-    to: MeetingStatus, only: MeetingStatus | None, sets: tuple[str, ...], stale: bool, by_tid: bool
-) -> bytes:
-    """A :func:`transition`'s statement, composed once per shape and execution environment
-    (composing it cost the webhook more CPU than psycopg's sending it). ``only``: the one
-    status expected (None: several); ``stale``: whether that stage must be old."""
-    part, name = sql.SQL, sql.Identifier
-    changes = [part("status = %(to)s"), part("{} = now()").format(name(STAGE_COLUMN[to]))]
-    changes += [part("{} = {}").format(name(c), sql.Placeholder(c)) for c in sets]
-    old = part(" AND m.{} < now() - make_interval(secs => %(stale)s)" if stale else "{}")
-    older = old.format(name(STAGE_COLUMN[only]) if stale and only else part(""))
-    # The user's count of actas follows the meeting's move to emailed (kept, not re-counted).
-    counted = part(
-        """,
-        counted AS (
-            UPDATE users u SET total_actas = u.total_actas + 1 FROM moved WHERE u.id = moved.user_id
-        )"""
-        if to == "emailed"
-        else ""
-    )
-    key = name("assemblyai_transcript_id" if by_tid else "id")
-    source: sql.Composable = part("WITH")
-    if only is not None:  # The status it left is the one it was expected in: no lock read first.
-        target = part("m.{} = %(id)s AND m.status = %(expected)s").format(key)
-        previous = part("%(expected)s::text")
-    else:
-        source = part(
-            "WITH before AS (SELECT id, status FROM meetings WHERE {} = %(id)s FOR UPDATE),"
-        )
-        source, previous = source.format(key), part("before.status")
-        target = part("m.id = before.id AND m.status = ANY(%(expected)s)").format()
-    # One statement: the change and its timeline row commit together (or neither).
-    query = part(
-        """
-        {source} moved AS (
-            UPDATE meetings m SET {sets}{joined}
-            WHERE {target}{older}
-            RETURNING m.*, {previous} AS previous_status
-        ),
-        logged AS (
-            INSERT INTO meeting_events (meeting_id, from_status, to_status, event, details)
-            SELECT id, previous_status, status, %(event)s, %(details)s FROM moved
-        ){counted}
-        SELECT * FROM moved
-        """
-    )
-    return query.format(
-        source=source,
-        sets=sql.SQL(", ").join(changes),
-        joined=part("" if only else " FROM before"),
-        target=target,
-        older=older,
-        previous=previous,
-        counted=counted,
-    ).as_bytes()
+def moved_by_transcript(
+    conn: Connection, transcript_id: str, move: Move, *, details: dict[str, Any] | None = None
+) -> UUID | None:
+    """:func:`transition` of the meeting of an AssemblyAI transcript, answering only its
+    id: the webhook's usual case, without a whole row of the meeting to send and read."""
+    row = moved_row(conn, transcript_id, move, details, {}, None, True, whole=False)
+    moved: UUID | None = None if row is None else row["id"]  # psycopg reads uuid as UUID
+    return moved
 
 
 def fail_meeting(
