@@ -1,15 +1,14 @@
 """The faster paths a long meeting takes read and write exactly what the slow ones did.
 
-A 10-hour transcript is decoded with orjson, its email bodies are encoded by
-binascii: what the decoder accepts and what a mail client decodes must not
-depend on it.
+A 10-hour transcript is read without its words, JSON columns go through orjson,
+email bodies are encoded by binascii: what is read, stored and decoded by a mail
+client must not depend on it.
 """
 
 from __future__ import annotations
 
 import email
 import json
-import math
 from datetime import date
 from decimal import Decimal
 from email import policy
@@ -19,52 +18,107 @@ from typing import Any
 import pytest
 
 from voxcliente.adapters import ses
-from voxcliente.adapters.assemblyai import decode_json
+from voxcliente.adapters.assemblyai import parse_transcript
+from voxcliente.adapters.assemblyai_json import read_transcript
 from voxcliente.render import DOCX_MIME, TEXT_MIME, RenderedEmail
 
 
-@pytest.mark.parametrize(
-    "document",
-    [
-        b'{"id": "t1", "status": "completed", "confidence": 0.93, "words": [{"text": "hola"}]}',
-        '{"text": "reunión, café y más", "audio_duration": 3600}'.encode(),
-        b'{"text": "\\u00e9\\ud83d\\ude00", "n": -0.0, "big": 12345678901234567890}',
-    ],
-)
-def test_orjson_reads_a_transcript_as_json_does(document: bytes) -> None:
-    assert decode_json(document) == json.loads(document)
+def _result(data: Any) -> tuple[Any, ...]:
+    r = parse_transcript(data)
+    return (
+        r.transcript_id,
+        r.status,
+        r.error,
+        r.text,
+        [(u.speaker, u.start_ms, u.end_ms, u.text, u.confidence) for u in r.utterances],
+        r.language_code,
+        r.audio_duration_s,
+        r.confidence,
+        r.speech_model,
+    )
 
 
-@pytest.mark.parametrize(
-    "document",
-    [
-        b'{"confidence": NaN, "audio_duration": Infinity}',  # orjson refuses these literals
-        b'{"text": "\\ud800 lone surrogate"}',  # and lone surrogate escapes
-        b'{"big": 1e400}',  # and numbers beyond a double
-        '{"text": "utf-16"}'.encode("utf-16"),  # and text that is not UTF-8
-    ],
-)
-def test_what_orjson_refuses_json_still_reads(document: bytes) -> None:
-    got, expected = decode_json(document), json.loads(document)
-    assert json.dumps(got, sort_keys=True) == json.dumps(expected, sort_keys=True)
-    assert isinstance(got, dict)
-
-
-def test_an_integer_beyond_64_bits_is_the_nearest_float() -> None:
-    # The one value orjson reads differently (no transcript time comes near it).
-    assert decode_json(b'{"end": 123456789012345678901234567890}') == {
-        "end": float(123456789012345678901234567890)
+def _completed(**changes: Any) -> bytes:
+    word = {"text": "hola", "start": 0, "end": 400, "confidence": 0.9, "speaker": "A"}
+    utterance = {
+        "speaker": "A",
+        "start": 0,
+        "end": 1200,
+        "text": "Hola, buenos días.",
+        "confidence": 0.93,
+        "words": [word],
     }
-    assert decode_json(b'{"end": 18446744073709551615}') == {"end": 2**64 - 1}
+    answer: dict[str, Any] = {
+        "id": "t-1",
+        "status": "completed",
+        "text": "Hola, buenos días.",
+        "words": [word] * 3,
+        "utterances": [utterance, {**utterance, "speaker": "B", "start": 1300}],
+        "language_code": "es",
+        "audio_duration": 12.5,
+        "confidence": 0.91,
+        "speech_model_used": "universal-2",
+        "extra": {"nested": [1, {"x": None}]},
+    }
+    answer.update(changes)
+    return json.dumps({k: v for k, v in answer.items() if v is not _ABSENT}).encode()
 
 
-def test_a_document_neither_reads_is_still_an_error() -> None:
+_ABSENT = object()
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        _completed(),
+        _completed(utterances=None, speech_model_used=_ABSENT, speech_model="best"),
+        _completed(utterances=_ABSENT, text="  ", audio_duration=None),
+        _completed(utterances=[], error="Audio too short", status="error"),
+        _completed(id=123456789012345678901234567890, audio_duration=3600),
+        _completed(utterances=[{"speaker": None, "text": "sin hablante"}]),
+        _completed(text="reunión \u2028 café \U0001f600"),
+        b"{}",
+    ],
+)
+def test_a_transcript_reads_the_same_without_its_words(document: bytes) -> None:
+    record = read_transcript(document)
+    assert not isinstance(record, dict)  # msgspec's records, not the fallback
+    assert _result(record) == _result(json.loads(document))
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'{"id": "t", "confidence": NaN, "audio_duration": Infinity}',  # msgspec refuses these
+        b'{"id": "t", "audio_duration": 1e400}',  # and numbers beyond a double
+        b'{"id": "t", "text": "\\ud800 a lone surrogate"}',  # and lone surrogate escapes
+        '{"id": "t", "text": "utf-16"}'.encode("utf-16"),  # and text that is not UTF-8
+        b'{"id": "t", "utterances": {"not": "a list"}}',  # and what the records do not fit
+    ],
+)
+def test_what_msgspec_will_not_read_json_still_reads_whole(document: bytes) -> None:
+    record = read_transcript(document)
+    assert isinstance(record, dict)
+    assert json.dumps(record, sort_keys=True) == json.dumps(json.loads(document), sort_keys=True)
+
+
+def test_an_utterance_that_is_no_object_fails_as_before() -> None:
+    document = b'{"id": "t", "utterances": [null]}'
+    with pytest.raises(AttributeError):
+        parse_transcript(json.loads(document))
+    with pytest.raises(AttributeError):
+        parse_transcript(read_transcript(document))
+
+
+@pytest.mark.parametrize("document", [b"[1, 2]", b'"text"', b"null"])
+def test_an_answer_that_is_no_object_is_refused(document: bytes) -> None:
+    with pytest.raises(TypeError):
+        read_transcript(document)
+
+
+def test_an_answer_that_is_no_json_is_refused() -> None:
     with pytest.raises(ValueError):
-        decode_json(b'{"status": "completed",')
-
-
-def test_nan_stays_nan() -> None:
-    assert math.isnan(decode_json(b'{"confidence": NaN}')["confidence"])
+        read_transcript(b'{"status": "completed",')
 
 
 # --- the email's text bodies ----------------------------------------------------------
@@ -196,22 +250,3 @@ def test_json_columns_read_as_json_loads_reads_them() -> None:
         got, expected = load_json(text.encode()), json.loads(text)
         assert json.dumps(got) == json.dumps(expected)
     assert load_json(b"[1]") == [1]
-
-
-def test_the_collector_is_held_off_while_a_transcript_is_read_and_restored() -> None:
-    import gc
-
-    from voxcliente.adapters.assemblyai import collector_paused
-
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError), collector_paused():
-        assert not gc.isenabled()
-        raise RuntimeError("a failed read")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with collector_paused():
-            pass
-        assert not gc.isenabled()  # a caller that turned it off keeps it off
-    finally:
-        gc.enable()

@@ -20,10 +20,8 @@ transcript API reference):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -134,35 +132,16 @@ def webhook_url_for(meeting_id: UUID, settings: Settings) -> str:
 
 def _answer(response: httpx.Response) -> dict[str, Any]:
     """The JSON object of a 200 answer; AssemblyAI's own error otherwise."""
-    if response.status_code != 200:
-        raise RefusedAnswer(_error_message(response), response.status_code)
-    data = decode_json(response.content)
+    _refused(response)
+    data = response.json()
     if not isinstance(data, dict):
         raise TypeError("AssemblyAI answered something other than a JSON object")
     return data
 
 
-def decode_json(content: bytes) -> Any:
-    """A JSON document read with orjson, and with :mod:`json` what orjson refuses.
-
-    A completed transcript lists every word with its times: about 9 MB of JSON
-    for ten hours, which the standard library reads in roughly 170 ms and
-    orjson in 90 ms. orjson is stricter than ``json.loads``: it refuses NaN and
-    Infinity, numbers beyond a double, lone surrogate escapes and text that is
-    not UTF-8. An answer with any of these is read as before, so what the fetch
-    accepts does not change with the decoder. One value reads differently: an
-    integer beyond 64 bits becomes the nearest float. The transcript's numbers
-    are times in milliseconds and seconds and confidences between 0 and 1;
-    2**64 milliseconds are some 580 million years.
-    """
-    import orjson
-
-    try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        import json
-
-        return json.loads(content)
+def _refused(response: httpx.Response) -> None:
+    if response.status_code != 200:
+        raise RefusedAnswer(_error_message(response), response.status_code)
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -245,40 +224,25 @@ def fetch(transcript_id: str, *, settings: Settings | None = None) -> Transcript
     client = _client(cfg)
     try:
         response = client.http_client.get(f"/v2/transcript/{transcript_id}")
-        with collector_paused():
-            # The decoded document is freed when parse_transcript returns: inside.
-            return parse_transcript(_answer(response))
+        _refused(response)
+        # Its words are passed over, not decoded (see the module imported here).
+        from voxcliente.adapters.assemblyai_json import read_transcript
+
+        return parse_transcript(read_transcript(response.content))
     except Exception as exc:
         logger.exception("AssemblyAI transcript fetch failed")
         _raise_for(exc, "return the transcript")
         raise  # pragma: no cover
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector held off while a transcript is read.
+class Fields(Protocol):
+    """A transcript answer, or one of its utterances, read by key: a dict, or the
+    records of :mod:`voxcliente.adapters.assemblyai_json`."""
 
-    A 10-hour transcript decodes into some 400,000 objects (one dict per word)
-    that live only until its utterances are taken out. Each allocation counts
-    towards a collection: while one is read the collector runs some 150 times
-    over the young objects (4 ms in a worker's heap), and the words it moves to
-    the older generations count towards a collection of the whole heap. Nothing
-    read here is cyclic: the objects are freed by reference counting when the
-    document is dropped, before the collector is let run again. Its earlier
-    state is restored (a caller that turned it off keeps it off).
-    """
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+    def get(self, key: str, /) -> Any: ...
 
 
-def parse_transcript(data: dict[str, Any]) -> TranscriptResult:
+def parse_transcript(data: Fields) -> TranscriptResult:
     """AssemblyAI's transcript JSON to our result (times in milliseconds)."""
     utterances = [
         Utterance(
