@@ -68,14 +68,18 @@ FLOOR_FIRST_USE: dict[str, tuple[str, ...]] = {
     "ActaFunction": ("openai", "docx", "jinja2", _SECRETS),
 }
 # What each handler imports lazily on the path of its first real invocation
-# (the lazy imports of voxcliente on that path, read from the sources).
+# (the lazy imports of voxcliente on that path, read from the sources): orjson with
+# the first JSON value written (a timeline event), msgspec (assemblyai_json) with
+# the first transcript read.
 _SETTINGS = ("voxcliente.domain.languages", _SECRETS)
 FIRST_USE: dict[str, tuple[str, ...]] = {
     "UploadApiFunction": _SETTINGS,
-    "SubmitFunction": (*_SETTINGS, "puremagic", "httpx"),
-    "WebhookFunction": _SETTINGS,
+    "SubmitFunction": (*_SETTINGS, "puremagic", "httpx", "orjson"),
+    "WebhookFunction": (*_SETTINGS, "orjson"),
     "ActaFunction": (
         *_SETTINGS,
+        "orjson",
+        "voxcliente.adapters.assemblyai_json",
         "voxcliente.acta.generation",
         "voxcliente.render",
         "voxcliente.render.docx_writer",
@@ -83,8 +87,8 @@ FIRST_USE: dict[str, tuple[str, ...]] = {
         "docx",
         "jinja2",
     ),
-    "EmailEventsFunction": _SETTINGS,
-    "ReconcilerFunction": (*_SETTINGS, "httpx"),
+    "EmailEventsFunction": (*_SETTINGS, "orjson"),
+    "ReconcilerFunction": (*_SETTINGS, "httpx", "orjson", "voxcliente.adapters.assemblyai_json"),
     "MigrateFunction": _SETTINGS,
 }
 
