@@ -63,9 +63,8 @@ def moved_row(
         raise ValueError("stale_after_s needs exactly one expected status")
     params: dict[str, Any] = {
         **extra,
-        "to": to,
         "id": key,
-        "expected": expected[0] if len(expected) == 1 else list(expected),
+        "expected": list(expected),  # used only when several (one is in the text)
         "event": event,
         "details": Jsonb(details or {}),
         "stale": stale_after_s,
@@ -89,7 +88,10 @@ def _statement(
     status expected (None: several); ``stale``: whether that stage must be old; ``whole``:
     the moved row returned whole, or its id only."""
     part, name = sql.SQL, sql.Identifier
-    changes = [part("status = %(to)s"), part("{} = now()").format(name(STAGE_COLUMN[to]))]
+    # The statuses are in the text (fewer parameters for psycopg to adapt and the server
+    # to type); the values that vary (the key, the details) are parameters.
+    changes = [part("status = {}").format(sql.Literal(to))]
+    changes += [part("{} = now()").format(name(STAGE_COLUMN[to]))]
     changes += [part("{} = {}").format(name(c), sql.Placeholder(c)) for c in sets]
     old = part(" AND m.{} < now() - make_interval(secs => %(stale)s)" if stale else "{}")
     older = old.format(name(STAGE_COLUMN[only]) if stale and only else part(""))
@@ -105,13 +107,13 @@ def _statement(
     key = name("assemblyai_transcript_id" if by_tid else "id")
     source: sql.Composable = part("WITH")
     if only is not None:  # The status it left is the one it was expected in: no lock read first.
-        target = part("m.{} = %(id)s AND m.status = %(expected)s").format(key)
-        previous = part("%(expected)s::text")
+        target = part("m.{} = %(id)s AND m.status = {}").format(key, sql.Literal(only))
+        previous = part("{}::text").format(sql.Literal(only))
     else:
         source = part(
             "WITH before AS (SELECT id, status FROM meetings WHERE {} = %(id)s FOR UPDATE),"
         )
-        source, previous = source.format(key), part("before.status")
+        source, previous = source.format(key), part("before.status").format()
         target = part("m.id = before.id AND m.status = ANY(%(expected)s)").format()
     # One statement: the change and its timeline row commit together (or neither).
     query = part(
