@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from voxcliente.flows import acta
-from voxcliente.observability import logger, metrics, tracer
+from voxcliente.observability import instrumented, tracer
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -31,9 +31,7 @@ def record_handler(record: SQSRecord, lambda_context: LambdaContext | None = Non
     return result.outcome
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # A failed record returns to the queue (and, after maxReceiveCount, to the
     # dead-letter queue); the others are deleted.

@@ -7,11 +7,9 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from voxcliente.flows import email_events
-from voxcliente.observability import logger, metrics, tracer
+from voxcliente.observability import instrumented
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return email_events.handle(event)

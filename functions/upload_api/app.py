@@ -6,12 +6,11 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from voxcliente.domain.errors import NotFound, TransientError
 from voxcliente.flows import upload_api
-from voxcliente.observability import logger, metrics, tracer
+from voxcliente.observability import http_request_id, instrumented, tracer
 from voxcliente.settings import get_settings
 
 _origins = list(get_settings().web_origins) or ["*"]
@@ -76,8 +75,6 @@ def _no_route(exc: NotFoundError) -> Response[dict[str, Any]]:
     return _error(404, "not_found", "No such route.")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@instrumented(correlation_id=http_request_id)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
