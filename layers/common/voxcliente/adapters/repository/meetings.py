@@ -17,9 +17,6 @@ from psycopg.types.json import Jsonb
 
 from voxcliente.adapters.db import Connection
 from voxcliente.adapters.repository._rows import fetch_all, fetch_optional, fetch_required
-from voxcliente.adapters.repository._transition import (
-    STAGE_COLUMN as STAGE_COLUMN,  # noqa: PLC0414 - the sweeps' import of it, kept
-)
 from voxcliente.adapters.repository._transition import moved_row
 from voxcliente.domain import moves
 from voxcliente.domain.models import ACTIVE_STATUSES, Meeting, MeetingEvent, MeetingStatus

@@ -13,7 +13,7 @@ from psycopg import sql
 
 from voxcliente.adapters.db import Connection
 from voxcliente.adapters.repository._rows import fetch_all
-from voxcliente.adapters.repository.meetings import STAGE_COLUMN
+from voxcliente.adapters.repository._transition import STAGE_COLUMN
 from voxcliente.domain.models import Meeting, MeetingStatus
 
 
