@@ -99,7 +99,11 @@ def main() -> int:
     parser.add_argument("--no-tracing", action="store_true", help="POWERTOOLS_TRACE_DISABLED")
     parser.add_argument("--only", help=f"comma-separated sections of {', '.join(SECTIONS)}")
     parser.add_argument("--detail", action="store_true", help="each function's slowest imports")
-    parser.add_argument("--no-write", action="store_true", help=f"leave {RESULTS.name} alone")
+    parser.add_argument(
+        "--no-write",
+        action="store_true",
+        help=f"leave {RESULTS.name} alone (always so with --only)",
+    )
     args = parser.parse_args()
     # The handlers run in process for the database figures: Powertools' "no metrics to
     # publish" warning is not a figure.
@@ -137,7 +141,10 @@ def main() -> int:
         print("\nSlowest imports (-X importtime, cumulative ms, one run each):")
         for function in functions:
             print(f"  {function}: {slowest_imports(function, tracing=tracing)}")
-    if not args.no_write:
+    if args.only and not args.no_write:
+        # A partial table would replace the whole last run: only a full run is kept.
+        print(f"\n{RESULTS.relative_to(ROOT)} left alone: --only measures part of the table.")
+    elif not args.no_write:
         RESULTS.parent.mkdir(exist_ok=True)
         RESULTS.write_text(report.results_markdown(rows, how=how), encoding="utf-8")
         print(f"\nWritten to {RESULTS.relative_to(ROOT)}.")
