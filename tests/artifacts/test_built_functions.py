@@ -32,6 +32,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+import slim_layer
 from conftest import SENDER, WEBHOOK_URL, AwsEnv, sent_emails
 from voxlocal import postgres
 from voxlocal import template as cfn
@@ -70,18 +71,10 @@ DEV_ONLY = {
     "cfn_lint",
 }
 DEV_ONLY_PREFIXES = ("mypy_boto3_", "types_", "pytest_")
-# Distributions the Lambda Python runtime provides (layers/common/slim_layer.py
-# RUNTIME_PROVIDED): the layer leaves them out and the child finds the
-# development copies, pinned in requirements.txt, in the runtime directory.
-RUNTIME_PROVIDED = {
-    "boto3",
-    "botocore",
-    "s3transfer",
-    "jmespath",
-    "python_dateutil",
-    "six",
-    "urllib3",
-}
+# Distributions the Lambda Python runtime provides (slim_layer.RUNTIME_PROVIDED): the
+# layer leaves them out and the child finds the development copies, pinned in
+# requirements.txt, in the runtime directory.
+RUNTIME_PROVIDED = frozenset(slim_layer.RUNTIME_PROVIDED)
 
 
 # --- the template --------------------------------------------------------------------------

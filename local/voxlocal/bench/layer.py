@@ -12,19 +12,12 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+# The distributions the Lambda Python runtime ships, which the layer's build leaves
+# out (layers/common/slim_layer.py, importable beside voxcliente).
+from slim_layer import RUNTIME_PROVIDED
 from voxlocal.bench.rows import Row
 
 GOAL_MB = 60.0
-# Distributions the Lambda Python runtime ships (normalised as distribution_of names them).
-RUNTIME_PROVIDED = (
-    "boto3",
-    "botocore",
-    "s3transfer",
-    "jmespath",
-    "python_dateutil",
-    "six",
-    "urllib3",
-)
 
 
 def tree_size(path: Path) -> int:
