@@ -72,6 +72,37 @@ def test_defect_07_a_transient_failure_after_the_acta_is_written_does_not_pay_op
     _assert_over(chain)
 
 
+def test_an_acta_stored_before_a_schema_change_is_emailed_after_it_without_paying_again(
+    chain: Chain, flaky_ses: Any, conn: psycopg.Connection[Any]
+) -> None:
+    """A deploy lands between the acta being stored and its email: the retry reads the
+    acta in the shape the earlier schema stored (an agenda list; no place, no next
+    meeting's time or modality) and sends it, without a second OpenAI request."""
+    chain.transcribed()
+    [message] = chain.receive()
+    flaky_ses("TooManyRequestsException")
+    assert chain.work([message]) == [message["MessageId"]]
+    conn.execute(
+        """
+        UPDATE actas SET content = (content - 'place')
+            || jsonb_build_object('agenda', jsonb_build_array('Orden del día antiguo'))
+            || CASE WHEN jsonb_typeof(content -> 'next_meeting') = 'object'
+                    THEN jsonb_build_object('next_meeting',
+                         (content -> 'next_meeting') - 'time' - 'modality')
+                    ELSE '{}'::jsonb END
+        """
+    )
+    stored = conn.execute("SELECT content FROM actas").fetchone()
+    assert stored is not None
+    assert "agenda" in stored["content"] and "place" not in stored["content"]
+
+    assert chain.redeliver(message, 2) == []
+    assert chain.meeting()["status"] == "emailed"
+    assert chain.openai_requests() == 1
+    assert len(chain.emails()) == 1
+    _assert_over(chain)
+
+
 # --- defect 13: anything that is not a domain error -------------------------------------
 def test_defect_13_an_unexpected_exception_is_an_attempt_and_ends_internal_error_at_the_limit(
     chain: Chain, configure: Any, monkeypatch: pytest.MonkeyPatch
