@@ -89,17 +89,24 @@ def test_transition_is_conditional_and_recorded(db_url: str, conn: psycopg.Conne
 
 
 def test_cost_views_add_up(db_url: str, conn: psycopg.Connection[Any]) -> None:
-    """An hour of universal-2 (0.15 USD) and one email (0.0001 USD), recorded the way
-    the flows record them, add up in the meeting, the user's summary and the user."""
+    """An hour of universal-2 (0.15 USD) and one email (0.0001 USD), priced by
+    pipeline.costs, add up incrementally in the meeting, the user's summary and the
+    user, to what a recomputation from the usage lines (refresh_costs) finds."""
     meeting = recorded_meeting()
     settings = load_settings({})  # the shipped price table
+    transcription = costs.transcription_usage(
+        settings, meeting, audio_seconds=3600, model="universal-2"
+    )
     with transaction() as tx:
-        costs.record_transcription(tx, settings, meeting, audio_seconds=3600, model="universal-2")
+        costs.record(tx, meeting, transcription)
         costs.record_email(tx, settings, meeting, kind="acta")
-        updated = repo.refresh_costs(tx, meeting.id)
+        kept = repo.get_meeting(tx, meeting.id)
         assert meeting.user_id is not None
         summary = repo.user_cost_summary(tx, meeting.user_id)
         user = repo.get_user(tx, meeting.user_id)
-    assert updated.total_cost_usd == Decimal("0.150100")
-    assert summary is not None and summary["total_cost_usd"] == updated.total_cost_usd
-    assert user is not None and user.total_cost_usd == updated.total_cost_usd
+        recomputed = repo.refresh_costs(tx, meeting.id)
+    assert kept is not None and kept.total_cost_usd == Decimal("0.150100")
+    assert kept.transcription_cost_usd == Decimal("0.150000")
+    assert recomputed.total_cost_usd == kept.total_cost_usd
+    assert summary is not None and summary["total_cost_usd"] == kept.total_cost_usd
+    assert user is not None and user.total_cost_usd == kept.total_cost_usd

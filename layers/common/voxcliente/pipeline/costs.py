@@ -51,36 +51,6 @@ def generation_usage(
     return repo.UsageLines("openai", model, lines, meeting.user_id)
 
 
-def record_transcription(
-    conn: Connection,
-    settings: Settings,
-    meeting: Meeting,
-    *,
-    audio_seconds: float,
-    model: str,
-) -> None:
-    _add(
-        conn,
-        meeting,
-        transcription_usage(settings, meeting, audio_seconds=audio_seconds, model=model),
-    )
-
-
-def record_generation(
-    conn: Connection,
-    settings: Settings,
-    meeting: Meeting,
-    *,
-    model: str,
-    input_tokens: int,
-    output_tokens: int,
-) -> None:
-    usage = generation_usage(
-        settings, meeting, model=model, input_tokens=input_tokens, output_tokens=output_tokens
-    )
-    _add(conn, meeting, usage)
-
-
 def record_email(
     conn: Connection,
     settings: Settings,
@@ -93,12 +63,14 @@ def record_email(
         Decimal(1),
         settings.price_table.ses_per_message,
     )
-    _add(conn, meeting, repo.UsageLines("ses", f"email:{kind}", [line], meeting.user_id))
+    record(conn, meeting, repo.UsageLines("ses", f"email:{kind}", [line], meeting.user_id))
 
 
-def _add(conn: Connection, meeting: Meeting, usage: repo.UsageLines) -> None:
+def record(conn: Connection, meeting: Meeting, usage: repo.UsageLines) -> None:
     """The meeting's usage lines for one provider's item, recorded in one statement with
-    the meeting's and its user's totals."""
+    the meeting's and its user's totals. (The transcript's and the acta's lines are
+    stored by the statement that stores them: ``transcription_usage``,
+    ``generation_usage``.)"""
     repo.add_usage(
         conn,
         meeting_id=meeting.id,
