@@ -190,7 +190,8 @@ def check_openai(
 ) -> GenerationResult:
     import openai
 
-    from voxcliente.acta.generation import TranscriptInput, generate_acta, openai_client
+    from voxcliente.acta.generation import TranscriptInput, generate_acta
+    from voxcliente.adapters.openai_api import openai_client
 
     answered: list[str] = []
 

@@ -52,7 +52,6 @@ from voxcliente.acta.prompts import (
     transcript_message,
 )
 from voxcliente.adapters import openai_api
-from voxcliente.adapters.openai_api import openai_client
 from voxcliente.domain.errors import InputRejected, ProviderError
 from voxcliente.observability import logger
 from voxcliente.settings import Settings, get_settings
@@ -69,7 +68,6 @@ __all__ = [
     "TranscriptInput",
     "acta_language",
     "generate_acta",
-    "openai_client",
     "split_transcript",
     "transcript_segments",
 ]
