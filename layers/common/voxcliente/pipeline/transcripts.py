@@ -12,7 +12,6 @@ from uuid import UUID
 from voxcliente.adapters import assemblyai, sqs
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import session, transaction
-from voxcliente.adapters.repository.meetings import moved_by_transcript
 from voxcliente.domain import moves
 from voxcliente.domain.error_codes import ErrorCode
 from voxcliente.domain.errors import ProviderError, TransientError
@@ -33,7 +32,7 @@ def complete_transcript(transcript_id: str, *, settings: Settings) -> UUID | Non
     """
     details = {"transcript_id": transcript_id}
     with transaction() as tx:
-        moved = moved_by_transcript(tx, transcript_id, moves.TRANSCRIBED, details=details)
+        moved = repo.moved_by_transcript(tx, transcript_id, moves.TRANSCRIBED, details=details)
         if moved is None:
             return None
         # Enqueued before the commit, as in apply_transcript_status.

@@ -50,6 +50,7 @@ from voxcliente.adapters.repository.meetings import (
     get_meeting_by_transcript_id,
     insert_meeting_once,
     list_events,
+    moved_by_transcript,
     release_submission,
     transition,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "list_events",
     "list_usage",
     "mark_delivery_sent",
+    "moved_by_transcript",
     "record_delivery_event",
     "record_send_event",
     "record_unsent_delivery",
