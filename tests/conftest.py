@@ -42,7 +42,7 @@ TEST_DB = "voxcliente_test"
 # Tables the per-test cleanup empties (everything but the migration record).
 _TABLES = (
     "meeting_events, usage_records, email_deliveries, actas, transcripts, meetings, "
-    "uploads, clients, users"
+    "uploads, clients, users, email_confirmations, erasures"
 )
 
 

@@ -120,6 +120,36 @@ class Settings(Frozen):
     presign_get_ttl_s: int = field(default=6 * 3600, ge=300, le=7 * 24 * 3600)
     web_origins: tuple[str, ...] = ("http://localhost:5173",)
 
+    # --- accounts, limits, retention (template parameters of the same names) ---
+    # The JWT authorizer's issuer and audience. API Gateway verifies every token
+    # before a handler runs; these are for the local API, which verifies the same way.
+    auth_issuer_url: str | None = None
+    auth_audience: str | None = None
+    # "off": uploads need sign-in. "confirm-email": also a trial upload for an
+    # address confirmed by a one-time code, within the daily limits below.
+    anonymous_uploads: Literal["off", "confirm-email"] = "off"
+    trial_code_ttl_s: int = field(default=900, ge=60, le=86_400)
+    trial_daily_per_address: int = field(default=3, ge=1)
+    trial_daily_per_ip: int = field(default=10, ge=1)
+    # New meetings are refused once today's (UTC) spend reaches this; 0 = no limit.
+    daily_spend_limit_usd: float = field(default=50.0, ge=0)
+    # Audio minutes a signed-in user may send per calendar month (UTC); 0 = no quota.
+    monthly_audio_minutes_quota: int = field(default=600, ge=0)
+    # Lifetime of the presigned GETs of GET /meetings/{id}.
+    download_url_ttl_s: int = field(default=300, ge=60, le=3600)
+    # Where the emailed .docx and transcript are kept for download, in the audio
+    # bucket, each prefix under its own lifecycle rule.
+    acta_documents_prefix: str = "actas/"
+    transcript_documents_prefix: str = "transcripts/"
+    audio_retention_days: int = field(default=30, ge=1)
+    transcript_retention_days: int = field(default=90, ge=1)
+    acta_retention_days: int = field(default=365, ge=1)
+    # Delete the transcript at AssemblyAI once the acta is emailed.
+    delete_provider_transcript: bool = True
+    # "eu": AssemblyAI's and OpenAI's European endpoints (the template sets the
+    # base URLs from it; kept here so the API can report it).
+    data_region: Literal["us", "eu"] = "us"
+
     # --- OpenAI -----------------------------------------------------------
     openai_api_key: str | None = None
     openai_secret_id: str | None = None

@@ -111,6 +111,10 @@ class User(UpdatableRecord):
     total_actas: int
     email_suppressed_at: datetime | None = None
     email_suppressed_reason: str | None = None
+    # The signed-in identity: (issuer, subject) of the verified token.
+    auth_issuer: str | None = None
+    auth_subject: str | None = None
+    signed_up_at: datetime | None = None
 
 
 class Client(UpdatableRecord):
@@ -129,6 +133,9 @@ class Upload(UpdatableRecord):
     meeting_date: date | None = None
     language: str | None = None
     expires_at: datetime
+    # The signed-in user who asked for it, or the trial confirmation it used.
+    user_id: UUID | None = None
+    confirmation_id: UUID | None = None
 
 
 class Meeting(UpdatableRecord):
@@ -163,6 +170,13 @@ class Meeting(UpdatableRecord):
     llm_cost_usd: Decimal
     email_cost_usd: Decimal
     total_cost_usd: Decimal
+    # Kept for download once emailed (keys in the audio bucket).
+    docx_s3_key: str | None = None
+    transcript_s3_key: str | None = None
+    provider_transcript_deleted_at: datetime | None = None
+    transcript_purged_at: datetime | None = None
+    # Erased: the row keeps its status, timestamps and costs, nothing personal.
+    erased_at: datetime | None = None
 
 
 class Utterance:

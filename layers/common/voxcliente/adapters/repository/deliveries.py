@@ -41,7 +41,7 @@ def claim_delivery(
         INSERT INTO email_deliveries (meeting_id, user_id, recipient, kind, status,
                                       claimed_at, attempts)
         VALUES (%s, %s, %s, %s, 'sending', now(), 1)
-        ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL
+        ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL AND kind IN ('acta', 'failure')
         DO UPDATE SET status = 'sending', claimed_at = now(),
                       attempts = email_deliveries.attempts + 1
         WHERE email_deliveries.status = 'pending'
@@ -153,7 +153,8 @@ def record_unsent_delivery(
         INSERT INTO email_deliveries (meeting_id, user_id, recipient, kind, status, details)
         VALUES (%(meeting_id)s, %(user_id)s, %(recipient)s, %(kind)s, %(status)s,
                 jsonb_build_object('reason', %(reason)s::text))
-        ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL DO NOTHING
+        ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL AND kind IN ('acta', 'failure')
+        DO NOTHING
         """,
         {
             "meeting_id": meeting_id,
