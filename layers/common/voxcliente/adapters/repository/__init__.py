@@ -27,6 +27,7 @@ from voxcliente.adapters.repository.accounts import (
     get_user,
     is_suppressed,
     suppress_email,
+    user_for_caller,
 )
 from voxcliente.adapters.repository.deliveries import (
     claim_delivery,
@@ -120,4 +121,5 @@ __all__ = [
     "take_over_stale_delivery",
     "transition",
     "user_cost_summary",
+    "user_for_caller",
 ]

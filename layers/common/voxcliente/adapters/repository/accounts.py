@@ -11,6 +11,7 @@ from uuid import UUID
 
 from voxcliente.adapters.db import Connection
 from voxcliente.adapters.repository._rows import fetch_optional, fetch_required
+from voxcliente.domain.identity import Caller, Forbidden
 from voxcliente.domain.models import Client, User
 
 
@@ -71,3 +72,44 @@ def is_suppressed(conn: Connection, email: str) -> bool:
         (email,),
     ).fetchone()
     return bool(row and row["suppressed"])
+
+
+def user_for_caller(conn: Connection, caller: Caller) -> User:
+    """The signed-in caller's row, linked or created at their first request.
+
+    Looked up by (issuer, subject). The first time, the row their actas created
+    before they signed up (keyed by address) is linked to the identity by the
+    token's verified email, so that history appears in the account; without one,
+    a row is created. An address already linked to another identity is refused:
+    the same inbox signed in through two providers is two accounts only if the
+    person says so, not by accident.
+    """
+    found = fetch_optional(
+        conn,
+        User,
+        "SELECT * FROM users WHERE auth_issuer = %s AND auth_subject = %s",
+        (caller.issuer, caller.subject),
+    )
+    if found is not None:
+        return found
+    email = caller.verified_email
+    linked = fetch_optional(
+        conn,
+        User,
+        """
+        INSERT INTO users (email, auth_issuer, auth_subject, signed_up_at)
+        VALUES (%(email)s, %(issuer)s, %(subject)s, now())
+        ON CONFLICT ((lower(email))) DO UPDATE
+        SET auth_issuer = EXCLUDED.auth_issuer, auth_subject = EXCLUDED.auth_subject,
+            signed_up_at = now()
+        WHERE users.auth_issuer IS NULL
+        RETURNING *
+        """,
+        {"email": email, "issuer": caller.issuer, "subject": caller.subject},
+    )
+    if linked is None:
+        raise Forbidden(
+            "This email address already belongs to an account signed in another way: "
+            "sign in the way you did before."
+        )
+    return linked
