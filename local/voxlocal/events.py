@@ -57,8 +57,14 @@ def http_api(
     headers: dict[str, str] | None = None,
     body: str | None = None,
     path_parameters: dict[str, str] | None = None,
+    claims: Mapping[str, Any] | None = None,
+    source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
     """An HTTP API (payload format 2.0) request; header names lower-cased as API Gateway does.
+
+    ``claims``: a token's verified claims, as the JWT authorizer passes them on
+    (``requestContext.authorizer.jwt``), each value a string as API Gateway
+    gives it. ``source_ip``: the caller's address (``requestContext.http.sourceIp``).
 
     A query string in ``path`` becomes ``rawQueryString`` and
     ``queryStringParameters`` (repeated names joined by commas, as API Gateway does).
@@ -79,7 +85,7 @@ def http_api(
                 "method": method,
                 "path": path,
                 "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
+                "sourceIp": source_ip,
                 "userAgent": "voxlocal",
             },
             "requestId": str(uuid.uuid4()),
@@ -88,6 +94,23 @@ def http_api(
         },
         "isBase64Encoded": False,
     }
+    if claims is not None:
+        # API Gateway passes every claim as a string; lists and objects as their JSON text.
+        event["requestContext"]["authorizer"] = {
+            "jwt": {
+                "claims": {
+                    k: v
+                    if isinstance(v, str)
+                    else json.dumps(v)
+                    if isinstance(v, list | dict)
+                    else str(v).lower()
+                    if isinstance(v, bool)
+                    else str(v)
+                    for k, v in claims.items()
+                },
+                "scopes": None,
+            }
+        }
     if query:
         params: dict[str, str] = {}
         for name, value in parse_qsl(query, keep_blank_values=True):

@@ -66,3 +66,20 @@ class ObjectGone(VoxError):
     """The uploaded file was deleted, or may no longer be read, before it was checked."""
 
     code = ErrorCode.FILE_MISSING
+
+
+class RateLimited(VoxError):
+    """429: a limit was reached (trial limits, the daily spend guard, a monthly
+    quota); ``retry_after_s`` is when trying again can succeed (Retry-After)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after_s = max(1, int(retry_after_s))
+
+
+class Conflict(VoxError):
+    """409: the request clashes with the thing's state (a name taken, no acta yet)."""
+
+    code = "conflict"
