@@ -30,6 +30,7 @@ from voxcliente.adapters.migrations import apply_migrations
 from voxcliente.settings import reset_settings
 from voxlocal import postgres
 from voxlocal import stack as local_stack
+from voxlocal.auth import DevIssuer
 
 if TYPE_CHECKING:
     from harness import Chain
@@ -291,3 +292,13 @@ def chain(
 
     harness.no_backoff(monkeypatch)
     return harness.Chain(aws, assemblyai, openai_api, conn)
+
+
+# --- Sign-in: a local OpenID issuer whose tokens the JWT authorizer checks ---------
+@pytest.fixture(scope="session")
+def dev_issuer() -> Iterator[DevIssuer]:
+    """A started :class:`voxlocal.auth.DevIssuer` (RS256 key, JWKS on loopback) for the
+    whole session; ``voxlocal.auth.signed_in_event(dev_issuer, ...)`` makes a request
+    that went through the JWT authorizer with one of its tokens."""
+    with DevIssuer() as issuer:
+        yield issuer
