@@ -140,14 +140,13 @@ def bearer_token(header_value: str | None) -> str:
     if not value:
         raise TokenRejected("missing_token", "no Authorization header: send 'Bearer <token>'")
     scheme, _, rest = value.partition(" ")
+    if scheme.lower() == "bearer" and not rest.strip():
+        raise TokenRejected("missing_token", "'Bearer' is not followed by a token")
     if not rest:
         return value  # a bare token, as API Gateway accepts from the identity source
     if scheme.lower() != "bearer":
         raise TokenRejected("malformed", f"the Authorization scheme is {scheme!r}, not Bearer")
-    token = rest.strip()
-    if not token:
-        raise TokenRejected("missing_token", "'Bearer' is not followed by a token")
-    return token
+    return rest.strip()
 
 
 def _audiences(value: str | Sequence[str]) -> tuple[str, ...]:
