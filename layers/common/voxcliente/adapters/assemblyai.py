@@ -1,8 +1,9 @@
 """AssemblyAI over plain HTTP: submit a file by URL, upload bytes, read a transcript back.
 
-Three requests, sent with the httpx client we ship (the SDK, with its
+Four requests, sent with the httpx client we ship (the SDK, with its
 websockets and its own models, served only these): ``POST /v2/upload``,
-``POST /v2/transcript`` and ``GET /v2/transcript/{id}``, each with the API key
+``POST /v2/transcript``, ``GET /v2/transcript/{id}`` and (erasure)
+``DELETE /v2/transcript/{id}``, each with the API key
 in ``authorization``, as the SDK sends them. httpx is imported on first use:
 the webhook needs AssemblyAI only when a transcript failed.
 
@@ -233,6 +234,39 @@ def fetch(transcript_id: str, *, settings: Settings | None = None) -> Transcript
         logger.exception("AssemblyAI transcript fetch failed")
         _raise_for(exc, "return the transcript")
         raise  # pragma: no cover
+
+
+def delete_transcript(transcript_id: str, *, settings: Settings | None = None) -> None:
+    """Delete a transcript at AssemblyAI (``DELETE /v2/transcript/{id}``).
+
+    AssemblyAI keeps the transcript's record and blanks its content: the answer
+    is the transcript with ``text`` "Deleted by user." and ``audio_url``
+    "http://deleted_by_user" (its docs, "Delete transcripts", and the SDKs'
+    tests); a file sent through ``/v2/upload`` is deleted with it. Deleting again
+    answers 200 as well. A transcript still ``queued`` or ``processing`` cannot
+    be deleted yet: the 400 it answers is transient here, and so is every 5xx,
+    429 and network failure (the erasure stays pending and is retried). 404 means
+    there is nothing (left) to delete: done. A refused key (401/403) is a
+    :class:`ProviderError`: nothing gets better without a person.
+    """
+    cfg = settings or get_settings()
+    try:
+        response = _client(cfg).http_client.delete(f"/v2/transcript/{transcript_id}")
+    except Exception as exc:
+        _raise_for(exc, "delete the transcript")
+        raise  # pragma: no cover
+    if response.status_code in (200, 404):
+        return
+    if response.status_code == 400:
+        raise TransientError(
+            "AssemblyAI could not delete the transcript yet (HTTP 400: still being "
+            "processed); it is tried again later.",
+            code="assemblyai_unavailable",
+        ) from RefusedAnswer(_error_message(response), 400)
+    try:
+        _refused(response)
+    except RefusedAnswer as exc:
+        _raise_for(exc, "delete the transcript")
 
 
 class Fields(Protocol):
