@@ -9,6 +9,7 @@ All SQL of the project lives in this package, one module per aggregate:
 * :mod:`.usage`: usage lines, the costs and totals computed from them
 * :mod:`.accounts`: users, their clients, suppressed addresses
 * :mod:`.uploads`: what the upload API promised before the file arrived
+* :mod:`.history`: a signed-in person's meetings, clients and totals (theirs only)
 
 Functions take the connection (usually from :func:`voxcliente.adapters.db.transaction`)
 as their first argument and return domain models, mapped by the helpers in
@@ -40,6 +41,18 @@ from voxcliente.adapters.repository.deliveries import (
     record_unsent_delivery,
     release_delivery,
     take_over_stale_delivery,
+)
+from voxcliente.adapters.repository.history import (
+    ClientSummary,
+    HistoryMeeting,
+    UserTotals,
+    client_summary,
+    get_user_client,
+    get_user_meeting,
+    list_user_clients,
+    list_user_meetings,
+    rename_client,
+    user_totals,
 )
 from voxcliente.adapters.repository.meetings import (
     add_event,
@@ -77,13 +90,17 @@ from voxcliente.adapters.repository.usage import (
 )
 
 __all__ = [
+    "ClientSummary",
+    "HistoryMeeting",
     "StageEvent",
     "UsageLines",
+    "UserTotals",
     "add_event",
     "add_usage",
     "claim_delivery",
     "claim_generation",
     "claim_submission",
+    "client_summary",
     "create_upload",
     "end_delivery_unsent",
     "fail_meeting",
@@ -102,11 +119,15 @@ __all__ = [
     "get_upload",
     "get_upload_by_key",
     "get_user",
+    "get_user_client",
+    "get_user_meeting",
     "insert_meeting_once",
     "is_suppressed",
     "list_deliveries",
     "list_events",
     "list_usage",
+    "list_user_clients",
+    "list_user_meetings",
     "mark_delivery_sent",
     "moved_by_transcript",
     "record_delivery_event",
@@ -115,6 +136,7 @@ __all__ = [
     "refresh_costs",
     "release_delivery",
     "release_submission",
+    "rename_client",
     "save_acta",
     "save_transcript",
     "suppress_email",
@@ -122,4 +144,5 @@ __all__ = [
     "transition",
     "user_cost_summary",
     "user_for_caller",
+    "user_totals",
 ]
