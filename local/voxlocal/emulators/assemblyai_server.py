@@ -7,19 +7,17 @@ unchanged with ``aai.settings.base_url = emulator.base_url``:
   transcript JSON with ``status: "queued"``, echoing the configuration (but
   never ``webhook_auth_header_value``, which the real API does not return).
 * ``GET /v2/transcript/{id}`` answers ``processing`` until the audio has been
-  fetched (and ``complete_after_polls`` GETs happened), then ``completed`` or
-  ``error``.
+  fetched (and ``complete_after_polls`` GETs happened), then ``completed``/``error``.
 * ``POST /v2/upload`` keeps raw bytes and answers an ``upload_url`` this server
   serves, as the SDK's ``transcribe(<local file>)`` expects.
-* The ``authorization`` header carries the bare API key (no ``Bearer``); a
-  wrong or missing key answers ``401 {"error": "Authentication error, API token
-  missing/invalid"}``.
+* ``DELETE /v2/transcript/{id}`` blanks a final transcript (:mod:`.assemblyai_deletion`).
+* The ``authorization`` header carries the bare API key (no ``Bearer``); a wrong
+  or missing key answers ``401 {"error": AUTH_ERROR}``.
 
 What it does not do: recognise speech. The audio it downloads is matched by
 SHA-256 to audio registered with :meth:`AssemblyAIEmulator.register_audio`,
 whose transcript JSON (the sample's ``<audio>.transcript.json`` sidecar) becomes
-the result. Anything else ends as the error AssemblyAI gives for a file without
-audio.
+the result. Anything else ends as AssemblyAI's error for a file without audio.
 
 Submissions are checked against AssemblyAI's request schema
 (:mod:`voxlocal.emulators.assemblyai_schema`): an unknown parameter, a wrong
@@ -31,17 +29,14 @@ outside ``speech_models`` is used, so a ``language_code`` none of them supports
 is a 400 and a detected one ends the transcript in ``error``.
 
 Jobs (:mod:`.assemblyai_jobs`) hold the transcript JSON. Webhooks
-(:mod:`.assemblyai_webhook`): by default none are sent; :meth:`webhook_request`
-describes the POST AssemblyAI would make so the test delivers it where and when
-it wants, :meth:`deliver_webhook` posts it once, and with ``deliver_webhooks=True``
-the emulator delivers it itself with AssemblyAI's retry rules
-(``webhook_before_response=True``: before answering ``POST /v2/transcript``).
+(:mod:`.assemblyai_webhook`): none are sent by default; :meth:`webhook_request`
+describes AssemblyAI's POST for the test to deliver, :meth:`deliver_webhook`
+posts it once; with ``deliver_webhooks=True`` the emulator delivers it with
+AssemblyAI's retry rules (``webhook_before_response``: before answering the POST).
 
 Wording of the error texts, as seen from the real service in public reports:
-``Transcript creation error, audio_url should start with http`` and
-``Transcript lookup error, transcript id not found`` (the others are in
-:mod:`.assemblyai_jobs`).
-"""
+``Transcript creation error, audio_url should start with http``, NOT_FOUND_ERROR
+(the others are in :mod:`.assemblyai_jobs`)."""
 
 from __future__ import annotations
 
@@ -57,6 +52,7 @@ from urllib.parse import urlsplit
 
 from voxlocal.emulators import assemblyai_schema as schema
 from voxlocal.emulators._http import LoopbackServer, RecordedRequest, Response
+from voxlocal.emulators.assemblyai_deletion import TranscriptDeletion
 from voxlocal.emulators.assemblyai_jobs import (
     DOWNLOAD_ERROR,
     NOT_AUDIO_ERROR,
@@ -100,7 +96,7 @@ _TRANSCRIPT_PATH = re.compile(r"^/v2/transcript/([^/?]+)$")
 _UPLOAD_PATH = re.compile(r"^/upload/([0-9a-f-]+)$")
 
 
-class AssemblyAIEmulator(WebhookSender, LoopbackServer):
+class AssemblyAIEmulator(TranscriptDeletion, WebhookSender, LoopbackServer):
     """``with AssemblyAIEmulator() as emu:`` then point the SDK at ``emu.base_url``."""
 
     def __init__(
@@ -144,6 +140,8 @@ class AssemblyAIEmulator(WebhookSender, LoopbackServer):
         self._audio: dict[str, dict[str, Any]] = {}  # sha256 -> transcript JSON
         self._uploads: dict[str, bytes] = {}
         self._script: list[str] = []
+        self._delete_script: list[str] = []
+        self.deletions: list[str] = []
         self._jobs: dict[str, Job] = {}
 
     @property
@@ -250,6 +248,8 @@ class AssemblyAIEmulator(WebhookSender, LoopbackServer):
         match = _TRANSCRIPT_PATH.match(path)
         if match and request.method == "GET":
             return self._get(match.group(1))
+        if match and request.method == "DELETE":
+            return self._delete(match.group(1), NOT_FOUND_ERROR)
         return Response.json_body(404, {"error": "Not found"})
 
     def _submit(self, request: RecordedRequest) -> Response:
