@@ -211,19 +211,21 @@ def test_the_openai_sdk_left_to_itself_takes_an_empty_base_url(
 def test_the_presigned_post_names_the_bucket_on_the_regional_host(
     deployed: Deployment, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from voxcliente.domain.identity import Caller
     from voxcliente.flows import upload_api
 
     # Given: the UploadApi function's environment (its database from the test's server)
     env = deployed.environment("UploadApiFunction")
     use_environment(monkeypatch, env, DATABASE_URL=db_url, DB_SSLMODE="disable")
     # When: a browser asks for an upload
+    caller = Caller(
+        issuer="https://clerk.voxcliente.example",
+        subject="user_1",
+        email="ana.mendez@example.com",
+        email_verified=True,
+    )
     answer = upload_api.create_upload(
-        {
-            "email": "ana.mendez@example.com",
-            "filename": "reunion.mp3",
-            "content_type": "audio/mpeg",
-            "size_bytes": 1000,
-        }
+        {"filename": "reunion.mp3", "content_type": "audio/mpeg", "size_bytes": 1000}, caller
     )
     # Then: it posts to https://<bucket>.s3.<region>.amazonaws.com/, signed for the region
     region = deployed.region

@@ -48,6 +48,11 @@ class ErrorCode(StrEnum):
     # The object was deleted (or unreadable) before Submit could read it.
     FILE_MISSING = ("file_missing", True, True)
 
+    # --- limits ----------------------------------------------------------------------
+    # Today's spend reached DAILY_SPEND_LIMIT_USD before the file was sent to
+    # AssemblyAI: nothing was spent on it; the notice says to send it again tomorrow.
+    DAILY_SPEND_LIMIT = ("daily_spend_limit", True, True)
+
     # --- AssemblyAI -----------------------------------------------------------------
     ASSEMBLYAI_REJECTED = "assemblyai_rejected"
     ASSEMBLYAI_UNAVAILABLE = "assemblyai_unavailable"

@@ -26,6 +26,9 @@ REFUSALS = {
     "the recording itself.",
     "file_missing": "The file was deleted, or could no longer be read, before we could "
     "check it. Upload it again.",
+    "daily_spend_limit": "The service reached its spending limit for today before this file "
+    "was sent for transcription, so nothing was done with it. Send the file again after "
+    "00:00 UTC.",
     "internal_error": "Something unexpected went wrong while we read the file, so no acta "
     "will be written for it. Send the file again; if it happens again, tell us the date "
     "and time you sent it.",

@@ -1,30 +1,54 @@
-"""UploadApi: hand out presigned POSTs for web uploads, and report progress."""
+"""UploadApi: hand out presigned POSTs for web uploads, and report progress.
+
+Signed in (``POST /uploads``), the acta goes to the caller's verified email and
+the upload is theirs, within their monthly audio quota. In trial mode
+(``ANONYMOUS_UPLOADS=confirm-email``) an address first confirms a one-time code
+(:mod:`voxcliente.pipeline.trial`) and that code pays for one upload. Either
+way the daily spend guard (:mod:`voxcliente.pipeline.spend`) comes before any
+presigned POST is handed out.
+"""
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters import s3
-from voxcliente.adapters.db import transaction
+from voxcliente.adapters.db import Connection, transaction
 from voxcliente.domain import media, recipients
-from voxcliente.domain.errors import InputRejected, NotFound
+from voxcliente.domain.errors import Conflict, InputRejected, NotFound
 from voxcliente.domain.frozen import Frozen
+from voxcliente.domain.identity import Caller, Unauthenticated
+from voxcliente.domain.upload_request import (
+    UPLOAD_FIELDS,
+    BadRequest,
+    Fields,
+    UploadRequest,
+    email_field,
+    language_field,
+    parse_request,
+    read_fields,
+    text_field,
+)
+from voxcliente.pipeline import spend
 from voxcliente.settings import Settings, get_settings
 
-
-class BadRequest(InputRejected):
-    """400, naming each bad field."""
-
-    code = "bad_request"
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__("Invalid request: " + "; ".join(f"{k}: {v}" for k, v in fields.items()))
-        self.fields = fields
+__all__ = [
+    "BadRequest",
+    "TooLarge",
+    "UnsupportedType",
+    "UploadRequest",
+    "create_trial_upload",
+    "create_upload",
+    "parse_request",
+    "request_trial_code",
+    "require_trial_mode",
+    "trial_upload_status",
+    "upload_status",
+]
 
 
 class TooLarge(InputRejected):
@@ -35,127 +59,65 @@ class UnsupportedType(InputRejected):
     code = "unsupported_type"
 
 
-class UploadRequest(Frozen):
-    """The browser's request, checked by :func:`parse_request`."""
+def _code(value: object) -> str:
+    from voxcliente.pipeline.trial import CODE_DIGITS
 
-    email: str
-    filename: str
+    text = text_field(value, max_length=20).strip()
+    if len(text) != CODE_DIGITS or not (text.isascii() and text.isdigit()):
+        raise ValueError(f"must be the {CODE_DIGITS} digits of the code we emailed")
+    return text
+
+
+def _uuid(value: object) -> UUID:
+    try:
+        return UUID(text_field(value, max_length=40))
+    except ValueError:
+        raise ValueError("must be the confirmation_id POST /trial/codes answered") from None
+
+
+_TRIAL_FIELDS: Fields = {"confirmation_id": (True, _uuid), "code": (True, _code)}
+_CODE_FIELDS: Fields = {"email": (True, email_field), "language": (False, language_field)}
+
+
+class _Offer(Frozen):
+    """A checked request and the presigned POST made for it, not yet recorded."""
+
+    request: UploadRequest
     content_type: str
-    size_bytes: int
-    client_name: str | None = None
-    meeting_date: date | None = None
-    # Any BCP 47 tag AssemblyAI can transcribe (es, es-MX, en-GB, pt_BR...),
-    # stored as AssemblyAI's own code.
-    language: str | None = None
+    upload_id: UUID
+    key: str
+    expires_at: datetime
+    presigned: Mapping[str, Any]
+
+    def record(self, tx: Connection, *, email: str, **owner: Any) -> dict[str, Any]:
+        """Record the upload (``owner``: user_id, or confirmation_id and source_ip) and
+        return the browser's answer."""
+        request = self.request
+        repo.create_upload(
+            tx,
+            upload_id=self.upload_id,
+            email=email,
+            s3_key=self.key,
+            original_filename=request.filename,
+            content_type=self.content_type,
+            size_bytes=request.size_bytes,
+            expires_at=self.expires_at,
+            client_name=request.client_name,
+            meeting_date=request.meeting_date,
+            language=request.language,
+            **owner,
+        )
+        return {
+            "upload_id": str(self.upload_id),
+            "url": self.presigned["url"],
+            "fields": self.presigned["fields"],
+            "expires_at": self.expires_at.isoformat(),
+            "max_bytes": request.size_bytes,
+        }
 
 
-def _text(value: object, *, min_length: int = 0, max_length: int | None = None) -> str:
-    if not isinstance(value, str):
-        raise ValueError("must be a string")  # noqa: TRY004 - reported as a bad field
-    # PostgreSQL text cannot hold NUL, and no field has a use for control
-    # characters or unpaired surrogates: refuse them here, naming the field,
-    # rather than fail at the INSERT with a 500.
-    if any(unicodedata.category(c) == "Cc" for c in value):
-        raise ValueError("must not contain control characters (such as NUL)")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("is not valid Unicode text") from exc
-    if len(value) < min_length:
-        raise ValueError(f"must have at least {min_length} character(s)")
-    if max_length is not None and len(value) > max_length:
-        raise ValueError(f"must have at most {max_length} characters")
-    return value
-
-
-def _email(value: object) -> str:
-    try:
-        return recipients.deliverable_address(_text(value))
-    except recipients.UndeliverableAddress as exc:
-        raise ValueError(f"not an address we can send the acta to: {exc}") from exc
-
-
-def _size(value: object) -> int:
-    # A whole number, also written as "123" or 123.0 (as the JSON of a form may).
-    if isinstance(value, bool):
-        raise ValueError("must be a whole number of bytes")  # noqa: TRY004 - a bad field
-    try:
-        size = int(value) if isinstance(value, int | str) else None
-        if isinstance(value, float) and value.is_integer():
-            size = int(value)
-    except ValueError:
-        size = None
-    if size is None:
-        raise ValueError("must be a whole number of bytes")
-    if size <= 0:
-        raise ValueError("must be greater than 0")
-    return size
-
-
-def _client_name(value: object) -> str | None:
-    return None if value is None else _text(value, max_length=200).strip() or None
-
-
-def _meeting_date(value: object) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(_text(value, max_length=10))
-    except ValueError:
-        raise ValueError("must be a date as YYYY-MM-DD") from None
-
-
-def _language(value: object) -> str | None:
-    from voxcliente.domain.languages import UnsupportedLanguage, to_assemblyai
-
-    if value is None:
-        return None
-    text = _text(value, max_length=40)
-    if not text.strip():
-        return None
-    try:
-        return to_assemblyai(text)
-    except UnsupportedLanguage as exc:
-        raise ValueError(exc.message) from exc
-
-
-# Each field: whether it must be given, and how it is read.
-_FIELDS: dict[str, tuple[bool, Callable[[object], Any]]] = {
-    "email": (True, _email),
-    "filename": (True, lambda v: _text(v, min_length=1, max_length=255)),
-    "content_type": (True, lambda v: _text(v, min_length=3, max_length=100)),
-    "size_bytes": (True, _size),
-    "client_name": (False, _client_name),
-    "meeting_date": (False, _meeting_date),
-    "language": (False, _language),
-}
-
-
-def parse_request(body: Any) -> UploadRequest:
-    """The request, or :class:`BadRequest` naming every bad field (other keys are ignored)."""
-    if not isinstance(body, dict):
-        raise BadRequest({"body": "must be a JSON object"})
-    values: dict[str, Any] = {}
-    fields: dict[str, str] = {}
-    for name, (required, read) in _FIELDS.items():
-        if name not in body:
-            if required:
-                fields[name] = "is required"
-            continue
-        try:
-            values[name] = read(body[name])
-        except ValueError as exc:
-            fields[name] = str(exc)
-    if fields:
-        raise BadRequest(fields)
-    return UploadRequest(**values)
-
-
-def create_upload(body: Any, *, settings: Settings | None = None) -> dict[str, Any]:
-    """Validate, record the upload, and return the presigned POST for the browser."""
-    cfg = settings or get_settings()
-    cfg.require("audio_bucket")
-    request = parse_request(body)
+def _offer(request: UploadRequest, cfg: Settings) -> _Offer:
+    """Check the file's type and size, then sign its POST (no network: signing is local)."""
     content_type = request.content_type.lower().split(";")[0].strip()
     if content_type not in media.ALLOWED_TYPES:
         raise UnsupportedType(
@@ -188,32 +150,96 @@ def create_upload(body: Any, *, settings: Settings | None = None) -> dict[str, A
         ],
         expires_s=cfg.presign_post_ttl_s,
     )
+    return _Offer(
+        request=request,
+        content_type=content_type,
+        upload_id=upload_id,
+        key=key,
+        expires_at=expires_at,
+        presigned=presigned,
+    )
+
+
+def create_upload(body: Any, caller: Caller, *, settings: Settings | None = None) -> dict[str, Any]:
+    """A signed-in upload: validate, check the caller's quota and the daily spend guard,
+    record the upload as theirs, and return the presigned POST for the browser."""
+    cfg = settings or get_settings()
+    cfg.require("audio_bucket")
+    try:
+        email = recipients.deliverable_address(caller.verified_email)
+    except recipients.UndeliverableAddress as exc:
+        raise BadRequest(
+            {"email": f"your account's address is not one we can send the acta to: {exc}"}
+        ) from exc
+    offer = _offer(parse_request(body), cfg)
     with transaction() as tx:
-        repo.create_upload(
-            tx,
-            upload_id=upload_id,
-            email=request.email,
-            s3_key=key,
-            original_filename=request.filename,
-            content_type=content_type,
-            size_bytes=request.size_bytes,
-            expires_at=expires_at,
-            client_name=request.client_name,
-            meeting_date=request.meeting_date,
-            language=request.language,
+        user = repo.user_for_caller(tx, caller)
+        spend.check_monthly_quota(tx, user, cfg)
+        spend.check_daily_spend(tx, cfg)
+        return offer.record(tx, email=email, user_id=user.id)
+
+
+# --- trial mode ---------------------------------------------------------------------------
+def require_trial_mode(settings: Settings | None = None) -> None:
+    """401 ``anonymous_uploads_off`` unless trial mode is on (every /trial route, first)."""
+    if (settings or get_settings()).anonymous_uploads != "confirm-email":
+        raise Unauthenticated(
+            "Uploads need sign-in: this service does not take anonymous trial uploads. "
+            "Sign in and send the file with POST /uploads.",
+            code="anonymous_uploads_off",
         )
-    return {
-        "upload_id": str(upload_id),
-        "url": presigned["url"],
-        "fields": presigned["fields"],
-        "expires_at": expires_at.isoformat(),
-        "max_bytes": request.size_bytes,
-    }
 
 
-def upload_status(upload_id: str) -> dict[str, Any]:
-    """Progress of one upload. Knowing the (random) id is the credential: nothing
-    personal is returned, neither the email nor the acta."""
+def request_trial_code(
+    body: Any, source_ip: str | None, *, settings: Settings | None = None
+) -> dict[str, Any]:
+    """POST /trial/codes: email a one-time code to the address, within the daily limits."""
+    from voxcliente.pipeline import trial
+
+    cfg = settings or get_settings()
+    require_trial_mode(cfg)
+    values = read_fields(body, _CODE_FIELDS)
+    confirmation_id, expires_at = trial.request_code(
+        values["email"], source_ip, cfg, language=values.get("language")
+    )
+    return {"confirmation_id": str(confirmation_id), "expires_at": expires_at.isoformat()}
+
+
+def create_trial_upload(
+    body: Any, source_ip: str | None, *, settings: Settings | None = None
+) -> dict[str, Any]:
+    """POST /trial/uploads: the code comes back; a right one pays for one presigned POST
+    to the confirmed address, after the same checks as a signed-in upload."""
+    from voxcliente.adapters.repository import confirmations
+    from voxcliente.pipeline import trial
+
+    cfg = settings or get_settings()
+    require_trial_mode(cfg)
+    cfg.require("audio_bucket")
+    values = read_fields(body, {**_TRIAL_FIELDS, **UPLOAD_FIELDS})
+    confirmation_id, code = values.pop("confirmation_id"), values.pop("code")
+    offer = _offer(UploadRequest(**values), cfg)
+    confirmation = trial.redeem(confirmation_id, code)
+    with transaction() as tx:
+        spend.check_daily_spend(tx, cfg)
+        if confirmations.use_confirmation(tx, confirmation_id) is None:
+            raise Conflict(
+                "This code was already used for an upload; ask for a new code to send "
+                "another file.",
+                code="code_used",
+            )
+        return offer.record(
+            tx, email=confirmation.email, confirmation_id=confirmation_id, source_ip=source_ip
+        )
+
+
+# --- progress -------------------------------------------------------------------------------
+def upload_status(upload_id: str, caller: Caller | None = None) -> dict[str, Any]:
+    """Progress of one upload. Knowing the (random) id is the credential for progress:
+    neither the email nor the acta is returned. The file name, which can say who the
+    meeting was with, only to the signed-in caller who asked for the upload; the
+    meeting's id (for GET /meetings/{id}) to signed-in callers; the trial route
+    (``caller`` None) answers progress only."""
     try:
         uid = UUID(upload_id)
     except ValueError as exc:
@@ -223,14 +249,20 @@ def upload_status(upload_id: str) -> dict[str, Any]:
         if upload is None:
             raise NotFound("No upload has this id.")
         meeting = repo.get_latest_meeting_for_upload(tx, uid)
+        owner = caller is not None and repo.caller_owns_upload(
+            tx, uid, caller.issuer, caller.subject
+        )
     result: dict[str, Any] = {
         "upload_id": str(uid),
-        "filename": upload.original_filename,
         "created_at": upload.created_at.isoformat(),
         "status": "waiting_for_file",
         "timestamps": {},
         "error": None,
     }
+    if owner:
+        result["filename"] = upload.original_filename
+    if caller is not None:
+        result["meeting_id"] = str(meeting.id) if meeting is not None else None
     if meeting is not None:
         stamps = {
             "received": meeting.received_at,
@@ -247,3 +279,9 @@ def upload_status(upload_id: str) -> dict[str, Any]:
     # While waiting: whether the presigned POST can still be used.
     result["upload_url_expired"] = meeting is None and upload.expires_at < datetime.now(UTC)
     return result
+
+
+def trial_upload_status(upload_id: str, *, settings: Settings | None = None) -> dict[str, Any]:
+    """GET /trial/uploads/{upload_id}: progress only, never the file name."""
+    require_trial_mode(settings)
+    return upload_status(upload_id, None)

@@ -164,12 +164,25 @@ class FailureNotices:
     generation_failed: FailureNotice
     email_outcome_unknown: FailureNotice
     ses_rejected: FailureNotice
+    daily_spend_limit: FailureNotice
     default: FailureNotice
     """Any other code."""
 
     def by_code(self) -> dict[str, FailureNotice]:
         """The notices by error code (``"default"`` included)."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class ConfirmationEmail:
+    """Trial mode's one-time code email. ``subject`` and ``body`` hold ``{code}``
+    and ``{minutes}``, how long the code is valid."""
+
+    subject: str
+    heading: str
+    body: str
+    ignore: str
+    """Said last: what to do if the person did not ask for a code."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +197,7 @@ class Locale:
     prompt: PromptPhrases
     labels: Labels
     failures: FailureNotices
+    confirmation: ConfirmationEmail
     word_language_tag: str
     """The .docx spell-check language (``es-ES``): Word wants a region."""
 

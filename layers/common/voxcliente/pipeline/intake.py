@@ -30,11 +30,11 @@ from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import session
 from voxcliente.adapters.s3 import ObjectRef
 from voxcliente.domain import media, moves
-from voxcliente.domain.errors import ObjectGone, ProviderError, TransientError
+from voxcliente.domain.errors import ObjectGone, ProviderError, RateLimited, TransientError
 from voxcliente.domain.models import Meeting
 from voxcliente.domain.refusals import refusal_message
 from voxcliente.observability import log_unexpected, logger, metrics
-from voxcliente.pipeline import lifecycle
+from voxcliente.pipeline import lifecycle, spend
 from voxcliente.pipeline.addressing import resolve_recipient
 from voxcliente.settings import Settings, get_settings
 from voxcliente.text import clean_text
@@ -221,12 +221,20 @@ def _process(ref: ObjectRef, cfg: Settings, progress: _Progress) -> Outcome:
         return _refuse(meeting, "too_large", cfg)
     if media.sniff(s3.read(ref, first=media.SNIFF_BYTES)) is None:
         return _refuse(meeting, "not_audio", cfg)
-
     with session() as conn:
         claimed = repo.claim_submission(conn, meeting.id, SUBMIT_CLAIM_STALE_S)
     if not claimed:
         logger.info("another run is submitting this meeting", extra=log)
         return Outcome(ref.key, meeting.id, "duplicate")
+    # The daily spend guard, before anything is paid for (and under the claim, so no
+    # other run is submitting what this one fails): the upload API checked it when it
+    # handed out the POST, but an inbox drop never asked, and today's spend may have
+    # reached the limit since.
+    try:
+        with session() as conn:
+            spend.check_daily_spend(conn, cfg)
+    except RateLimited:
+        return _refuse(meeting, "daily_spend_limit", cfg)
 
     return _submit(meeting, ref, cfg)
 

@@ -80,12 +80,19 @@ from voxcliente.adapters.repository.transcripts import (
     save_acta,
     save_transcript,
 )
-from voxcliente.adapters.repository.uploads import create_upload, get_upload, get_upload_by_key
+from voxcliente.adapters.repository.uploads import (
+    caller_owns_upload,
+    create_upload,
+    get_upload,
+    get_upload_by_key,
+)
 from voxcliente.adapters.repository.usage import (
     UsageLines,
     add_usage,
+    audio_seconds_since,
     list_usage,
     refresh_costs,
+    spend_since,
     user_cost_summary,
 )
 
@@ -97,6 +104,8 @@ __all__ = [
     "UserTotals",
     "add_event",
     "add_usage",
+    "audio_seconds_since",
+    "caller_owns_upload",
     "claim_delivery",
     "claim_generation",
     "claim_submission",
@@ -139,6 +148,7 @@ __all__ = [
     "rename_client",
     "save_acta",
     "save_transcript",
+    "spend_since",
     "suppress_email",
     "take_over_stale_delivery",
     "transition",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
@@ -172,3 +173,25 @@ def refresh_costs(conn: Connection, meeting_id: UUID) -> Meeting:
 def user_cost_summary(conn: Connection, user_id: UUID) -> dict[str, Any] | None:
     """The ``user_cost_summary`` view's row for a user (what reports read)."""
     return conn.execute("SELECT * FROM user_cost_summary WHERE user_id = %s", (user_id,)).fetchone()
+
+
+def spend_since(conn: Connection, since: datetime) -> Decimal:
+    """What every usage line recorded since ``since`` cost, in dollars (the daily spend
+    guard's sum; ``usage_records_created_at_idx``)."""
+    row = conn.execute(
+        "SELECT coalesce(sum(cost_usd), 0) AS usd FROM usage_records WHERE created_at >= %s",
+        (since,),
+    ).fetchone()
+    return Decimal(row["usd"]) if row else Decimal(0)
+
+
+def audio_seconds_since(conn: Connection, user_id: UUID, since: datetime) -> Decimal:
+    """The audio seconds of a user's meetings received since ``since`` (the monthly
+    quota's sum; ``meetings_user_history_idx``). Erased meetings still count: erasing
+    a recording does not give back what transcribing it used."""
+    row = conn.execute(
+        "SELECT coalesce(sum(audio_duration_s), 0) AS seconds FROM meetings "
+        "WHERE user_id = %s AND received_at >= %s",
+        (user_id, since),
+    ).fetchone()
+    return Decimal(row["seconds"]) if row else Decimal(0)
