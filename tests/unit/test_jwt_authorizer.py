@@ -312,3 +312,16 @@ def test_signed_in_event_sends_a_json_body_and_keeps_http_api_options(
     assert event["pathParameters"] == {"client_id": "c-1"}
     assert event["requestContext"]["http"]["sourceIp"] == "198.51.100.4"
     assert event["headers"]["authorization"].startswith("Bearer ")
+
+
+def test_a_new_issuer_on_a_reused_port_is_not_judged_by_an_old_cached_key_set() -> None:
+    with DevIssuer(kid="first") as first:
+        verify_token(first.mint("user_1"), issuer=first.issuer, audience="voxcliente")
+        port = first.port
+    second = DevIssuer(kid="second")
+    second.bind_port = port  # the kernel may hand the same port to the next issuer
+    with second:
+        claims = verify_token(second.mint("user_2"), issuer=second.issuer, audience="voxcliente")
+
+    assert claims["sub"] == "user_2"
+    assert second.jwks_requests == 1

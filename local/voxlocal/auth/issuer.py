@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from voxlocal.auth.verify import clear_jwks_cache
 from voxlocal.emulators._http import LoopbackServer, RecordedRequest, Response
 
 # What the deployed API's AuthAudience is unless told otherwise: the value the
@@ -54,6 +55,12 @@ class DevIssuer(LoopbackServer):
         self.kid = kid or f"dev-{secrets.token_hex(4)}"
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.jwks_requests = 0  # how often the key set was fetched (the verifier caches it)
+
+    def start(self) -> None:
+        super().start()
+        # A port the kernel hands out again may carry an earlier issuer's cached
+        # key set: this issuer's keys are the ones to fetch from now on.
+        clear_jwks_cache(self.issuer)
 
     # --- what it publishes ----------------------------------------------------
 

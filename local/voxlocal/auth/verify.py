@@ -78,9 +78,13 @@ _cache_lock = threading.Lock()
 _jwks_cache: dict[str, tuple[float, dict[str, Any]]] = {}  # issuer -> (fetched at, JWKS)
 
 
-def clear_jwks_cache() -> None:
+def clear_jwks_cache(issuer: str | None = None) -> None:
+    """Forget the cached key set of ``issuer`` (of every issuer by default)."""
     with _cache_lock:
-        _jwks_cache.clear()
+        if issuer is None:
+            _jwks_cache.clear()
+        else:
+            _jwks_cache.pop(issuer, None)
 
 
 def _get_json(url: str) -> dict[str, Any]:
