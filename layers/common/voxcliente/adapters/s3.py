@@ -127,3 +127,77 @@ def presigned_post(
             )
         ),
     )
+
+
+def _call_write[T](operation: str, request: Callable[[Any], T]) -> T:
+    """A write: whatever S3 answers is worth retrying (a refused write is a missing
+    permission or a bucket policy, never a gone object), as ``s3_unavailable``."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return request(aws.client("s3"))
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        raise TransientError(f"S3 {operation} failed ({code}).", code="s3_unavailable") from exc
+    except BotoCoreError as exc:
+        raise TransientError(
+            f"S3 could not be reached ({exc.__class__.__name__}).", code="s3_unavailable"
+        ) from exc
+
+
+def put(
+    bucket: str,
+    key: str,
+    body: bytes,
+    *,
+    content_type: str,
+    content_disposition: str | None = None,
+    kms_key_id: str | None = None,
+) -> None:
+    """Store ``body`` at ``key``, encrypted at rest: SSE-S3 (AES256), or SSE-KMS with
+    ``kms_key_id``. The request names the encryption itself, so the object is encrypted
+    whatever the bucket's default (S3 API reference, PutObject, ServerSideEncryption).
+    A second put of the same key replaces the object."""
+    request: dict[str, Any] = {
+        "Bucket": bucket,
+        "Key": key,
+        "Body": body,
+        "ContentType": content_type,
+        "ServerSideEncryption": "aws:kms" if kms_key_id else "AES256",
+    }
+    if kms_key_id:
+        request["SSEKMSKeyId"] = kms_key_id
+    if content_disposition:
+        request["ContentDisposition"] = content_disposition
+    _call_write("put_object", lambda s3: s3.put_object(**request))
+
+
+def delete(bucket: str, key: str) -> None:
+    """Delete ``key`` for good: every version of it and every delete marker (in a
+    versioned bucket a plain DELETE only hides the object behind a marker). A key
+    that is already gone is success."""
+
+    def versions(s3: Any) -> list[dict[str, str]]:
+        found: list[dict[str, str]] = []
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key):
+            for item in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]:
+                if item["Key"] == key:  # the prefix also matches longer keys
+                    found.append({"Key": key, "VersionId": item["VersionId"]})
+        return found
+
+    listed = _call_write("list_object_versions", versions)
+    if not listed:
+        return
+    # At most 1000 per request (S3 API reference, DeleteObjects).
+    for start in range(0, len(listed), 1000):
+        batch = listed[start : start + 1000]
+
+        def remove(s3: Any, batch: list[dict[str, str]] = batch) -> dict[str, Any]:
+            return dict(s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True}))
+
+        answer = _call_write("delete_objects", remove)
+        errors = [e for e in answer.get("Errors", []) if e.get("Code") != "NoSuchVersion"]
+        if errors:
+            raise TransientError(
+                f"S3 delete_objects failed ({errors[0].get('Code')}).", code="s3_unavailable"
+            )

@@ -11,7 +11,7 @@ from voxcliente.adapters import aws
 from voxcliente.domain.frozen import Frozen
 from voxcliente.settings import Settings, get_settings
 
-WorkKind = Literal["acta", "failure"]
+WorkKind = Literal["acta", "failure", "resend"]
 
 
 class MalformedMessage(ValueError):
@@ -26,10 +26,13 @@ class MalformedMessage(ValueError):
 
 
 class WorkMessage(Frozen):
-    """``acta``: write and send the acta; ``failure``: send the failure notice."""
+    """``acta``: write and send the acta; ``failure``: send the failure notice;
+    ``resend``: send the stored acta again, as the ``email_deliveries`` row
+    ``delivery_id`` asks (only a resend names one)."""
 
     meeting_id: UUID
     kind: WorkKind = "acta"
+    delivery_id: UUID | None = None
 
     @classmethod
     def model_validate_json(cls, body: str | bytes) -> WorkMessage:
@@ -51,21 +54,37 @@ class WorkMessage(Frozen):
         kind = data.get("kind", "acta")
         if kind not in get_args(WorkKind):
             problems.append(f"kind must be one of {', '.join(get_args(WorkKind))}: {kind!r}")
+        delivery_id: UUID | None = None
+        if data.get("delivery_id") is not None:
+            try:
+                delivery_id = UUID(str(data["delivery_id"]))
+            except ValueError:
+                problems.append(f"delivery_id is not a UUID: {data['delivery_id']!r}")
+        elif kind == "resend":
+            problems.append("delivery_id is missing (a resend names its email row)")
         if problems or meeting_id is None:
             raise MalformedMessage(problems)
-        return cls(meeting_id=meeting_id, kind=kind)
+        return cls(meeting_id=meeting_id, kind=kind, delivery_id=delivery_id)
 
     def model_dump_json(self) -> str:
-        # Compact, as the pydantic model wrote it.
-        return json.dumps(
-            {"meeting_id": str(self.meeting_id), "kind": self.kind}, separators=(",", ":")
-        )
+        # Compact, as the pydantic model wrote it; no delivery_id key unless there is
+        # one, so the acta and failure messages read as before.
+        data = {"meeting_id": str(self.meeting_id), "kind": self.kind}
+        if self.delivery_id is not None:
+            data["delivery_id"] = str(self.delivery_id)
+        return json.dumps(data, separators=(",", ":"))
 
 
-def enqueue(meeting_id: UUID, kind: WorkKind, *, settings: Settings | None = None) -> str:
+def enqueue(
+    meeting_id: UUID,
+    kind: WorkKind,
+    *,
+    delivery_id: UUID | None = None,
+    settings: Settings | None = None,
+) -> str:
     cfg = settings or get_settings()
     cfg.require("acta_queue_url")
-    body = WorkMessage(meeting_id=meeting_id, kind=kind).model_dump_json()
+    body = WorkMessage(meeting_id=meeting_id, kind=kind, delivery_id=delivery_id).model_dump_json()
     response = aws.client("sqs").send_message(QueueUrl=cfg.acta_queue_url, MessageBody=body)
     return str(response["MessageId"])
 

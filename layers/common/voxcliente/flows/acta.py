@@ -10,6 +10,13 @@ work for one meeting:
   stored acta is never generated again), the email (claimed, sent, recorded),
   and ``generating -> emailed``.
 * ``failure``: send the failure notice of a failed meeting.
+* ``resend``: send an emailed acta again, once per request
+  (:mod:`voxcliente.pipeline.resend`); never asks OpenAI.
+
+Before the acta email is claimed, its .docx and transcript are stored for
+download (:mod:`voxcliente.pipeline.documents`; their keys recorded by the claim's
+own statement); once it is recorded sent, AssemblyAI's copy of the transcript is
+deleted, best effort.
 
 Every way out ends the meeting or leaves it resumable on purpose: a domain
 error fails it (with its notice, :func:`voxcliente.pipeline.lifecycle.fail`); a
@@ -28,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from uuid import UUID
 
 from voxcliente.acta.attempts import FINISH_RESERVE_S, default_budget_s
@@ -41,14 +48,11 @@ from voxcliente.domain.errors import InputRejected, ProviderError, TransientErro
 from voxcliente.domain.models import Meeting
 from voxcliente.domain.prices import EMULATED_MODEL
 from voxcliente.observability import logger, metrics
-from voxcliente.pipeline import lifecycle
+from voxcliente.pipeline import documents, lifecycle
 from voxcliente.pipeline.delivery import acta_email_in_flight, deliver
 from voxcliente.pipeline.transcripts import fetch_transcript
 from voxcliente.pipeline.writing import write_acta
 from voxcliente.settings import Settings, get_settings
-
-if TYPE_CHECKING:
-    from voxcliente.render import MeetingFacts
 
 
 class RemainingTime(Protocol):
@@ -87,6 +91,11 @@ def process(
     cfg = settings or get_settings()
     if message.kind == "failure":
         return send_failure_notice(message.meeting_id, settings=cfg)
+    if message.kind == "resend" and message.delivery_id is not None:
+        from voxcliente.pipeline.resend import send_resend
+
+        last_try = receive_count >= cfg.acta_max_receives
+        return WorkResult(*send_resend(message.delivery_id, settings=cfg, last_try=last_try))
     budget_s = generation_budget_s(context, cfg)
     return produce_acta(
         message.meeting_id, receive_count=receive_count, settings=cfg, budget_s=budget_s
@@ -201,9 +210,14 @@ def _write_and_send(meeting: Meeting, settings: Settings, budget_s: float) -> Wo
     from voxcliente import render
 
     duration = _seconds(transcript.audio_duration_s or None)
-    facts = _facts(meeting, client_name, duration)
+    facts = documents.meeting_facts(meeting, client_name, duration)
     rendered = render.render_acta_email(
         acta, facts, transcript.utterances, emulated=model == EMULATED_MODEL
+    )
+    # Stored before the email is claimed (a failure is retried before anything is sent);
+    # the keys go on the meeting with the claim. Already stored by an earlier attempt: kept.
+    stored_keys = (
+        None if meeting.docx_s3_key else documents.store_rendered(meeting, rendered, settings)
     )
     moved: list[Meeting] = []
 
@@ -214,7 +228,7 @@ def _write_and_send(meeting: Meeting, settings: Settings, budget_s: float) -> Wo
         )
         moved[:] = [done] if done is not None else []
 
-    sent = deliver(meeting, "acta", rendered, settings, then=emailed)
+    sent = deliver(meeting, "acta", rendered, settings, then=emailed, documents=stored_keys)
     if sent.outcome == "busy":
         return WorkResult(meeting.id, "skipped")
     if sent.outcome == "unsent":
@@ -228,6 +242,7 @@ def _write_and_send(meeting: Meeting, settings: Settings, budget_s: float) -> Wo
         moved[:] = [done] if done is not None else []
     if moved:
         metrics.add_metric(name="ActasEmailed", unit="Count", value=1)
+        documents.forget_provider_transcript(meeting, settings)
     return WorkResult(meeting.id, "emailed")
 
 
@@ -237,19 +252,6 @@ def _log(meeting: Meeting) -> dict[str, str | int]:
 
 def _seconds(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
-
-
-def _facts(meeting: Meeting, client_name: str | None, duration: float | None) -> MeetingFacts:
-    from voxcliente.render import MeetingFacts
-
-    return MeetingFacts(
-        meeting_id=str(meeting.id),
-        original_filename=meeting.original_filename,
-        client_name=client_name,
-        meeting_date=meeting.meeting_date,
-        audio_duration_s=duration if duration is not None else _seconds(meeting.audio_duration_s),
-        recipient=meeting.recipient_email or "",
-    )
 
 
 # --- failures --------------------------------------------------------------------------
@@ -302,7 +304,7 @@ def send_failure_notice(meeting_id: UUID, *, settings: Settings) -> WorkResult:
     rendered = render.render_failure_email(
         meeting.error_code or ErrorCode.INTERNAL_ERROR,
         meeting.error_message or "",
-        _facts(meeting, client.name if client else None, None),
+        documents.meeting_facts(meeting, client.name if client else None, None),
         language=language if settings.acta_follow_meeting_language else settings.acta_language,
     )
 

@@ -1,4 +1,5 @@
-"""Exactly one email per (meeting, kind): the acta, or the failure notice.
+"""Exactly one email per (meeting, kind): the acta, or the failure notice; and
+exactly one per resend row (an acta sent again on request).
 
 The ``email_deliveries`` row is a claim (``pending -> sending``, one winner),
 recorded before SES is called; SES's answer is recorded right after (retried
@@ -12,6 +13,10 @@ arrived. A duplicate acta is worse than a notice: SES publishes Send events
 within seconds, so after the timeout (15 min by default) the message was
 almost certainly never accepted, but "almost" is not a guarantee we can give,
 and the person can ask for it again.
+
+A resend (:mod:`voxcliente.pipeline.resend`) follows the same states, claimed by
+its row's id instead of (meeting, kind): one request, one email, however often
+its message is delivered.
 """
 
 from __future__ import annotations
@@ -96,26 +101,43 @@ def _unsent(delivery: EmailDelivery) -> Sent:
 
 # What else commits with the record of an email SES accepted: (connection, message id).
 type Then = Callable[[Connection, str], None]
+# The emails the worker sends: one per (meeting, kind), or one per resend row.
+type SentKind = EmailKind | Literal["resend"]
 
 
 def deliver(
     meeting: Meeting,
-    kind: EmailKind,
+    kind: SentKind,
     rendered: RenderedEmail,
     settings: Settings,
     *,
     then: Then | None = None,
+    documents: tuple[str, str] | None = None,
+    row: EmailDelivery | None = None,
 ) -> Sent:
     """Send the meeting's one email of ``kind`` unless it was sent, is being sent, or
     ended unsent; see the module docstring for the ``sending`` state. ``then`` runs in
-    the transaction that records the email SES accepted (the meeting's next move)."""
+    the transaction that records the email SES accepted (the meeting's next move).
+    ``documents``: the S3 keys of the stored .docx and transcript, recorded on the
+    meeting by the claim itself. ``row``: the resend row this email is (its recipient)."""
 
-    recipient = meeting.recipient_email or ""
+    recipient = (row.recipient if row is not None else meeting.recipient_email) or ""
     with session() as conn:
-        claimed = repo.claim_delivery(
-            conn, meeting_id=meeting.id, user_id=meeting.user_id, recipient=recipient, kind=kind
-        )
-        existing = None if claimed else repo.get_delivery(conn, meeting.id, kind)
+        if row is not None:
+            claimed = repo.claim_delivery_row(conn, row.id)
+            existing = None if claimed else repo.get_delivery_by_id(conn, row.id)
+        elif kind == "resend":
+            raise ValueError("a resend is sent for its delivery row: pass row=")
+        else:
+            claimed = repo.claim_delivery(
+                conn,
+                meeting_id=meeting.id,
+                user_id=meeting.user_id,
+                recipient=recipient,
+                kind=kind,
+                documents=documents,
+            )
+            existing = None if claimed else repo.get_delivery(conn, meeting.id, kind)
     log = {"meeting_id": str(meeting.id), "attempt": meeting.attempts, "kind": kind}
     if claimed is None:
         if existing is None:  # pragma: no cover - the upsert either claims or conflicts
@@ -187,7 +209,7 @@ def _record_sent(
     meeting: Meeting,
     delivery: EmailDelivery,
     message_id: str,
-    kind: EmailKind,
+    kind: SentKind,
     settings: Settings,
     then: Then | None,
 ) -> None:

@@ -1,10 +1,13 @@
-"""Email deliveries: one row per meeting and kind of email (the acta, the failure notice).
+"""Email deliveries: one row per meeting and kind of email (the acta, the failure
+notice), and one per acta sent again on request (``resend``: several per meeting).
 
 All SQL of the project lives in this package, one module per aggregate.
 A row goes ``pending -> sending`` when a run claims it, then ``sent`` once SES
 accepted the message, then follows SES's events (delivered, bounced,
 complained, rejected); ``suppressed`` and ``failed`` end it unsent. The
-conditional updates here are what keeps an email from being sent twice.
+conditional updates here are what keeps an email from being sent twice. The
+acta and failure rows are claimed by (meeting, kind), the one-per-meeting
+unique index; a resend row by its id.
 """
 
 from __future__ import annotations
@@ -18,6 +21,29 @@ from voxcliente.adapters.db import Connection
 from voxcliente.adapters.repository._rows import fetch_all, fetch_optional, fetch_required
 from voxcliente.domain.models import DeliveryStatus, EmailDelivery, EmailKind
 
+_CLAIM = """
+        INSERT INTO email_deliveries (meeting_id, user_id, recipient, kind, status,
+                                      claimed_at, attempts)
+        VALUES (%(meeting_id)s, %(user_id)s, %(recipient)s, %(kind)s, 'sending', now(), 1)
+        ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL AND kind IN ('acta', 'failure')
+        DO UPDATE SET status = 'sending', claimed_at = now(),
+                      attempts = email_deliveries.attempts + 1
+        WHERE email_deliveries.status = 'pending'
+        RETURNING *
+        """
+
+# The same claim, recording where the meeting's documents were stored: a data-modifying
+# CTE runs whether or not the upsert claims, so the keys are there before any email.
+_CLAIM_WITH_DOCUMENTS = (
+    """
+        WITH documents AS (
+            UPDATE meetings SET docx_s3_key = %(docx_key)s,
+                                transcript_s3_key = %(transcript_key)s
+            WHERE id = %(meeting_id)s
+        )"""
+    + _CLAIM
+)
+
 
 def claim_delivery(
     conn: Connection,
@@ -26,28 +52,120 @@ def claim_delivery(
     user_id: UUID | None,
     recipient: str,
     kind: EmailKind,
+    documents: tuple[str, str] | None = None,
 ) -> EmailDelivery | None:
     """Claim the one email of this kind for this meeting: ``pending -> sending``.
 
     Returns the claimed row (``status='sending'``, ``claimed_at=now()``, one more
     attempt) or None when someone else holds it or it already reached another
     state (see :func:`get_delivery`). One conditional upsert: of any number of
-    concurrent callers exactly one wins.
+    concurrent callers exactly one wins. ``documents``: the S3 keys of the
+    meeting's stored .docx and transcript, recorded on the meeting by the same
+    statement (whatever the claim's outcome), so no round trip is added.
     """
+    params: dict[str, object] = {
+        "meeting_id": meeting_id,
+        "user_id": user_id,
+        "recipient": recipient,
+        "kind": kind,
+    }
+    query = _CLAIM
+    if documents is not None:
+        query = _CLAIM_WITH_DOCUMENTS
+        params |= {"docx_key": documents[0], "transcript_key": documents[1]}
+    return fetch_optional(conn, EmailDelivery, query, params)
+
+
+def claim_delivery_row(conn: Connection, delivery_id: UUID) -> EmailDelivery | None:
+    """Claim one delivery row by its id (a resend): ``pending -> sending``, or None when
+    someone else holds it or it already reached another state."""
     return fetch_optional(
         conn,
         EmailDelivery,
         """
-        INSERT INTO email_deliveries (meeting_id, user_id, recipient, kind, status,
-                                      claimed_at, attempts)
-        VALUES (%s, %s, %s, %s, 'sending', now(), 1)
-        ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL AND kind IN ('acta', 'failure')
-        DO UPDATE SET status = 'sending', claimed_at = now(),
-                      attempts = email_deliveries.attempts + 1
-        WHERE email_deliveries.status = 'pending'
+        UPDATE email_deliveries
+        SET status = 'sending', claimed_at = now(), attempts = attempts + 1
+        WHERE id = %s AND status = 'pending'
         RETURNING *
         """,
-        (meeting_id, user_id, recipient, kind),
+        (delivery_id,),
+    )
+
+
+def get_delivery_by_id(conn: Connection, delivery_id: UUID) -> EmailDelivery | None:
+    query = "SELECT * FROM email_deliveries WHERE id = %s"
+    return fetch_optional(conn, EmailDelivery, query, (delivery_id,))
+
+
+class ResendRefused(LookupError):
+    """Why :func:`add_resend` added no row: the meeting is not ``emailed`` (or is
+    erased, or gone), or ``limit`` resends were asked for within the window
+    (``retry_after_s``: until the oldest of them leaves it)."""
+
+    def __init__(self, reason: str, retry_after_s: int = 0) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+
+def add_resend(
+    conn: Connection,
+    *,
+    meeting_id: UUID,
+    user_id: UUID | None,
+    recipient: str,
+    limit: int,
+    window_s: int,
+) -> UUID:
+    """A ``pending`` resend row for an emailed meeting, unless ``limit`` rows were added
+    within the last ``window_s`` seconds (:class:`ResendRefused` says which).
+
+    Run in a transaction: the meeting row is locked first, so concurrent requests
+    count one after another (each count is a new statement, which sees the rows the
+    request before it committed) and the limit holds.
+    """
+    meeting = conn.execute(
+        "SELECT status, erased_at FROM meetings WHERE id = %s FOR UPDATE", (meeting_id,)
+    ).fetchone()
+    if meeting is None or meeting["status"] != "emailed" or meeting["erased_at"] is not None:
+        raise ResendRefused("not_ready")
+    row = conn.execute(
+        """
+        WITH recent AS (
+            SELECT count(*) AS n, min(created_at) AS oldest FROM email_deliveries
+            WHERE meeting_id = %(meeting_id)s AND kind = 'resend'
+              AND created_at > now() - make_interval(secs => %(window_s)s)
+        ),
+        added AS (
+            INSERT INTO email_deliveries (meeting_id, user_id, recipient, kind, status)
+            SELECT %(meeting_id)s, %(user_id)s, %(recipient)s, 'resend', 'pending'
+            FROM recent WHERE recent.n < %(limit)s
+            RETURNING id
+        )
+        SELECT (SELECT id FROM added) AS id,
+               ceil(extract(epoch FROM recent.oldest + make_interval(secs => %(window_s)s)
+                                       - now()))::int AS retry_after_s
+        FROM recent
+        """,
+        {
+            "meeting_id": meeting_id,
+            "user_id": user_id,
+            "recipient": recipient,
+            "limit": limit,
+            "window_s": window_s,
+        },
+    ).fetchone()
+    if row is None or row["id"] is None:
+        raise ResendRefused("limit", int(row["retry_after_s"] or 1) if row else 1)
+    added: UUID = row["id"]
+    return added
+
+
+def forget_pending_delivery(conn: Connection, delivery_id: UUID) -> None:
+    """Delete a ``pending`` row nothing will ever send (its work message was never
+    queued), so that it does not count against the person's resends."""
+    conn.execute(
+        "DELETE FROM email_deliveries WHERE id = %s AND status = 'pending'", (delivery_id,)
     )
 
 
