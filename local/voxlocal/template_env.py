@@ -40,6 +40,7 @@ from voxlocal.template_resources import FUNCTION_TYPES, STACK_TYPES
 __all__ = [
     "DEFAULT_ACCOUNT_ID",
     "FUNCTION_TYPES",
+    "LOCAL_PARAMETERS",
     "NO_VALUE",
     "Stack",
     "TemplateEnvError",
@@ -48,6 +49,16 @@ __all__ = [
 ]
 
 DEFAULT_ACCOUNT_ID = "123456789012"
+
+# Parameters a deploy must give (no default) that a local stack gives itself:
+# the sign-in issuer and audience. The issuer is a placeholder no token names
+# (``.invalid`` never resolves); a test that verifies tokens passes its own
+# issuer's URL instead. SenderEmail is left out on purpose: asking for it
+# without a value says so (see TemplateEnvError).
+LOCAL_PARAMETERS = {
+    "AuthIssuerUrl": "https://issuer.invalid",
+    "AuthAudience": "voxcliente",
+}
 
 # Fake role credentials: Lambda sets the execution role's temporary keys.
 FAKE_CREDENTIALS = {
@@ -72,7 +83,8 @@ class Stack(Intrinsics):
 
     ``parameters`` override the template's defaults (``Stage`` is ``stage``
     unless given there; ``stage=None`` for a template without one, a nested
-    stack's). ``resources`` gives physical ids and attributes of resources
+    stack's); the template's own required parameters in :data:`LOCAL_PARAMETERS`
+    get those values unless given. ``resources`` gives physical ids and attributes of resources
     made elsewhere (see the module docstring). ``directory`` is where a
     nested application's local ``Location`` is read from (the template's own).
     """
@@ -89,11 +101,18 @@ class Stack(Intrinsics):
         template: Mapping[str, Any] | None = None,
         directory: Path | None = None,
     ) -> None:
-        given = dict(parameters or {})
+        loaded = template if template is not None else tpl.load()
+        declared = loaded.get("Parameters") or {}
+        given = {
+            name: value
+            for name, value in LOCAL_PARAMETERS.items()
+            if name in declared and "Default" not in declared[name]
+        }
+        given.update(parameters or {})
         if stage is not None:
             given = {"Stage": stage, **given}
         super().__init__(
-            template if template is not None else tpl.load(),
+            loaded,
             given,
             region=region,
             account_id=account_id,

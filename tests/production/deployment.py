@@ -30,12 +30,11 @@ ASSEMBLYAI_KEY = "test-assemblyai-key-production-tier"
 OPENAI_KEY = "sk-test-openai-key-production-tier"
 WEBHOOK_SECRET = "Wh7sEcReTgeNeRaTeDbYsEcReTsMaNaGeR0123456789abcd"  # 48 alphanumerics
 DB_CREDENTIALS = {"username": "voxcliente_admin", "password": "not-used-by-these-tests"}
-# PublicUploads=true: UploadApi is deployed only then (the default leaves it out).
+# AuthIssuerUrl and AuthAudience: the local placeholders (template_env.LOCAL_PARAMETERS).
 PARAMETERS = {
     "SenderEmail": SENDER,
     "AssemblyAiApiKey": ASSEMBLYAI_KEY,
     "OpenAiApiKey": OPENAI_KEY,
-    "PublicUploads": "true",
 }
 FUNCTIONS = tuple(template_env.functions(TEMPLATE))
 SECRETS = ("AssemblyAiSecret", "OpenAiSecret", "WebhookSecret")

@@ -131,14 +131,80 @@ def test_what_cannot_be_resolved_is_said_not_guessed() -> None:
         stack().get_att("ActaQueue", "NoSuchAttribute")
 
 
-def test_a_function_left_out_by_its_condition_has_no_environment() -> None:
-    """UploadApi is deployed only with PublicUploads=true (no open relay by default):
-    with the default, asking for its environment says so instead of inventing one."""
-    with pytest.raises(TemplateEnvError, match="ServePublicUploads is false"):
-        stack(PublicUploads="false").function_environment("UploadApiFunction")
-    assert stack(PublicUploads="true").function_environment("UploadApiFunction")["WEB_ORIGINS"]
-    # the inbox drop is always there
-    assert stack(PublicUploads="false").function_environment("SubmitFunction")["AUDIO_BUCKET"]
+def test_every_function_is_deployed_and_the_api_ones_know_the_issuer() -> None:
+    """No function depends on a condition any more (sign-in replaced PublicUploads):
+    both API functions are told the issuer and audience the authorizer checks, the
+    local placeholders unless given (a test's own issuer wins)."""
+    from voxcliente.settings import load_settings
+    from voxlocal.template_env import LOCAL_PARAMETERS
+
+    for function in FUNCTIONS:
+        assert stack().function_environment(function)["AUDIO_BUCKET"], function
+    assert LOCAL_PARAMETERS == {
+        "AuthIssuerUrl": "https://issuer.invalid",
+        "AuthAudience": "voxcliente",
+    }
+    issuer = "https://clerk.voxcliente.example"
+    for function in ("UploadApiFunction", "AccountApiFunction"):
+        local = load_settings(stack().function_environment(function))
+        assert (local.auth_issuer_url, local.auth_audience) == (
+            "https://issuer.invalid",
+            "voxcliente",
+        )
+        given = stack(AuthIssuerUrl=issuer, AuthAudience="web").function_environment(function)
+        assert (given["AUTH_ISSUER_URL"], given["AUTH_AUDIENCE"]) == (issuer, "web")
+    with pytest.raises(TemplateEnvError, match="not one of"):
+        stack(AnonymousUploads="yes")
+
+
+@pytest.mark.parametrize("region", ["us", "eu"])
+def test_the_data_region_points_every_function_at_its_providers(region: str) -> None:
+    """Read as the functions read it: DataRegion=eu is AssemblyAI's EU endpoint and
+    OpenAI's European one in every function's settings; us, their defaults."""
+    from voxcliente.settings import load_settings
+
+    expected = {
+        "us": ("https://api.assemblyai.com", "https://api.openai.com/v1"),
+        "eu": ("https://api.eu.assemblyai.com", "https://eu.api.openai.com/v1"),
+    }[region]
+    s = stack(DataRegion=region)
+    for function in FUNCTIONS:
+        settings = load_settings(s.function_environment(function))
+        assert (settings.assemblyai_base_url, settings.openai_base_url) == expected, function
+        assert settings.data_region == region, function
+
+
+def test_limits_and_retention_are_read_by_the_functions_that_enforce_them() -> None:
+    """Each parameter, given a value other than its default, is what the settings of
+    the functions enforcing it read (0 = no limit for the spend and the quota)."""
+    from voxcliente.settings import load_settings
+
+    s = stack(
+        AnonymousUploads="confirm-email",
+        TrialDailyPerAddress="2",
+        TrialDailyPerIp="7",
+        DailySpendLimitUsd="0",
+        MonthlyAudioMinutesQuota="0",
+        AudioRetentionDays="7",
+        TranscriptRetentionDays="30",
+        ActaRetentionDays="180",
+        DeleteProviderTranscript="false",
+    )
+    upload = load_settings(s.function_environment("UploadApiFunction"))
+    assert upload.anonymous_uploads == "confirm-email"
+    assert (upload.trial_daily_per_address, upload.trial_daily_per_ip) == (2, 7)
+    assert upload.daily_spend_limit_usd == 0
+    assert upload.monthly_audio_minutes_quota == 0
+    assert load_settings(s.function_environment("SubmitFunction")).daily_spend_limit_usd == 0
+    for function in ("ReconcilerFunction", "AccountApiFunction"):
+        settings = load_settings(s.function_environment(function))
+        assert (
+            settings.audio_retention_days,
+            settings.transcript_retention_days,
+            settings.acta_retention_days,
+        ) == (7, 30, 180), function
+    assert load_settings(s.function_environment("ActaFunction")).delete_provider_transcript is False
+    assert load_settings(stack().function_environment("ActaFunction")).delete_provider_transcript
 
 
 @pytest.mark.parametrize(
@@ -270,14 +336,12 @@ def test_the_stuck_meetings_alarm_period_follows_the_reconcile_schedule(minutes:
     assert s.resource_property("MeetingsStuckAlarm", "Period") == 60 * minutes
 
 
-@pytest.mark.parametrize("public_uploads", ["true", "false"])
-def test_the_errors_alarm_reads_every_deployed_function_by_its_name(public_uploads: str) -> None:
-    """The metric-math alarm, resolved: one Errors query per function deployed with
-    these parameters, each naming the function Lambda runs (its
-    AWS_LAMBDA_FUNCTION_NAME), and the one expression summing them."""
-    s = stack(PublicUploads=public_uploads)
-    deployed = [f for f in FUNCTIONS if f != "UploadApiFunction" or public_uploads == "true"]
-    names = {s.function_environment(f)["AWS_LAMBDA_FUNCTION_NAME"] for f in deployed}
+def test_the_errors_alarm_reads_every_function_by_its_name() -> None:
+    """The metric-math alarm, resolved: one Errors query per function, each naming
+    the function Lambda runs (its AWS_LAMBDA_FUNCTION_NAME), and the one expression
+    summing them."""
+    s = stack()
+    names = {s.function_environment(f)["AWS_LAMBDA_FUNCTION_NAME"] for f in FUNCTIONS}
     metrics = s.resource_property("FunctionErrorsAlarm", "Metrics")
     read = [
         dimension["Value"]

@@ -25,6 +25,7 @@ NESTED = {
 
 FUNCTIONS = (
     "UploadApiFunction",
+    "AccountApiFunction",
     "SubmitFunction",
     "WebhookFunction",
     "ActaFunction",
@@ -35,24 +36,53 @@ FUNCTIONS = (
 
 # Every IAM action each function's own policies may grant (SAM adds the SQS
 # poller for Acta's event source and sqs:SendMessage for on-failure destinations).
+# Erasing a meeting's objects: every version of them (the bucket is versioned).
+ERASE_OBJECTS = {
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+}
+# Lambda's on-failure destination writes to the encrypted failed-events queue with
+# the function's own role.
+SEND_ENCRYPTED = {"kms:GenerateDataKey", "kms:Decrypt"}
 ALLOWED_ACTIONS: dict[str, set[str]] = {
-    "UploadApiFunction": {"s3:PutObject", "secretsmanager:GetSecretValue"},
+    "UploadApiFunction": {
+        "s3:PutObject",
+        "secretsmanager:GetSecretValue",
+        "ses:SendEmail",
+        "ses:SendRawEmail",
+    },
+    "AccountApiFunction": {
+        "s3:GetObject",
+        *ERASE_OBJECTS,
+        "secretsmanager:GetSecretValue",
+        "sqs:SendMessage",
+    },
     "SubmitFunction": {
         "s3:GetObject",
         "s3:GetObjectVersion",
         "secretsmanager:GetSecretValue",
         "sqs:SendMessage",
+        *SEND_ENCRYPTED,
     },
     "WebhookFunction": {"secretsmanager:GetSecretValue", "sqs:SendMessage"},
-    "ActaFunction": {"secretsmanager:GetSecretValue", "ses:SendEmail", "ses:SendRawEmail"},
-    "EmailEventsFunction": {"secretsmanager:GetSecretValue"},
+    "ActaFunction": {
+        "secretsmanager:GetSecretValue",
+        "ses:SendEmail",
+        "ses:SendRawEmail",
+        "s3:PutObject",
+    },
+    "EmailEventsFunction": {"secretsmanager:GetSecretValue", *SEND_ENCRYPTED},
     "ReconcilerFunction": {
         "s3:GetObject",
         "s3:GetObjectVersion",
+        *ERASE_OBJECTS,
         "secretsmanager:GetSecretValue",
         "sqs:SendMessage",
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
+        "kms:Decrypt",
         "cloudwatch:PutMetricData",
     },
     "MigrateFunction": {"secretsmanager:GetSecretValue"},
@@ -61,6 +91,7 @@ ALLOWED_ACTIONS: dict[str, set[str]] = {
 # Which secrets (logical ids; "db" = the database secret) each function may read.
 ALLOWED_SECRETS: dict[str, set[str]] = {
     "UploadApiFunction": {"db"},
+    "AccountApiFunction": {"AssemblyAiSecret", "db"},
     "SubmitFunction": {"AssemblyAiSecret", "WebhookSecret", "db"},
     "WebhookFunction": {"WebhookSecret", "AssemblyAiSecret", "db"},
     "ActaFunction": {"AssemblyAiSecret", "OpenAiSecret", "db"},
@@ -302,27 +333,68 @@ def test_function_reads_only_its_secrets(resources: dict[str, Any], name: str) -
 def test_s3_permissions_are_scoped_to_prefixes_of_the_audio_bucket(
     resources: dict[str, Any],
 ) -> None:
+    """Object actions name prefixes of the audio bucket, each function only those it
+    works on; listing (to find an object's versions to erase) names the bucket."""
     bucket = _props(resources, "AudioBucket")["BucketName"]["Fn::Sub"]
+    bucket_arn = f"arn:${{AWS::Partition}}:s3:::{bucket}"
+    everything = {"uploads/*", "inbox/*", "actas/*", "transcripts/*"}
     expected = {
-        "UploadApiFunction": {"uploads/*"},
-        "SubmitFunction": {"uploads/*", "inbox/*"},
+        "UploadApiFunction": {"s3:PutObject": {"uploads/*"}},
+        "AccountApiFunction": {
+            "s3:GetObject": everything,
+            "s3:DeleteObject": everything,
+            "s3:DeleteObjectVersion": everything,
+        },
+        "SubmitFunction": {
+            "s3:GetObject": {"uploads/*", "inbox/*"},
+            "s3:GetObjectVersion": {"uploads/*", "inbox/*"},
+        },
+        "ActaFunction": {"s3:PutObject": {"actas/*", "transcripts/*"}},
+        "ReconcilerFunction": {
+            "s3:GetObject": {"uploads/*", "inbox/*"},
+            "s3:GetObjectVersion": {"uploads/*", "inbox/*"},
+            "s3:DeleteObject": everything,
+            "s3:DeleteObjectVersion": everything,
+        },
     }
-    for name, prefixes in expected.items():
-        statements = _statements(_props(resources, name)["Policies"])
-        s3 = [st for st in statements if any(a.startswith("s3:") for a in _as_list(st["Action"]))]
-        arns = {r["Fn::Sub"] for st in s3 for r in _as_list(st["Resource"])}
-        assert arns == {f"arn:${{AWS::Partition}}:s3:::{bucket}/{p}" for p in prefixes}
+    for name in FUNCTIONS:
+        granted: dict[str, set[str]] = {}
+        for st in _statements(_props(resources, name).get("Policies")):
+            for action in _as_list(st["Action"]):
+                if not action.startswith("s3:"):
+                    continue
+                arns = {r["Fn::Sub"] for r in _as_list(st["Resource"])}
+                if action in {"s3:ListBucket", "s3:ListBucketVersions"}:
+                    assert arns == {bucket_arn}, (name, action)
+                    continue
+                assert all(arn.startswith(f"{bucket_arn}/") for arn in arns), (name, arns)
+                granted.setdefault(action, set()).update(a.split("/", 1)[1] for a in arns)
+        assert granted == expected.get(name, {}), name
 
 
+def test_kms_use_is_granted_only_on_the_stacks_key(resources: dict[str, Any]) -> None:
+    for name in FUNCTIONS:
+        for st in _statements(_props(resources, name).get("Policies")):
+            if any(a.startswith("kms:") for a in _as_list(st["Action"])):
+                assert st["Resource"] == {"Fn::GetAtt": ["DataKey", "Arn"]}, name
+
+
+@pytest.mark.parametrize("name", ["ActaFunction", "UploadApiFunction"])
 def test_ses_sending_is_pinned_to_the_sender_and_configuration_set(
-    resources: dict[str, Any],
+    resources: dict[str, Any], name: str
 ) -> None:
-    statements = _statements(_props(resources, "ActaFunction")["Policies"])
+    """The actas (Acta) and the trial codes (UploadApi): only from SenderEmail,
+    only with the stack's configuration set (its events reach EmailEvents)."""
+    props = _props(resources, name)
+    statements = _statements(props["Policies"])
     (ses,) = [st for st in statements if "ses:SendRawEmail" in _as_list(st["Action"])]
     assert ses["Condition"]["StringEquals"]["ses:FromAddress"] == {"Ref": "SenderEmail"}
     resources_text = " ".join(r["Fn::Sub"] for r in ses["Resource"])
     assert ":identity/" in resources_text
     assert "configuration-set/${EmailConfigurationSet}" in resources_text
+    variables = props["Environment"]["Variables"]
+    assert variables["SES_CONFIGURATION_SET"] == {"Ref": "EmailConfigurationSet"}
+    assert variables["SES_FROM"] == {"Fn::Sub": "${SenderName} <${SenderEmail}>"}
 
 
 def test_sqs_send_only_to_the_acta_queue(resources: dict[str, Any]) -> None:
@@ -336,9 +408,16 @@ def test_no_wildcard_action_and_no_full_access_policy(
     template: dict[str, Any], nested: dict[str, dict[str, Any]]
 ) -> None:
     every = [template["Resources"]] + [child["Resources"] for child in nested.values()]
+    key_policy = _props(template["Resources"], "DataKey")["KeyPolicy"]
     for st in _all_statements(every):
         actions = _as_list(st.get("Action", []))
-        if st["Effect"] == "Allow":
+        if st["Effect"] == "Allow" and actions == ["kms:*"]:
+            # The one exception: the account administers its key (else nobody could).
+            assert st in key_policy["Statement"], st
+            assert st["Principal"] == {
+                "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+            }
+        elif st["Effect"] == "Allow":
             assert not any("*" in str(action) for action in actions), st
         else:
             # The one Deny: the bucket's TLS-only rule, which must cover every call.
@@ -394,10 +473,43 @@ def test_bucket_is_encrypted_private_and_tls_only(resources: dict[str, Any]) -> 
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_bucket_lifecycle_and_cors(resources: dict[str, Any]) -> None:
+def test_bucket_lifecycle_and_cors(template: dict[str, Any], resources: dict[str, Any]) -> None:
+    """Each prefix expires after its own retention (the purge erases the same data in
+    the database); the versions a delete or an expiry leaves go a day later."""
     bucket = _props(resources, "AudioBucket")
     rules = bucket["LifecycleConfiguration"]["Rules"]
-    assert any(r.get("ExpirationInDays") == {"Ref": "AudioRetentionDays"} for r in rules)
+    assert all(r["Status"] == "Enabled" for r in rules)
+    expiring = {r["Prefix"]: r["ExpirationInDays"] for r in rules if "ExpirationInDays" in r}
+    assert expiring == {
+        "uploads/": {"Ref": "AudioRetentionDays"},
+        "inbox/": {"Ref": "AudioRetentionDays"},
+        "actas/": {"Ref": "ActaRetentionDays"},
+        "transcripts/": {"Ref": "TranscriptRetentionDays"},
+    }
+    # The prefixes are the settings' own (where the functions write).
+    from voxcliente.settings import load_settings
+
+    defaults = load_settings({})
+    assert set(expiring) == {
+        defaults.upload_prefix,
+        defaults.inbox_prefix,
+        defaults.acta_documents_prefix,
+        defaults.transcript_documents_prefix,
+    }
+    params = template["Parameters"]
+    retention = {
+        "AudioRetentionDays": defaults.audio_retention_days,
+        "ActaRetentionDays": defaults.acta_retention_days,
+        "TranscriptRetentionDays": defaults.transcript_retention_days,
+    }
+    for name, days in retention.items():
+        assert params[name]["MinValue"] >= 1, name
+        assert params[name]["Default"] == days, name
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    (versions,) = [r for r in rules if "NoncurrentVersionExpiration" in r]
+    assert versions["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
+    assert versions["ExpiredObjectDeleteMarker"] is True
+    assert "Prefix" not in versions
     assert any("AbortIncompleteMultipartUpload" in r for r in rules)
     cors = bucket["CorsConfiguration"]["CorsRules"][0]
     assert "POST" in cors["AllowedMethods"]
@@ -460,23 +572,89 @@ def test_api_throttling_cors_and_access_logs(resources: dict[str, Any]) -> None:
     assert "RetentionInDays" in _props(resources, log_group)
 
 
-def test_routes(resources: dict[str, Any]) -> None:
-    routes = set()
+SIGNED_IN_ROUTES = {
+    ("UploadApiFunction", "POST", "/uploads"),
+    ("UploadApiFunction", "GET", "/uploads/{upload_id}"),
+    ("AccountApiFunction", "GET", "/me"),
+    ("AccountApiFunction", "DELETE", "/me"),
+    ("AccountApiFunction", "GET", "/meetings"),
+    ("AccountApiFunction", "GET", "/meetings/{meeting_id}"),
+    ("AccountApiFunction", "DELETE", "/meetings/{meeting_id}"),
+    ("AccountApiFunction", "POST", "/meetings/{meeting_id}/resend"),
+    ("AccountApiFunction", "GET", "/clients"),
+    ("AccountApiFunction", "PATCH", "/clients/{client_id}"),
+}
+# Answer without a token: AssemblyAI (its own secret header) and the trial, whose
+# person has no account yet (the function answers 401 when AnonymousUploads=off).
+PUBLIC_ROUTES = {
+    ("WebhookFunction", "POST", "/webhooks/assemblyai"),
+    ("UploadApiFunction", "POST", "/trial/codes"),
+    ("UploadApiFunction", "POST", "/trial/uploads"),
+    ("UploadApiFunction", "GET", "/trial/uploads/{upload_id}"),
+}
+
+
+def _routes(resources: dict[str, Any]) -> dict[tuple[str, str, str], dict[str, Any]]:
+    routes = {}
     for name in FUNCTIONS:
         for event in _props(resources, name).get("Events", {}).values():
             if event["Type"] == "HttpApi":
-                routes.add((name, event["Properties"]["Method"], event["Properties"]["Path"]))
-    assert routes == {
-        ("UploadApiFunction", "POST", "/uploads"),
-        ("UploadApiFunction", "GET", "/uploads/{upload_id}"),
-        ("WebhookFunction", "POST", "/webhooks/assemblyai"),
+                props = event["Properties"]
+                assert props["ApiId"] == {"Ref": "HttpApi"}
+                routes[(name, props["Method"], props["Path"])] = props
+    return routes
+
+
+def test_routes(resources: dict[str, Any]) -> None:
+    routes = _routes(resources)
+    assert set(routes) == SIGNED_IN_ROUTES | PUBLIC_ROUTES
+    for route, props in routes.items():
+        if route in PUBLIC_ROUTES:
+            assert props["Auth"] == {"Authorizer": "NONE"}, route
+        else:
+            assert "Auth" not in props, f"{route} must keep the default (JWT) authorizer"
+
+
+def test_every_other_route_needs_a_token_of_the_configured_issuer(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    """API Gateway's JWT authorizer checks the signature (the issuer's JWKS), iss,
+    aud and exp before any function runs; the issuer and audience are required
+    parameters, so no deploy can leave the API open by forgetting them."""
+    auth = _props(resources, "HttpApi")["Auth"]
+    authorizer = auth["Authorizers"][auth["DefaultAuthorizer"]]
+    assert authorizer["IdentitySource"] == "$request.header.Authorization"
+    assert authorizer["JwtConfiguration"] == {
+        "issuer": {"Ref": "AuthIssuerUrl"},
+        "audience": [{"Ref": "AuthAudience"}],
     }
+    params = template["Parameters"]
+    for name in ("AuthIssuerUrl", "AuthAudience"):
+        assert "Default" not in params[name], f"{name} must be given at deploy"
+        assert len(params[name]["Description"]) > 60, name
+    issuer = re.compile(params["AuthIssuerUrl"]["AllowedPattern"])
+    assert issuer.fullmatch("https://clerk.voxcliente.example")
+    assert not issuer.fullmatch("http://clerk.voxcliente.example")
+    assert not issuer.fullmatch("")
+    # Both API functions are told the same issuer and audience (the local API verifies
+    # with them); the other functions never see a token.
+    for name in FUNCTIONS:
+        variables = _props(resources, name).get("Environment", {}).get("Variables", {})
+        if name in {"UploadApiFunction", "AccountApiFunction"}:
+            assert variables["AUTH_ISSUER_URL"] == {"Ref": "AuthIssuerUrl"}, name
+            assert variables["AUTH_AUDIENCE"] == {"Ref": "AuthAudience"}, name
+        else:
+            assert "AUTH_ISSUER_URL" not in variables, name
+    cors = _props(resources, "HttpApi")["CorsConfiguration"]
+    methods = {method for _, method, _ in SIGNED_IN_ROUTES | PUBLIC_ROUTES}
+    assert methods | {"OPTIONS"} == set(cors["AllowMethods"])
+    assert "authorization" in cors["AllowHeaders"]
 
 
 def test_webhook_url_is_not_in_functions_the_api_integrates(template: dict[str, Any]) -> None:
     # The API's integrations reference UploadApi and Webhook: those must not
     # reference the API back.
-    for name in ("UploadApiFunction", "WebhookFunction"):
+    for name in ("UploadApiFunction", "AccountApiFunction", "WebhookFunction"):
         assert "HttpApi" not in _refs(_props(template["Resources"], name).get("Environment"))
     assert "HttpApi" not in _refs(template["Globals"])
 
@@ -618,9 +796,8 @@ def test_one_alarm_watches_every_functions_errors(resources: dict[str, Any]) -> 
     assert alarm["TreatMissingData"] == "notBreaching"
     assert "Namespace" not in alarm and "Period" not in alarm  # metric math only
     assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "AlarmTopic"}]
-    # UploadApi's errors are read only when it exists.
-    (conditional,) = [q for q in alarm["Metrics"] if "Fn::If" in q]
-    assert conditional["Fn::If"][0] == resources["UploadApiFunction"]["Condition"]
+    # Every function is always deployed: no query depends on a condition.
+    assert not [q for q in alarm["Metrics"] if "Fn::If" in q]
 
 
 def test_the_stuck_meetings_alarm_period_is_the_reconcile_interval(
@@ -655,7 +832,9 @@ def test_outputs_name_what_an_operator_needs(template: dict[str, Any]) -> None:
         "DatabaseSecretArn",
         "ActaQueueUrl",
         "ActaDeadLetterQueueUrl",
+        "AuthIssuer",
     } <= set(template["Outputs"])
+    assert not [name for name, output in template["Outputs"].items() if "Condition" in output]
 
 
 def test_environment_names_are_settings_fields(template: dict[str, Any]) -> None:
@@ -686,30 +865,128 @@ def test_the_webhook_route_is_throttled_apart_from_the_uploads(
     assert rate > params["ApiThrottlingRateLimit"]["Default"]
 
 
-def test_uploads_are_served_only_when_public_uploads_says_so(
+def test_no_upload_route_is_served_without_sign_in_by_default(
     template: dict[str, Any], resources: dict[str, Any]
 ) -> None:
-    """No open relay: POST /uploads needs no credentials, so it is off by default."""
-    assert template["Parameters"]["PublicUploads"]["Default"] == "false"
-    assert template["Conditions"]["ServePublicUploads"] == {
-        "Fn::Equals": [{"Ref": "PublicUploads"}, "true"]
+    """Regression (the open relay): POST /uploads needed no credentials, so anyone could
+    have audio written up and emailed anywhere at our cost. Sign-in replaced the
+    PublicUploads switch; the trial is off unless asked for, and bounded."""
+    assert "PublicUploads" not in template["Parameters"]
+    assert "ServePublicUploads" not in template["Conditions"]
+    assert not [n for n, r in resources.items() if "Condition" in r and n in FUNCTIONS]
+    params = template["Parameters"]
+    assert params["AnonymousUploads"]["Default"] == "off"
+    assert params["AnonymousUploads"]["AllowedValues"] == ["off", "confirm-email"]
+    for name in ("TrialDailyPerAddress", "TrialDailyPerIp"):
+        assert params[name]["MinValue"] >= 1, name
+    variables = _props(resources, "UploadApiFunction")["Environment"]["Variables"]
+    assert variables["ANONYMOUS_UPLOADS"] == {"Ref": "AnonymousUploads"}
+    assert variables["TRIAL_DAILY_PER_ADDRESS"] == {"Ref": "TrialDailyPerAddress"}
+    assert variables["TRIAL_DAILY_PER_IP"] == {"Ref": "TrialDailyPerIp"}
+
+
+# Which functions get each limit, retention and privacy parameter (as its setting).
+PARAMETER_VARIABLES = {
+    "DailySpendLimitUsd": ("DAILY_SPEND_LIMIT_USD", {"UploadApiFunction", "SubmitFunction"}),
+    "MonthlyAudioMinutesQuota": (
+        "MONTHLY_AUDIO_MINUTES_QUOTA",
+        {"UploadApiFunction", "AccountApiFunction"},
+    ),
+    "AudioRetentionDays": (
+        "AUDIO_RETENTION_DAYS",
+        {"ReconcilerFunction", "AccountApiFunction"},
+    ),
+    "TranscriptRetentionDays": (
+        "TRANSCRIPT_RETENTION_DAYS",
+        {"ReconcilerFunction", "AccountApiFunction"},
+    ),
+    "ActaRetentionDays": ("ACTA_RETENTION_DAYS", {"ReconcilerFunction", "AccountApiFunction"}),
+    "DeleteProviderTranscript": ("DELETE_PROVIDER_TRANSCRIPT", {"ActaFunction"}),
+}
+
+
+@pytest.mark.parametrize("parameter", PARAMETER_VARIABLES)
+def test_limits_and_retention_reach_the_functions_that_enforce_them(
+    template: dict[str, Any], resources: dict[str, Any], parameter: str
+) -> None:
+    variable, expected = PARAMETER_VARIABLES[parameter]
+    given = {
+        name
+        for name in FUNCTIONS
+        if _props(resources, name).get("Environment", {}).get("Variables", {}).get(variable)
+        == {"Ref": parameter}
     }
-    for name in ("UploadApiFunction", "UploadApiLogGroup"):
-        assert resources[name]["Condition"] == "ServePublicUploads", name
-    assert template["Outputs"]["UploadsEndpoint"]["Condition"] == "ServePublicUploads"
-    # the inbox drop (AWS credentials needed) is always there
-    assert "Condition" not in resources["SubmitFunction"]
+    assert given == expected
+    assert template["Parameters"][parameter]["Description"], parameter
+
+
+def test_the_data_region_selects_the_providers_european_endpoints(
+    template: dict[str, Any],
+) -> None:
+    """DataRegion=eu: AssemblyAI's EU endpoint (async transcription stays in the EU) and
+    OpenAI's European data-residency endpoint; every function gets both (Globals)."""
+    assert template["Parameters"]["DataRegion"]["AllowedValues"] == ["us", "eu"]
+    assert template["Parameters"]["DataRegion"]["Default"] == "us"
+    assert template["Conditions"]["InEu"] == {"Fn::Equals": [{"Ref": "DataRegion"}, "eu"]}
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["ASSEMBLYAI_BASE_URL"] == {
+        "Fn::If": ["InEu", "https://api.eu.assemblyai.com", "https://api.assemblyai.com"]
+    }
+    assert variables["OPENAI_BASE_URL"] == {
+        "Fn::If": ["InEu", "https://eu.api.openai.com/v1", "https://api.openai.com/v1"]
+    }
+    assert variables["DATA_REGION"] == {"Ref": "DataRegion"}
+
+
+def test_the_daily_spend_limit_alarm_reads_the_guards_metric(
+    resources: dict[str, Any],
+) -> None:
+    """The spend guard emits DailySpendLimitReached through Powertools (EMF), which
+    adds the service dimension, as it does for MeetingsStuck."""
+    alarm = _props(resources, "DailySpendLimitAlarm")
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("VoxCliente", "DailySpendLimitReached")
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "voxcliente"}]
+    assert (alarm["Statistic"], alarm["Period"], alarm["EvaluationPeriods"]) == ("Sum", 300, 1)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (
+        1,
+        "GreaterThanOrEqualToThreshold",
+    )
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_logs_topics_and_failed_events_are_encrypted_with_the_stacks_key(
+    resources: dict[str, Any],
+) -> None:
+    """Log lines hold source IPs and ids, SES events and failed S3 events name people:
+    all of them under the customer key, whose policy lets CloudWatch Logs, SES and
+    CloudWatch alarms use it."""
+    key = {"Fn::GetAtt": ["DataKey", "Arn"]}
+    for name, res in resources.items():
+        if res["Type"] == "AWS::Logs::LogGroup":
+            assert res["Properties"]["KmsKeyId"] == key, name
+        if res["Type"] == "AWS::SNS::Topic":
+            assert res["Properties"]["KmsMasterKeyId"] == key, name
+    assert _props(resources, "AsyncFailuresQueue")["KmsMasterKeyId"] == key
+    data_key = _props(resources, "DataKey")
+    assert data_key["EnableKeyRotation"] is True
+    services = set()
+    for st in data_key["KeyPolicy"]["Statement"]:
+        principal = st["Principal"].get("Service", [])
+        services |= {str(p) for p in _as_list(principal)}
+    assert {"ses.amazonaws.com", "cloudwatch.amazonaws.com"} <= services
+    assert any("logs." in s for s in services)
 
 
 def test_no_provider_setting_is_left_empty_for_an_sdk_to_read(template: dict[str, Any]) -> None:
     """Regression: `OPENAI_BASE_URL: ""` made the openai SDK read the empty variable
     itself, and every acta failed in AWS."""
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
-    assert variables["OPENAI_BASE_URL"] == "https://api.openai.com/v1"
-    assert variables["ASSEMBLYAI_BASE_URL"] == "https://api.assemblyai.com"
     for name, value in variables.items():
         if name.endswith("_BASE_URL"):
-            assert value, name
+            # Both branches of the data region's choice are URLs.
+            for branch in value["Fn::If"][1:] if isinstance(value, dict) else [value]:
+                assert str(branch).startswith("https://"), name
 
 
 # --- defect 12: database connections bounded by each function's concurrency ------------
@@ -719,6 +996,7 @@ T4G_MICRO_MAX_CONNECTIONS = 1024**3 // 9531392
 DB_CONNECTION_MARGIN = 10
 RESERVED_BY_PARAMETER = {
     "UploadApiFunction": "UploadApiReservedConcurrency",
+    "AccountApiFunction": "AccountApiReservedConcurrency",
     "SubmitFunction": "SubmitReservedConcurrency",
     "WebhookFunction": "WebhookReservedConcurrency",
     "EmailEventsFunction": "EmailEventsReservedConcurrency",
@@ -876,7 +1154,7 @@ def test_template_defaults_are_settings_defaults(template: dict[str, Any]) -> No
     from voxcliente.settings import Settings, load_settings
     from voxlocal.template_env import Stack
 
-    stack = Stack(region="us-east-1", parameters={"PublicUploads": "true"}, template=template)
+    stack = Stack(region="us-east-1", template=template)
     parameters = template["Parameters"]
     defaults = load_settings({})
     compared = set()
@@ -906,3 +1184,18 @@ def test_template_defaults_are_settings_defaults(template: dict[str, Any]) -> No
     assert not differ, "\n".join(differ)
     # The numbers the issue found coupled by hand are among those compared.
     assert {"MAX_UPLOAD_BYTES", "ACTA_CLAIM_TIMEOUT_S", "ACTA_QUEUE_MAX_RECEIVES"} <= compared
+    # And the ones of accounts, limits and retention.
+    assert {
+        "ANONYMOUS_UPLOADS",
+        "TRIAL_DAILY_PER_ADDRESS",
+        "TRIAL_DAILY_PER_IP",
+        "DAILY_SPEND_LIMIT_USD",
+        "MONTHLY_AUDIO_MINUTES_QUOTA",
+        "AUDIO_RETENTION_DAYS",
+        "TRANSCRIPT_RETENTION_DAYS",
+        "ACTA_RETENTION_DAYS",
+        "DELETE_PROVIDER_TRANSCRIPT",
+        "DATA_REGION",
+        "ASSEMBLYAI_BASE_URL",
+        "OPENAI_BASE_URL",
+    } <= compared
