@@ -1,7 +1,7 @@
 # VoxCliente — every command of the README is a target here.
 # Virtual environments are created on first use: .venv (the project, Python
-# 3.12 like the Lambda runtime) and .venv-sam (aws-sam-cli, which pins its
-# own boto3).
+# 3.12 like the Lambda runtime), .venv-sam (aws-sam-cli, which pins its own
+# boto3) and .venv-scan (checkov, which pins its own libraries).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -11,6 +11,7 @@ VENV := .venv
 SAM_VENV := .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
+SCAN_VENV := .venv-scan
 # sam build (no container) looks for python3.12 on PATH: the project venv has it.
 SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 # Local builds that the tests import use this machine's architecture.
@@ -18,7 +19,7 @@ SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 PIP_NOISE := ^WARNING: Location .* is ignored
 LOCAL_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/' -e 's/amd64/x86_64/')
 
-.PHONY: help demo check test lint format typecheck validate build package precompile unit migrate services invoke bench smoke load eval clean venv
+.PHONY: help demo check test lint format typecheck validate scan build package precompile unit migrate erase services invoke bench smoke load eval clean venv
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -39,7 +40,15 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	@set -o pipefail; $(SAM_VENV)/bin/python -m pip install --quiet -r requirements-sam.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
 	@touch $@
 
-venv: $(VENV)/.installed $(SAM_VENV)/.installed
+$(SCAN_VENV)/.installed: requirements-scan.txt
+	@test -n "$(PYTHON_BOOT)" || { scripts/find-python 3.12; exit 1; }
+	@echo "==> creating $(SCAN_VENV) for checkov"
+	@test -x $(SCAN_VENV)/bin/python || $(PYTHON_BOOT) -m venv $(SCAN_VENV)
+	@set -o pipefail; $(SCAN_VENV)/bin/python -m pip install --quiet --upgrade pip 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	@set -o pipefail; $(SCAN_VENV)/bin/python -m pip install --quiet -r requirements-scan.txt 2>&1 | { grep -v "$(PIP_NOISE)" || true; }
+	@touch $@
+
+venv: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed
 
 demo: $(VENV)/.installed ## run the whole pipeline on this machine (AUDIO=... EMAIL=... optional)
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.demo $(if $(AUDIO),--audio "$(AUDIO)") $(if $(EMAIL),--email "$(EMAIL)")
@@ -56,7 +65,7 @@ check-unit: $(VENV)/.installed
 # `make test` also reports the layer's line coverage (pytest-cov; the TOTAL
 # line at the end is the number). No threshold: it is there to be read.
 test: COVERAGE_ARGS := --cov=voxcliente --cov-report=term:skip-covered
-test: lint typecheck validate build unit ## lint, format check, type check, sam validate, build, pytest with coverage
+test: lint typecheck validate scan build unit ## lint, format check, type check, sam validate, checkov, build, pytest with coverage
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	@echo "==> ruff"
@@ -77,6 +86,15 @@ validate: $(SAM_VENV)/.installed ## sam validate --lint and cfn-lint on template
 	@echo "==> sam validate --lint"
 	@$(SAM_ENV) $(SAM) validate --lint --region us-east-1
 	@$(SAM_VENV)/bin/cfn-lint template.yaml templates/*.yaml
+
+# The settings are in .checkov.yaml (offline, cloudformation). A finding is
+# fixed in the template or skipped next to its resource with a written reason;
+# checkov exits non-zero on any other. No update check, no download: CI
+# reaches only the package registries.
+scan: $(SCAN_VENV)/.installed ## checkov on template.yaml and templates/: 0 unexplained failures
+	@echo "==> checkov"
+	@CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE $(SCAN_VENV)/bin/checkov \
+	  --config-file .checkov.yaml -f template.yaml $(addprefix -f ,$(wildcard templates/*.yaml))
 
 # The layer's makefile build (layers/common/Makefile) learns the architecture
 # from LAYER_ARCHITECTURE, always given together with the template's parameter.
@@ -110,9 +128,18 @@ unit: $(VENV)/.installed ## pytest only (PYTEST_ARGS=... to pass options)
 migrate: $(VENV)/.installed ## apply sql/ migrations to DATABASE_URL
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.migrate_cli
 
+# What DELETE /meetings/{id} and DELETE /me do, for an operator (a request by
+# email, a person without an account): same erasure, recorded as the operator's.
+erase: $(VENV)/.installed ## erase a meeting or everything of a person: MEETING=<id> or EMAIL=<address>
+	@test -n "$(MEETING)$(EMAIL)" -a -z "$(and $(MEETING),$(EMAIL))" || { \
+	  echo "usage: make erase MEETING=<meeting id>    (one meeting: files, AssemblyAI transcript, texts, addresses)"; \
+	  echo "       make erase EMAIL=<address>         (everything of that person, account included)"; exit 2; }
+	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.erase_cli \
+	  $(if $(MEETING),--meeting "$(MEETING)") $(if $(EMAIL),--email "$(EMAIL)")
+
 # Friendly function names (FN=...) -> logical ids in template.yaml.
 FUNCTIONS := submit:SubmitFunction webhook:WebhookFunction acta:ActaFunction \
-  upload_api:UploadApiFunction email_events:EmailEventsFunction \
+  upload_api:UploadApiFunction account_api:AccountApiFunction email_events:EmailEventsFunction \
   reconciler:ReconcilerFunction migrate:MigrateFunction
 FN_ID = $(or $(word 2,$(subst :, ,$(filter $(subst -,_,$(FN)):%,$(FUNCTIONS)))),$(filter $(FN),$(foreach f,$(FUNCTIONS),$(word 2,$(subst :, ,$(f))))))
 # Linux's Docker engine has no host.docker.internal unless it is mapped.
@@ -146,4 +173,4 @@ eval: $(VENV)/.installed ## score acta quality on eval/cases (OPENAI_API_KEY: re
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.evaluation $(if $(RUNS),--runs $(RUNS)) $(if $(MODELS),--models $(MODELS))
 
 clean: ## remove build output, virtual environments and demo output
-	rm -rf .aws-sam .aws-sam-build.log $(VENV) $(SAM_VENV) out .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf .aws-sam .aws-sam-build.log $(VENV) $(SAM_VENV) $(SCAN_VENV) out .pytest_cache .mypy_cache .ruff_cache .coverage
