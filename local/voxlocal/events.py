@@ -49,6 +49,20 @@ def s3_put(bucket: str, *keys: str, size: int = 0, version_id: str | None = None
     return {"Records": records}
 
 
+def _claim_text(value: Any) -> str:
+    """A claim as the HTTP API's JWT authorizer passes it on: always a string.
+
+    Booleans and numbers as their JSON text; a list as "[a b c]" (bracketed,
+    space-separated, not JSON: what API Gateway sends for an array claim such as
+    a list ``aud``); an object as its JSON text.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple):
+        return "[" + " ".join(_claim_text(v) for v in value) + "]"
+    return json.dumps(value)
+
+
 def http_api(
     method: str,
     path: str,
@@ -95,21 +109,8 @@ def http_api(
         "isBase64Encoded": False,
     }
     if claims is not None:
-        # API Gateway passes every claim as a string; lists and objects as their JSON text.
         event["requestContext"]["authorizer"] = {
-            "jwt": {
-                "claims": {
-                    k: v
-                    if isinstance(v, str)
-                    else json.dumps(v)
-                    if isinstance(v, list | dict)
-                    else str(v).lower()
-                    if isinstance(v, bool)
-                    else str(v)
-                    for k, v in claims.items()
-                },
-                "scopes": None,
-            }
+            "jwt": {"claims": {k: _claim_text(v) for k, v in claims.items()}, "scopes": None}
         }
     if query:
         params: dict[str, str] = {}
