@@ -19,10 +19,12 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 
+from harness import RECIPIENT, SPANISH, Chain
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import transaction
 from voxcliente.pipeline import account_views
 from voxlocal import events
+from voxlocal.auth import DevIssuer, signed_in_event
 from voxlocal.functions import load_function
 
 ISSUER = "https://issuer.voxcliente.test"
@@ -381,3 +383,157 @@ def fetch(url: str) -> bytes:
     with urllib.request.urlopen(url, timeout=10) as answer:
         body: bytes = answer.read()
         return body
+
+
+# --- one meeting through the whole chain ------------------------------------------
+def signed_in(
+    dev_issuer: DevIssuer, method: str, path: str, email: str
+) -> tuple[int, Any, dict[str, str]]:
+    """A request with a real RS256 token, checked as the JWT authorizer checks it."""
+    event = signed_in_event(dev_issuer, method, path, sub=f"user-{email}", email=email)
+    out = load_function("account_api").lambda_handler(event, events.LambdaContext("AccountApi"))
+    return int(out["statusCode"]), json.loads(out["body"]), dict(out.get("headers") or {})
+
+
+@pytest.fixture
+def emailed(chain: Chain) -> dict[str, Any]:
+    """The Spanish sample transcribed, written up and emailed to its recipient."""
+    chain.run_all(chain.drop(SPANISH))
+    meeting = chain.meeting()
+    assert meeting["status"] == "emailed", meeting
+    return meeting
+
+
+def test_a_meeting_with_its_acta_timeline_costs_and_working_download_links(
+    chain: Chain, emailed: dict[str, Any], dev_issuer: DevIssuer
+) -> None:
+    mid = emailed["id"]
+    status, got, _ = signed_in(dev_issuer, "GET", f"/meetings/{mid}", RECIPIENT)
+    assert status == 200, got
+
+    meeting = got["meeting"]
+    assert meeting["id"] == str(mid)
+    assert meeting["status"] == "emailed"
+    assert meeting["filename"] == "reunión.mp3"
+    assert meeting["language"] == emailed["language"]
+    assert meeting["error"] is None
+    stored = chain.conn.execute("SELECT content FROM actas WHERE meeting_id = %s", (mid,))
+    assert got["acta"] == (stored.fetchone() or {})["content"]
+    assert meeting["title"] == got["acta"]["title"]
+
+    steps = [(step["status"], step["event"]) for step in got["timeline"]]
+    assert steps[0][0] == "received"
+    assert steps[-1][0] == "emailed"
+    assert all(step["at"].endswith("Z") for step in got["timeline"])
+
+    costs = got["costs"]
+    parts = [Decimal(costs[k]) for k in ("transcription_usd", "generation_usd", "email_usd")]
+    # The emulated model is priced at nothing; AssemblyAI and SES are not.
+    assert parts[0] > 0 and parts[2] > 0, costs
+    assert sum(parts) == Decimal(costs["total_usd"]) == emailed["total_cost_usd"]
+    assert sum(Decimal(line["cost_usd"]) for line in costs["lines"]) == Decimal(costs["total_usd"])
+    assert {line["provider"] for line in costs["lines"]} == {"assemblyai", "openai", "ses"}
+
+    links = got["downloads"]
+    assert fetch(links["audio"]["url"]) == SPANISH.read_bytes()
+    for kind, key in (("docx", "docx_s3_key"), ("transcript", "transcript_s3_key")):
+        stored_object = chain.aws.s3.get_object(Bucket=chain.aws.bucket, Key=emailed[key])
+        assert fetch(links[kind]["url"]) == stored_object["Body"].read(), kind
+    expires = datetime.fromisoformat(links["docx"]["expires_at"])
+    assert timedelta(0) < expires - datetime.now(UTC) <= timedelta(seconds=300)
+
+    # The other person: not found, and nothing of it in their lists.
+    status, other, _ = signed_in(dev_issuer, "GET", f"/meetings/{mid}", BRUNO)
+    assert status == 404, other
+    assert signed_in(dev_issuer, "GET", "/meetings", BRUNO)[1]["meetings"] == []
+
+
+def test_no_audio_link_once_its_retention_has_passed(
+    chain: Chain, emailed: dict[str, Any], dev_issuer: DevIssuer
+) -> None:
+    chain.conn.execute(
+        "UPDATE meetings SET received_at = now() - interval '31 days' WHERE id = %s",
+        (emailed["id"],),
+    )
+    status, got, _ = signed_in(dev_issuer, "GET", f"/meetings/{emailed['id']}", RECIPIENT)
+    assert status == 200, got
+    assert got["downloads"]["audio"] is None
+    assert got["downloads"]["docx"] is not None
+
+
+def test_resend_queues_the_acta_to_the_callers_address_and_is_limited(
+    chain: Chain, emailed: dict[str, Any], dev_issuer: DevIssuer
+) -> None:
+    path = f"/meetings/{emailed['id']}/resend"
+    status, got, _ = signed_in(dev_issuer, "POST", path, RECIPIENT)
+    assert status == 202, got
+    assert got["status"] == "queued"
+    row = chain.conn.execute(
+        "SELECT kind, recipient, status FROM email_deliveries WHERE id = %s",
+        (got["delivery_id"],),
+    ).fetchone()
+    assert row == {"kind": "resend", "recipient": RECIPIENT, "status": "pending"}
+    for _ in range(2):
+        assert signed_in(dev_issuer, "POST", path, RECIPIENT)[0] == 202
+    status, limited, headers = signed_in(dev_issuer, "POST", path, RECIPIENT)
+    assert status == 429
+    assert limited["error"]["code"] == "resend_limit"
+    assert int(headers["Retry-After"]) == limited["error"]["retry_after_s"] > 0
+
+
+def test_resend_before_the_acta_was_emailed_is_a_409(
+    db_url: str, conn: psycopg.Connection[Any]
+) -> None:
+    mid = add_meeting(conn, ANA, received_at=NOW, status="failed")
+    status, body, _ = call("POST", f"/meetings/{mid}/resend")
+    assert status == 409
+    assert body["error"]["code"] == "not_ready"
+
+
+def test_deleting_a_meeting_erases_it_from_the_history_and_again_is_a_no_op(
+    chain: Chain, emailed: dict[str, Any], dev_issuer: DevIssuer
+) -> None:
+    mid = emailed["id"]
+    assert signed_in(dev_issuer, "DELETE", f"/meetings/{mid}", BRUNO)[0] == 404
+    status, got, _ = signed_in(dev_issuer, "DELETE", f"/meetings/{mid}", RECIPIENT)
+    assert status == 200, got
+    assert got == {"erased": True, "pending": []}
+    assert signed_in(dev_issuer, "GET", f"/meetings/{mid}", RECIPIENT)[0] == 404
+    assert signed_in(dev_issuer, "GET", "/meetings", RECIPIENT)[1]["meetings"] == []
+    totals = signed_in(dev_issuer, "GET", "/me", RECIPIENT)[1]["totals"]
+    assert totals["meetings"] == totals["actas"] == 0
+    assert signed_in(dev_issuer, "DELETE", f"/meetings/{mid}", RECIPIENT)[:2] == (200, got)
+
+
+def test_deleting_the_account_erases_every_meeting_and_only_the_callers(
+    two_people: dict[str, list[UUID]], conn: psycopg.Connection[Any]
+) -> None:
+    got = ok("DELETE", "/me")
+    assert got["erased"] is True
+    assert got["meetings"] == 3
+    assert conn.execute("SELECT count(*) AS n FROM users WHERE email = %s", (ANA,)).fetchone() == {
+        "n": 0
+    }
+    # Signing in again starts an empty account; Bruno's is untouched.
+    assert ok("GET", "/me")["totals"]["meetings"] == 0
+    assert ok("GET", "/me", BRUNO)["totals"]["meetings"] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "says"),
+    [
+        ("api-get-me.json", 200, "ana.mendez@example.com"),
+        ("api-get-meetings.json", 200, '"meetings":[]'),
+        ("api-get-meeting.json", 404, "No meeting of yours"),
+        ("api-delete-meeting.json", 404, "No meeting of yours"),
+        ("api-patch-client.json", 404, "No client of yours"),
+    ],
+)
+def test_the_sample_events_reach_their_routes(
+    db_url: str, load_event: Any, name: str, status: int, says: str
+) -> None:
+    out = load_function("account_api").lambda_handler(
+        load_event(name), events.LambdaContext("AccountApi")
+    )
+    assert out["statusCode"] == status, out
+    assert says in out["body"]
