@@ -72,6 +72,7 @@ ALLOWED_ACTIONS: dict[str, set[str]] = {
         "ses:SendEmail",
         "ses:SendRawEmail",
         "s3:PutObject",
+        "s3:GetObject",
     },
     "EmailEventsFunction": {"secretsmanager:GetSecretValue", *SEND_ENCRYPTED},
     "ReconcilerFunction": {
@@ -349,7 +350,10 @@ def test_s3_permissions_are_scoped_to_prefixes_of_the_audio_bucket(
             "s3:GetObject": {"uploads/*", "inbox/*"},
             "s3:GetObjectVersion": {"uploads/*", "inbox/*"},
         },
-        "ActaFunction": {"s3:PutObject": {"actas/*", "transcripts/*"}},
+        "ActaFunction": {
+            "s3:PutObject": {"actas/*", "transcripts/*"},
+            "s3:GetObject": {"actas/*", "transcripts/*"},
+        },
         "ReconcilerFunction": {
             "s3:GetObject": {"uploads/*", "inbox/*"},
             "s3:GetObjectVersion": {"uploads/*", "inbox/*"},
