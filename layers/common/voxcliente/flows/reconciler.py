@@ -22,6 +22,11 @@
   replayed through the same code once per run, and removed when it went
   through. Without this, a Submit refused by the database three times in a row
   would leave no meeting row at all.
+* Privacy chores (:mod:`voxcliente.pipeline.erasure`), after the above: erasures
+  a failure left pending are finished, what is past its retention is purged, and
+  the transcripts AssemblyAI still holds for meetings emailed more than five
+  minutes ago are deleted there (when ``DELETE_PROVIDER_TRANSCRIPT``). A chore
+  that finds a service down is logged and done by a later run.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from voxcliente.domain import error_codes
 from voxcliente.domain.errors import TransientError
 from voxcliente.domain.models import Meeting
 from voxcliente.observability import logger, metrics
-from voxcliente.pipeline import intake, lifecycle, ses_events
+from voxcliente.pipeline import erasure, intake, lifecycle, ses_events
 from voxcliente.pipeline.delivery import acta_email_in_flight
 from voxcliente.pipeline.transcripts import apply_transcript_status
 from voxcliente.settings import Settings, get_settings
@@ -57,6 +62,9 @@ class Report:
     notices: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     replayed: int = 0
+    # erasures_finished, meetings_purged, transcripts_purged, confirmations_purged,
+    # provider_transcripts_deleted
+    privacy: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """What the run did: the function's answer and its log line."""
@@ -127,9 +135,38 @@ def run(*, settings: Settings | None = None, limit: int = 100) -> Report:
     for meeting in unnotified:
         sqs.enqueue(meeting.id, "failure", settings=cfg)
         report.notices.append(str(meeting.id))
+    report.privacy = privacy_chores()
     metrics.add_metric(name="MeetingsStuck", unit="Count", value=report.stuck)
     logger.info("reconciled", extra=report.as_dict())
     return report
+
+
+def privacy_chores() -> dict[str, int]:
+    """Finish pending erasures, purge what is past its retention, delete the
+    transcripts AssemblyAI still holds; how many of each. Each part stands alone:
+    one whose database or service is unavailable is left to the next run."""
+    counts = {
+        "erasures_finished": 0,
+        "meetings_purged": 0,
+        "transcripts_purged": 0,
+        "confirmations_purged": 0,
+        "provider_transcripts_deleted": 0,
+    }
+    try:
+        counts["erasures_finished"] = erasure.finish_pending()
+    except TransientError:
+        logger.exception("finishing pending erasures failed; the next run tries again")
+    try:
+        purged = erasure.purge_expired()
+        for part in ("meetings", "transcripts", "confirmations"):
+            counts[f"{part}_purged"] = purged[part]
+    except TransientError:
+        logger.exception("the retention purge failed; the next run tries again")
+    try:
+        counts["provider_transcripts_deleted"] = erasure.provider_delete_sweep()
+    except TransientError:
+        logger.exception("the provider transcript sweep failed; the next run tries again")
+    return counts
 
 
 # Messages read from the on-failure queue per run (10 per request).
