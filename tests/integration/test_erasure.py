@@ -133,7 +133,11 @@ def test_an_erased_meeting_is_gone_everywhere_and_its_costs_stay(
     meeting = emailed(chain)
     needles = personal(chain.conn, meeting["id"])
     before = totals(chain.conn)
-    assert before[2] > 0 and objects(chain)
+    stored = sorted(k for k, _ in objects(chain))
+    assert before[2] > 0
+    assert stored == sorted(
+        [meeting["s3_key"], meeting["docx_s3_key"], meeting["transcript_s3_key"]]
+    )
 
     outcome = erasure.erase_meeting(
         meeting["id"], requested_by="user", actor_user_id=meeting["user_id"]
@@ -167,6 +171,26 @@ def test_an_erased_meeting_is_gone_everywhere_and_its_costs_stay(
     assert erasure.erase_meeting(meeting["id"], requested_by="user") == outcome
     assert len(chain.assemblyai.requests) == requests
     assert chain.conn.execute("SELECT count(*) AS n FROM erasures").fetchone() == {"n": 1}
+
+
+def test_in_a_versioned_bucket_every_version_of_the_recording_goes(
+    chain: Chain, keep_provider_copy: None
+) -> None:
+    chain.aws.s3.put_bucket_versioning(
+        Bucket=chain.aws.bucket, VersioningConfiguration={"Status": "Enabled"}
+    )
+    meeting = emailed(chain)
+    # The same name uploaded again, then deleted: two versions and a delete marker,
+    # next to another recording whose key starts with this one's.
+    key = meeting["s3_key"]
+    chain.aws.s3.put_object(Bucket=chain.aws.bucket, Key=key, Body=b"again")
+    chain.aws.s3.delete_object(Bucket=chain.aws.bucket, Key=key)
+    chain.aws.s3.put_object(Bucket=chain.aws.bucket, Key=f"{key}.2", Body=b"other")
+    assert len([k for k, _ in objects(chain) if k == key]) == 3
+
+    assert erasure.erase_meeting(meeting["id"], requested_by="user").pending == ()
+
+    assert [k for k, _ in objects(chain)] == [f"{key}.2"]
 
 
 def test_an_assemblyai_outage_during_erasure_is_finished_by_the_reconciler(

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from uuid import UUID
 
-from voxcliente.adapters import assemblyai, aws
+from voxcliente.adapters import assemblyai, s3
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import Connection, session, transaction
 from voxcliente.adapters.repository import erasures as sql
@@ -210,9 +210,9 @@ def outside_copies(
     them to, in case one was stored and the worker lost before recording it), and
     the AssemblyAI transcript unless already deleted there. ``transcript_only``:
     the transcript document and AssemblyAI's copy, for the transcript's retention."""
-    s3: list[list[str]] = []
+    objects: list[list[str]] = []
     if not transcript_only and not meeting.s3_key.startswith("erased/"):
-        s3.append([meeting.s3_bucket, meeting.s3_key])
+        objects.append([meeting.s3_bucket, meeting.s3_key])
     if cfg.audio_bucket:
         keys = [
             meeting.transcript_s3_key,
@@ -221,8 +221,8 @@ def outside_copies(
         if not transcript_only:
             keys += [meeting.docx_s3_key, f"{cfg.acta_documents_prefix}{meeting.id}/acta.docx"]
         for key in dict.fromkeys(k for k in keys if k):
-            s3.append([cfg.audio_bucket, key])
-    pending: dict[str, list[Any]] = {"s3": s3}
+            objects.append([cfg.audio_bucket, key])
+    pending: dict[str, list[Any]] = {"s3": objects}
     if meeting.assemblyai_transcript_id and meeting.provider_transcript_deleted_at is None:
         pending["assemblyai"] = [meeting.assemblyai_transcript_id]
     return pending
@@ -238,7 +238,7 @@ def finish_erasure(erasure: sql.Erasure, cfg: Settings) -> dict[str, list[Any]]:
     done_provider: list[str] = []
     for bucket, key in pending.get("s3", []):
         try:
-            delete_object_everywhere(bucket, key)
+            s3.delete(bucket, key)  # every version, in a versioned bucket
             done_s3.append([bucket, key])
         except TransientError as exc:
             errors.append(f"s3: {_describe(exc)}")
@@ -289,42 +289,6 @@ def _forget(transcript_id: str, meeting_id: UUID) -> bool:
     with transaction() as tx:
         sql.mark_provider_transcript_deleted(tx, [transcript_id])
     return True
-
-
-def delete_object_everywhere(bucket: str, key: str) -> None:
-    """Delete ``key`` and, in a versioned bucket, every version and delete marker of
-    it (a plain delete there only hides the object behind a marker). Versions are
-    listed by prefix and kept only when their key is exactly ``key``. A missing
-    object is no error. Needs s3:ListBucketVersions, s3:DeleteObject and
-    s3:DeleteObjectVersion."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    client = aws.client("s3")
-    try:
-        listed = client.list_object_versions(Bucket=bucket, Prefix=key)
-        versions = [
-            v["VersionId"]
-            for group in ("Versions", "DeleteMarkers")
-            for v in listed.get(group, [])
-            if v.get("Key") == key
-        ]
-        for version_id in versions:
-            client.delete_object(Bucket=bucket, Key=key, VersionId=version_id)
-        if not versions:
-            client.delete_object(Bucket=bucket, Key=key)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if error.get("Code") == "NoSuchBucket":
-            return
-        raise TransientError(
-            f"S3 refused the deletion ({error.get('Code')}, HTTP {status}).",
-            code="s3_unavailable",
-        ) from exc
-    except BotoCoreError as exc:
-        raise TransientError(
-            f"S3 could not be reached ({exc.__class__.__name__}).", code="s3_unavailable"
-        ) from exc
 
 
 def _describe(exc: Exception) -> str:
