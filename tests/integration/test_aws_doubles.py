@@ -668,3 +668,19 @@ def test_ses_takes_message_tags_within_its_rules(aws: AwsEnv) -> None:
     send(aws, EmailTags=tags)
 
     assert len(sent_emails()) == 1
+
+
+def test_the_local_bucket_is_versioned_and_expires_each_prefix_as_the_template_says(
+    aws: AwsEnv,
+) -> None:
+    """Audio, acta documents and transcript documents each under their own rule."""
+    from voxlocal.stack import aws as local_aws
+
+    built = local_aws.create_aws_resources(aws.endpoint, suffix="lifecycle", sender=SENDER)
+    s3 = boto3.client("s3", endpoint_url=aws.endpoint, region_name="us-east-1")
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=built.bucket)["Rules"]
+    by_prefix = {rule["Filter"].get("Prefix", ""): rule for rule in rules if "Expiration" in rule}
+    assert {"uploads/", "inbox/", "actas/", "transcripts/"} <= set(by_prefix)
+    assert by_prefix["uploads/"]["Expiration"]["Days"] == by_prefix["inbox/"]["Expiration"]["Days"]
+    assert any("NoncurrentVersionExpiration" in rule for rule in rules)
+    assert s3.get_bucket_versioning(Bucket=built.bucket)["Status"] == "Enabled"

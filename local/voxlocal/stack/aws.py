@@ -182,6 +182,11 @@ def _configure_bucket(s3: Any, bucket: str, props: Mapping[str, Any]) -> None:
         s3.put_bucket_encryption(
             Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": encryption}
         )
+    versioning = props.get("VersioningConfiguration")
+    if versioning:
+        s3.put_bucket_versioning(
+            Bucket=bucket, VersioningConfiguration={"Status": versioning["Status"]}
+        )
     if props.get("PublicAccessBlockConfiguration"):
         s3.put_public_access_block(
             Bucket=bucket, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
@@ -205,9 +210,21 @@ def _configure_bucket(s3: Any, bucket: str, props: Mapping[str, Any]) -> None:
 
 
 def _lifecycle_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
-    api: dict[str, Any] = {"ID": rule["Id"], "Status": rule["Status"], "Filter": {"Prefix": ""}}
+    api: dict[str, Any] = {
+        "ID": rule["Id"],
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
+    expiration: dict[str, Any] = {}
     if "ExpirationInDays" in rule:
-        api["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+        expiration["Days"] = int(rule["ExpirationInDays"])
+    if rule.get("ExpiredObjectDeleteMarker"):
+        expiration["ExpiredObjectDeleteMarker"] = True
+    if expiration:
+        api["Expiration"] = expiration
+    noncurrent = rule.get("NoncurrentVersionExpiration")
+    if noncurrent:
+        api["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(noncurrent["NoncurrentDays"])}
     abort = rule.get("AbortIncompleteMultipartUpload")
     if abort:
         api["AbortIncompleteMultipartUpload"] = {
