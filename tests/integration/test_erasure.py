@@ -338,6 +338,29 @@ def test_retention_purges_the_transcript_then_the_meeting(
     assert erasure.purge_expired(now + timedelta(days=367))["meetings"] == 0
 
 
+def test_each_retention_run_takes_a_bounded_batch(
+    db_url: str, aws: Any, conn: psycopg.Connection[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness import recorded_meeting
+    from voxcliente.pipeline import retention
+
+    old = [recorded_meeting(f"inbox/ana@example.com/{n}.mp3").id for n in range(3)]
+    conn.execute(
+        "UPDATE meetings SET received_at = now() - interval '400 days', s3_bucket = %s",
+        (aws.bucket,),
+    )
+    monkeypatch.setattr(retention, "BATCH", 2)
+
+    assert erasure.purge_expired()["meetings"] == 2
+    assert erasure.purge_expired()["meetings"] == 1
+    assert erasure.purge_expired()["meetings"] == 0
+    rows = conn.execute("SELECT id, status, error_code, erased_at FROM meetings").fetchall()
+    assert sorted(r["id"] for r in rows) == sorted(old)
+    # Never submitted: stopped where they were, so that Submit cannot take them up.
+    assert {(r["status"], r["error_code"]) for r in rows} == {("failed", "erased")}
+    assert all(r["erased_at"] for r in rows)
+
+
 # --- AssemblyAI's copy once emailed ---------------------------------------------------------
 def test_forget_at_provider_and_the_reconcilers_sweep(
     chain: Chain, keep_provider_copy: None, configure: Any
