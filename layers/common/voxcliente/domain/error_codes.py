@@ -98,5 +98,30 @@ def notifies(code: str | None) -> bool:
     return lookup(code).notifies
 
 
+# The HTTP API's refusals that are answers only, never a meeting's outcome (the
+# error body's ``code``; see the README's API section). ``daily_spend_limit`` is
+# both: a 429 at the API, and a meeting's failure in Submit.
+ANSWER_CODES: frozenset[str] = frozenset(
+    {
+        "bad_request",
+        "unsupported_type",
+        "unauthenticated",
+        "forbidden",
+        "conflict",
+        "rate_limited",
+        "anonymous_uploads_off",
+        "code_invalid",
+        "code_expired",
+        "code_not_sent",
+        "code_used",
+        "trial_limit_address",
+        "trial_limit_ip",
+        "monthly_quota",
+        "not_ready",
+        "name_taken",
+        "resend_limit",
+    }
+)
+
 SILENT_CODES: tuple[str, ...] = tuple(c.value for c in ErrorCode if not c.notifies)
 SELF_EXPLANATORY_CODES: frozenset[str] = frozenset(c.value for c in ErrorCode if c.self_explanatory)
