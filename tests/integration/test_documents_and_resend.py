@@ -289,3 +289,20 @@ def test_assemblyai_down_after_the_email_leaves_the_meeting_emailed_once(
     assert row["status"] == "emailed" and len(chain.emails()) == 1
     assert row["provider_transcript_deleted_at"] is None
     assert not chain.assemblyai.deleted(str(row["assemblyai_transcript_id"]))
+
+
+def test_a_document_is_deleted_with_every_version_and_only_it(aws: Any) -> None:
+    from voxcliente.adapters import s3
+
+    aws.s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
+    key = "actas/x/acta.docx"
+    for body in (b"one", b"two"):
+        s3.put(aws.bucket, key, body, content_type="application/octet-stream")
+    s3.put(aws.bucket, f"{key}.keep", b"other", content_type="application/octet-stream")
+
+    s3.delete(aws.bucket, key)
+    s3.delete(aws.bucket, key)  # already gone: nothing to do, no error
+
+    listed = aws.s3.list_object_versions(Bucket=aws.bucket, Prefix="actas/")
+    left = [v["Key"] for v in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]]
+    assert left == [f"{key}.keep"]
