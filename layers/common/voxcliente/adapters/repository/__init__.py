@@ -6,6 +6,7 @@ All SQL of the project lives in this package, one module per aggregate:
 * :mod:`.sweeps`: what the reconciler looks for (meetings stuck at a stage, unsent notices)
 * :mod:`.transcripts`: a meeting's transcript and its acta
 * :mod:`.deliveries`: the emails sent (or not) for a meeting
+* :mod:`.resends`: an emailed acta asked for again (added within the daily limit)
 * :mod:`.usage`: usage lines, the costs and totals computed from them
 * :mod:`.accounts`: users, their clients, suppressed addresses
 * :mod:`.uploads`: what the upload API promised before the file arrived
@@ -31,12 +32,9 @@ from voxcliente.adapters.repository.accounts import (
     user_for_caller,
 )
 from voxcliente.adapters.repository.deliveries import (
-    ResendRefused,
-    add_resend,
     claim_delivery,
     claim_delivery_row,
     end_delivery_unsent,
-    forget_pending_delivery,
     get_delivery,
     get_delivery_by_id,
     list_deliveries,
@@ -72,6 +70,11 @@ from voxcliente.adapters.repository.meetings import (
     moved_by_transcript,
     release_submission,
     transition,
+)
+from voxcliente.adapters.repository.resends import (
+    ResendRefused,
+    add_resend,
+    forget_pending_delivery,
 )
 from voxcliente.adapters.repository.sweeps import (
     find_failed_without_notice,
