@@ -137,6 +137,14 @@ def test_every_route_refuses_a_request_without_a_verified_token(
     assert "Sign in" in body["error"]["message"]
 
 
+def test_a_token_without_a_verified_email_is_a_403_saying_which_claim(db_url: str) -> None:
+    claims = {"iss": ISSUER, "sub": "sub-new", "email": "new@example.com"}
+    event = events.http_api("GET", "/me", claims=claims)
+    out = load_function("account_api").lambda_handler(event, events.LambdaContext("AccountApi"))
+    assert out["statusCode"] == 403
+    assert "email_verified" in json.loads(out["body"])["error"]["message"]
+
+
 # --- GET /me ----------------------------------------------------------------------
 def test_me_adds_up_only_the_callers_meetings(two_people: dict[str, list[UUID]]) -> None:
     ana = ok("GET", "/me")
