@@ -29,7 +29,7 @@ MEETING_STATUSES: tuple[MeetingStatus, ...] = (
     "failed",
 )
 ACTIVE_STATUSES: tuple[MeetingStatus, ...] = ("received", "submitted", "transcribed", "generating")
-EmailKind = Literal["acta", "failure"]
+EmailKind = Literal["acta", "failure", "resend", "confirmation"]
 DeliveryStatus = Literal[
     "pending",
     "sending",
@@ -284,7 +284,7 @@ class ActaRecord(Record):
 class EmailDelivery(UpdatableRecord):
     meeting_id: UUID | None = None
     user_id: UUID | None = None
-    recipient: str
+    recipient: str | None = None
     kind: EmailKind
     ses_message_id: str | None = None
     status: DeliveryStatus

@@ -105,7 +105,7 @@ def send_resend(
     with session() as conn:
         row = repo.get_delivery_by_id(conn, delivery_id)
         meeting = repo.get_meeting(conn, row.meeting_id) if row and row.meeting_id else None
-    if row is None or row.kind != "resend":  # type: ignore[comparison-overlap]
+    if row is None or row.kind != "resend":
         logger.warning("no resend row for this message", extra={"delivery_id": str(delivery_id)})
         return None, "skipped"
     log = {"meeting_id": str(row.meeting_id), "delivery_id": str(delivery_id)}
