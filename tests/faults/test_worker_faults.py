@@ -279,7 +279,7 @@ def test_a_malformed_queue_message_is_discarded_and_does_not_block_the_batch(
 
 # --- the registry covers every code --------------------------------------------------------
 def test_every_error_code_the_code_base_uses_is_in_the_registry() -> None:
-    from voxcliente.domain.error_codes import ErrorCode
+    from voxcliente.domain.error_codes import ANSWER_CODES, ErrorCode
     from voxcliente.domain.refusals import REFUSALS
     from voxcliente.render import notices as rendering
 
@@ -298,7 +298,9 @@ def test_every_error_code_the_code_base_uses_is_in_the_registry() -> None:
         used |= set(table) - {"default"}
 
     registered = {c.value for c in ErrorCode}
-    assert used - registered == set()
-    assert {"email_missing", "upload_unknown", "recipient_suppressed"} == {
+    assert used - registered - ANSWER_CODES == set()
+    # An API's answer (a 4xx code) is never a meeting's outcome, nor the reverse.
+    assert not ANSWER_CODES & registered
+    assert {"email_missing", "upload_unknown", "recipient_suppressed", "erased"} == {
         c.value for c in ErrorCode if not c.notifies
     }

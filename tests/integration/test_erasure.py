@@ -249,6 +249,60 @@ def test_a_meeting_erased_while_transcribing_is_stopped_there(
     assert chain.assemblyai.deletions == [transcript_id]
 
 
+def test_a_meeting_erased_while_its_acta_is_written_gets_no_acta_and_no_email(
+    chain: Chain, keep_provider_copy: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The person erases the meeting while OpenAI is writing: the paid generation's
+    cost is recorded, the acta is not stored and nothing is sent."""
+    from voxcliente.acta import generation
+
+    write = generation.generate_acta
+
+    def erased_during(*args: Any, **kwargs: Any) -> Any:
+        written = write(*args, **kwargs)
+        erasure.erase_meeting(chain.meeting()["id"], requested_by="user")
+        return written
+
+    monkeypatch.setattr(generation, "generate_acta", erased_during)
+    chain.run_all(chain.drop(SPANISH))
+
+    meeting = chain.meeting()
+    assert (meeting["status"], meeting["error_code"]) == ("failed", "erased")
+    assert meeting["erased_at"] is not None
+    assert chain.conn.execute("SELECT count(*) AS n FROM actas").fetchone() == {"n": 0}
+    assert chain.emails() == [] and chain.openai_requests() == 1
+    paid = chain.conn.execute(
+        "SELECT count(*) AS n FROM usage_records WHERE provider = 'openai'"
+    ).fetchone()
+    assert paid == {"n": 2}  # input and output tokens: paid, so kept
+    assert not [key for key, _ in objects(chain) if key.startswith(("actas/", "transcripts/"))]
+
+
+def test_documents_stored_after_the_erasure_are_deleted_and_nothing_is_sent(
+    chain: Chain, keep_provider_copy: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Erased between storing the documents and claiming the email: the claim refuses
+    an erased meeting, and the worker deletes what it had just stored."""
+    from voxcliente.pipeline import documents
+
+    store = documents.store_rendered
+
+    def erased_after(*args: Any, **kwargs: Any) -> Any:
+        keys = store(*args, **kwargs)
+        erasure.erase_meeting(chain.meeting()["id"], requested_by="user")
+        store(*args, **kwargs)  # the erasure deleted them: stored again, as a slow worker would
+        return keys
+
+    monkeypatch.setattr(documents, "store_rendered", erased_after)
+    chain.run_all(chain.drop(SPANISH))
+
+    assert chain.emails() == []
+    assert chain.meeting()["error_code"] == "erased"
+    assert chain.meeting()["docx_s3_key"] is None
+    assert not [key for key, _ in objects(chain) if key.startswith(("actas/", "transcripts/"))]
+    assert chain.conn.execute("SELECT count(*) AS n FROM email_deliveries").fetchone() == {"n": 0}
+
+
 # --- a person -------------------------------------------------------------------------------
 def test_an_erased_person_leaves_costs_without_an_owner(
     chain: Chain, keep_provider_copy: None

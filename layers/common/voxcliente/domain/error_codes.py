@@ -37,6 +37,9 @@ class ErrorCode(StrEnum):
     UPLOAD_UNKNOWN = ("upload_unknown", False)
     # Earlier emails bounced or were reported as spam: sending a notice is the harm.
     RECIPIENT_SUPPRESSED = ("recipient_suppressed", False)
+    # Erased at the person's (or the retention's) request while still in the
+    # pipeline: stopped, and there is nobody left to tell.
+    ERASED = ("erased", False)
 
     # --- the file itself (the notice's sentence says it all) ----------------------
     EMPTY_FILE = ("empty_file", True, True)

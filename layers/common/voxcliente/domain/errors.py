@@ -83,3 +83,12 @@ class Conflict(VoxError):
     """409: the request clashes with the thing's state (a name taken, no acta yet)."""
 
     code = "conflict"
+
+
+class MeetingErased(InputRejected):
+    """The meeting was erased while a step was under way: its result is not stored."""
+
+    code = ErrorCode.ERASED
+
+    def __init__(self, meeting_id: object) -> None:
+        super().__init__(f"Meeting {meeting_id} was erased; its result is not kept.")

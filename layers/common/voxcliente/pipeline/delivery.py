@@ -140,7 +140,10 @@ def deliver(
             existing = None if claimed else repo.get_delivery(conn, meeting.id, kind)
     log = {"meeting_id": str(meeting.id), "attempt": meeting.attempts, "kind": kind}
     if claimed is None:
-        if existing is None:  # pragma: no cover - the upsert either claims or conflicts
+        if existing is None and row is None:
+            # No claim and no row: the meeting was erased while this worker wrote it.
+            return _erased_meanwhile(meeting, documents, settings)
+        if existing is None:  # pragma: no cover - a resend row is claimed or exists
             raise TransientError("The email reservation vanished; trying again.")
         if existing.status in ACCEPTED_DELIVERY_STATUSES:
             logger.info("email already sent; not sending again", extra=log)
@@ -224,3 +227,24 @@ def _record_sent(
             then(tx, message_id)
 
     transaction_retried(record, what="recording the email SES accepted")
+
+
+def _erased_meanwhile(
+    meeting: Meeting, documents: tuple[str, str] | None, settings: Settings
+) -> Sent:
+    """The meeting was erased while its acta was being written: nothing is sent, and
+    the documents this worker stored after the erasure deleted them go too."""
+    from voxcliente.adapters import s3
+
+    if documents and settings.audio_bucket:
+        for key in documents:
+            s3.delete(settings.audio_bucket, key)
+    logger.info(
+        "meeting erased while its acta was written; nothing sent",
+        extra={"meeting_id": str(meeting.id)},
+    )
+    return Sent(
+        "unsent",
+        code=ErrorCode.ERASED,
+        message="The meeting was erased at the person's request before its acta was sent.",
+    )

@@ -32,6 +32,7 @@ from voxcliente.adapters import assemblyai, s3
 from voxcliente.adapters import repository as repo
 from voxcliente.adapters.db import Connection, session, transaction
 from voxcliente.adapters.repository import erasures as sql
+from voxcliente.domain.error_codes import ErrorCode
 from voxcliente.domain.errors import NotFound, ProviderError, TransientError
 from voxcliente.domain.frozen import Frozen
 from voxcliente.domain.models import Meeting
@@ -43,7 +44,7 @@ RequestedBy = Literal["user", "operator", "retention"]
 # The error code an erased meeting that was still in the pipeline ends with: the
 # webhook and the worker move only meetings in the state they expect, so nothing
 # is transcribed, written or sent for it afterwards. Nobody is told (no address).
-STOPPED_BY_ERASURE = "erased"
+STOPPED_BY_ERASURE = ErrorCode.ERASED
 # The provider sweep leaves a just-emailed meeting to the worker's own call.
 PROVIDER_DELETE_AFTER = timedelta(minutes=5)
 

@@ -24,7 +24,9 @@ from voxcliente.domain.models import DeliveryStatus, EmailDelivery, EmailKind
 _CLAIM = """
         INSERT INTO email_deliveries (meeting_id, user_id, recipient, kind, status,
                                       claimed_at, attempts)
-        VALUES (%(meeting_id)s, %(user_id)s, %(recipient)s, %(kind)s, 'sending', now(), 1)
+        SELECT %(meeting_id)s, %(user_id)s, %(recipient)s, %(kind)s, 'sending', now(), 1
+        WHERE NOT EXISTS (SELECT 1 FROM meetings
+                          WHERE id = %(meeting_id)s AND erased_at IS NOT NULL)
         ON CONFLICT (meeting_id, kind) WHERE meeting_id IS NOT NULL AND kind IN ('acta', 'failure')
         DO UPDATE SET status = 'sending', claimed_at = now(),
                       attempts = email_deliveries.attempts + 1
@@ -39,7 +41,7 @@ _CLAIM_WITH_DOCUMENTS = (
         WITH documents AS (
             UPDATE meetings SET docx_s3_key = %(docx_key)s,
                                 transcript_s3_key = %(transcript_key)s
-            WHERE id = %(meeting_id)s
+            WHERE id = %(meeting_id)s AND erased_at IS NULL
         )"""
     + _CLAIM
 )
@@ -58,7 +60,8 @@ def claim_delivery(
 
     Returns the claimed row (``status='sending'``, ``claimed_at=now()``, one more
     attempt) or None when someone else holds it or it already reached another
-    state (see :func:`get_delivery`). One conditional upsert: of any number of
+    state (see :func:`get_delivery`), or the meeting was erased (nothing is sent to
+    an erased meeting's address). One conditional upsert: of any number of
     concurrent callers exactly one wins. ``documents``: the S3 keys of the
     meeting's stored .docx and transcript, recorded on the meeting by the same
     statement (whatever the claim's outcome), so no round trip is added.

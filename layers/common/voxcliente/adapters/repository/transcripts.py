@@ -16,8 +16,9 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from voxcliente.adapters.db import Connection
-from voxcliente.adapters.repository._rows import fetch_optional, fetch_required
+from voxcliente.adapters.repository._rows import fetch_optional
 from voxcliente.adapters.repository.usage import UsageLines, meeting_cost_changes, usage_ctes
+from voxcliente.domain.errors import MeetingErased
 from voxcliente.domain.models import ActaRecord, MeetingStatus, Transcript, Utterance
 
 
@@ -75,6 +76,8 @@ def save_transcript(
     """Store the transcript, copy its duration (and language, if none was given) to the
     meeting, and record its ``usage`` (the meeting's and user's totals moved by it) and
     its ``event``: one statement, so one autocommit round trip is the whole change.
+    A meeting erased meanwhile gets no transcript (:class:`MeetingErased`); what
+    was paid for it is still recorded.
 
     The stored row is not read back (a 10-hour transcript is megabytes of text and
     utterances the caller already holds): the returned :class:`Transcript` is built
@@ -101,8 +104,10 @@ def save_transcript(
         WITH saved AS (
             INSERT INTO transcripts (meeting_id, text, utterances, language, confidence,
                                      word_count, audio_duration_s)
-            VALUES (%(meeting_id)s, %(text)s, %(utterances)s, %(language)s, %(confidence)s,
-                    %(word_count)s, %(audio_duration_s)s)
+            SELECT %(meeting_id)s, %(text)s, %(utterances)s, %(language)s, %(confidence)s,
+                   %(word_count)s, %(audio_duration_s)s
+            WHERE NOT EXISTS (SELECT 1 FROM meetings
+                              WHERE id = %(meeting_id)s AND erased_at IS NOT NULL)
             ON CONFLICT (meeting_id) DO UPDATE
             SET text = EXCLUDED.text, utterances = EXCLUDED.utterances,
                 language = EXCLUDED.language, confidence = EXCLUDED.confidence,
@@ -118,8 +123,8 @@ def save_transcript(
         """
     ).format(extras=extras, costs=costs, source=source)
     row = conn.execute(query, {**values, **extra_params}).fetchone()
-    if row is None:  # pragma: no cover - an upsert returns its row
-        raise LookupError("the transcript upsert returned no row")
+    if row is None:
+        raise MeetingErased(meeting_id)
     stored = {  # as the numeric columns keep them
         "confidence": None if confidence is None else round(confidence, 4),
         "audio_duration_s": None if audio_duration_s is None else round(audio_duration_s, 3),
@@ -149,7 +154,9 @@ def save_acta(
 ) -> ActaRecord:
     """Store the acta (a second save replaces it), with its ``usage`` (the meeting's and
     user's totals moved by it) and its ``event``, in one statement: the paid result,
-    its cost and its timeline row commit together, in one round trip."""
+    its cost and its timeline row commit together, in one round trip. A meeting
+    erased while its acta was being written gets no acta (:class:`MeetingErased`);
+    the generation's cost is still recorded: it was paid."""
     extras, extra_params = _extras(meeting_id, usage, event)
     costed: sql.Composable = sql.SQL("")
     if usage is not None:
@@ -165,8 +172,10 @@ def save_acta(
         WITH saved AS (
             INSERT INTO actas (meeting_id, content, language, model, input_tokens,
                                output_tokens, parts, generation_ms)
-            VALUES (%(meeting_id)s, %(content)s, %(language)s, %(model)s, %(input_tokens)s,
-                    %(output_tokens)s, %(parts)s, %(generation_ms)s)
+            SELECT %(meeting_id)s, %(content)s, %(language)s, %(model)s, %(input_tokens)s,
+                   %(output_tokens)s, %(parts)s, %(generation_ms)s
+            WHERE NOT EXISTS (SELECT 1 FROM meetings
+                              WHERE id = %(meeting_id)s AND erased_at IS NOT NULL)
             ON CONFLICT (meeting_id) DO UPDATE
             SET content = EXCLUDED.content, language = EXCLUDED.language,
                 model = EXCLUDED.model, input_tokens = EXCLUDED.input_tokens,
@@ -187,7 +196,10 @@ def save_acta(
         "parts": parts,
         "generation_ms": generation_ms,
     }
-    return fetch_required(conn, ActaRecord, query, {**values, **extra_params})
+    saved = fetch_optional(conn, ActaRecord, query, {**values, **extra_params})
+    if saved is None:
+        raise MeetingErased(meeting_id)
+    return saved
 
 
 def get_acta(conn: Connection, meeting_id: UUID) -> ActaRecord | None:
