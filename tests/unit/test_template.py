@@ -55,6 +55,7 @@ ALLOWED_ACTIONS: dict[str, set[str]] = {
     },
     "AccountApiFunction": {
         "s3:GetObject",
+        "s3:GetObjectVersion",
         *ERASE_OBJECTS,
         "secretsmanager:GetSecretValue",
         "sqs:SendMessage",
@@ -343,6 +344,7 @@ def test_s3_permissions_are_scoped_to_prefixes_of_the_audio_bucket(
         "UploadApiFunction": {"s3:PutObject": {"uploads/*"}},
         "AccountApiFunction": {
             "s3:GetObject": everything,
+            "s3:GetObjectVersion": {"uploads/*", "inbox/*"},
             "s3:DeleteObject": everything,
             "s3:DeleteObjectVersion": everything,
         },
@@ -891,7 +893,10 @@ def test_no_upload_route_is_served_without_sign_in_by_default(
 
 # Which functions get each limit, retention and privacy parameter (as its setting).
 PARAMETER_VARIABLES = {
-    "DailySpendLimitUsd": ("DAILY_SPEND_LIMIT_USD", {"UploadApiFunction", "SubmitFunction"}),
+    "DailySpendLimitUsd": (
+        "DAILY_SPEND_LIMIT_USD",
+        {"UploadApiFunction", "SubmitFunction", "ReconcilerFunction"},
+    ),
     "MonthlyAudioMinutesQuota": (
         "MONTHLY_AUDIO_MINUTES_QUOTA",
         {"UploadApiFunction", "AccountApiFunction"},
@@ -905,7 +910,10 @@ PARAMETER_VARIABLES = {
         {"ReconcilerFunction", "AccountApiFunction"},
     ),
     "ActaRetentionDays": ("ACTA_RETENTION_DAYS", {"ReconcilerFunction", "AccountApiFunction"}),
-    "DeleteProviderTranscript": ("DELETE_PROVIDER_TRANSCRIPT", {"ActaFunction"}),
+    "DeleteProviderTranscript": (
+        "DELETE_PROVIDER_TRANSCRIPT",
+        {"ActaFunction", "ReconcilerFunction"},
+    ),
 }
 
 
