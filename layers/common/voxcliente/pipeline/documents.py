@@ -170,7 +170,7 @@ def forget_provider_transcript(meeting: Meeting, settings: Settings) -> None:
     try:
         from voxcliente.pipeline import erasure
 
-        erasure.forget_at_provider(meeting.id)
+        erasure.forget_at_provider(meeting.id, meeting.assemblyai_transcript_id)
     except Exception:  # noqa: BLE001 - never the email's problem; the sweep retries
         logger.exception(
             "transcript not deleted at AssemblyAI now; the reconciler's sweep retries",

@@ -146,10 +146,16 @@ def purge_expired(now: datetime | None = None) -> dict[str, int]:
     return retention.purge_expired(now)
 
 
-def forget_at_provider(meeting_id: UUID) -> bool:
+def forget_at_provider(meeting_id: UUID, transcript_id: str | None = None) -> bool:
     """Delete an emailed meeting's transcript at AssemblyAI and record it; True when
     AssemblyAI holds nothing for it any more. A failure is logged and left to the
-    reconciler's sweep (:func:`provider_delete_sweep`): it never fails the meeting."""
+    reconciler's sweep (:func:`provider_delete_sweep`): it never fails the meeting.
+
+    ``transcript_id``: given by the worker that has just moved the meeting to
+    emailed, so the meeting is not read again (one statement in all: the record).
+    """
+    if transcript_id is not None:
+        return _forget(transcript_id, meeting_id)
     with session() as conn:
         meeting = repo.get_meeting(conn, meeting_id)
     if meeting is None or meeting.status != "emailed":
@@ -287,8 +293,9 @@ def _forget(transcript_id: str, meeting_id: UUID) -> bool:
             extra={"meeting_id": str(meeting_id), "error": _describe(exc)},
         )
         return False
-    with transaction() as tx:
-        sql.mark_provider_transcript_deleted(tx, [transcript_id])
+    # One statement: autocommit is its transaction.
+    with session() as conn:
+        sql.mark_provider_transcript_deleted(conn, [transcript_id])
     return True
 
 
