@@ -88,6 +88,7 @@ EXERCISED_BY = {
     "EmailEventsFunction": "test_a_dropped_file_goes_all_the_way_to_the_inbox",
     "ReconcilerFunction": "test_the_reconciler_continues_a_meeting_whose_webhook_never_came",
     "MigrateFunction": "test_migrate_applies_the_schema_and_answers_cloudformation",
+    "AccountApiFunction": "test_account_api_answers_the_signed_in_caller_only",
 }
 
 
@@ -388,6 +389,36 @@ def test_upload_api_presigns_reports_and_404s(
     assert json.loads(unknown["body"])["error"]["code"]
 
 
+def test_account_api_answers_the_signed_in_caller_only(
+    functions: BuiltFunctions, aws: AwsEnv, db: psycopg.Connection[Any]
+) -> None:
+    # When the signed-in person of events/api-get-me.json asks for their account
+    me_event = load_event("api-get-me.json")
+    claims = me_event["requestContext"]["authorizer"]["jwt"]["claims"]
+    me = functions.invoke("AccountApiFunction", me_event).result
+    # Then their row is created from the token's verified email, with empty totals
+    assert me["statusCode"] == 200, me
+    account = json.loads(me["body"])
+    assert account["user"]["email"] == claims["email"]
+    assert account["totals"]["meetings"] == 0
+    user = db.execute("SELECT auth_issuer, auth_subject FROM users").fetchone()
+    assert user == {"auth_issuer": claims["iss"], "auth_subject": claims["sub"]}
+
+    # And their history is empty, and a meeting that is not theirs is a 404
+    listed = functions.invoke("AccountApiFunction", load_event("api-get-meetings.json")).result
+    assert listed["statusCode"] == 200, listed
+    assert json.loads(listed["body"]) == {"meetings": [], "next_cursor": None}
+    other = functions.invoke("AccountApiFunction", load_event("api-get-meeting.json")).result
+    assert other["statusCode"] == 404, other
+    assert json.loads(other["body"])["error"]["code"] == "not_found"
+
+    # And without the authorizer's claims nothing is answered
+    anonymous = copy.deepcopy(me_event)
+    del anonymous["requestContext"]["authorizer"]
+    refused = functions.invoke("AccountApiFunction", anonymous).result
+    assert refused["statusCode"] == 401, refused
+
+
 def test_a_dropped_file_goes_all_the_way_to_the_inbox(
     providers: BuiltFunctions,
     aws: AwsEnv,
@@ -476,6 +507,13 @@ def test_the_reconciler_continues_a_meeting_whose_webhook_never_came(
         "notices": [],
         "failed": [],
         "replayed": 0,
+        "privacy": {
+            "erasures_finished": 0,
+            "meetings_purged": 0,
+            "transcripts_purged": 0,
+            "confirmations_purged": 0,
+            "provider_transcripts_deleted": 0,
+        },
     }
     assert [m["meeting_id"] for m in aws.queue_messages()] == [outcome["meeting_id"]]
     assert only_meeting(db)["status"] == "transcribed"
