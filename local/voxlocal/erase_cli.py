@@ -63,8 +63,17 @@ def _erase(meeting_id: UUID | None, email: str | None) -> int:
             with transaction() as tx:
                 user_id = sql.user_id_by_email(tx, address)
             if user_id is None:
-                print(f"erase: no account has the address {address}", file=sys.stderr)
-                return UNKNOWN
+                # No account, but trial codes or an upload whose file never came may
+                # still name the address.
+                forgotten = erasure.erase_address(address)
+                if not forgotten:
+                    print(f"erase: nothing names the address {address}", file=sys.stderr)
+                    return UNKNOWN
+                print(
+                    f"erase: no account has the address {address}; {forgotten} row(s) of "
+                    "trial codes, their emails or uploads never completed were erased"
+                )
+                return ERASED
             outcome = erasure.erase_user(user_id, requested_by="operator")
             what = f"the account of {address} and its {outcome.meetings} meeting(s)"
     except NotFound as exc:

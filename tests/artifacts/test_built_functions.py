@@ -512,6 +512,7 @@ def test_the_reconciler_continues_a_meeting_whose_webhook_never_came(
             "meetings_purged": 0,
             "transcripts_purged": 0,
             "confirmations_purged": 0,
+            "abandoned_uploads_purged": 0,
             "provider_transcripts_deleted": 0,
         },
     }

@@ -363,7 +363,12 @@ def test_retention_purges_the_transcript_then_the_meeting(
     now = datetime.now(UTC)
 
     # Within every retention: nothing but the stale trial confirmation.
-    assert erasure.purge_expired(now) == {"meetings": 0, "transcripts": 0, "confirmations": 1}
+    assert erasure.purge_expired(now) == {
+        "meetings": 0,
+        "transcripts": 0,
+        "confirmations": 1,
+        "abandoned_uploads": 0,
+    }
     assert [r["email"] for r in chain.conn.execute("SELECT email FROM email_confirmations")] == [
         "new@example.com"
     ]
@@ -372,6 +377,7 @@ def test_retention_purges_the_transcript_then_the_meeting(
         "meetings": 0,
         "transcripts": 1,
         "confirmations": 1,  # the other one, two days old by then
+        "abandoned_uploads": 0,
     }
     assert chain.conn.execute("SELECT count(*) AS n FROM transcripts").fetchone() == {"n": 0}
     assert chain.conn.execute("SELECT count(*) AS n FROM actas").fetchone() == {"n": 1}
@@ -463,6 +469,53 @@ def test_forget_at_provider_waits_for_the_email(chain: Chain, keep_provider_copy
     assert chain.assemblyai.deletions == []
 
 
+TRIAL = "trial.person@example.com"
+
+
+def _trial_leftovers(conn: psycopg.Connection[Any], age: str) -> None:
+    """A trial code, its email and an upload whose file never came, ``age`` old."""
+    conn.execute(
+        "INSERT INTO email_confirmations (email, code_hash, expires_at, created_at) "
+        "VALUES (%(e)s, 'h', now() - %(age)s::interval, now() - %(age)s::interval)",
+        {"e": TRIAL, "age": age},
+    )
+    conn.execute(
+        "INSERT INTO email_deliveries (recipient, kind, status, created_at) "
+        "VALUES (%(e)s, 'confirmation', 'sent', now() - %(age)s::interval)",
+        {"e": TRIAL, "age": age},
+    )
+    conn.execute(
+        "INSERT INTO uploads (email, s3_key, original_filename, content_type, size_bytes, "
+        "expires_at, created_at) VALUES (%(e)s, 'uploads/x/secreto.mp3', 'secreto.mp3', "
+        "'audio/mpeg', 10, now() - %(age)s::interval, now() - %(age)s::interval)",
+        {"e": TRIAL, "age": age},
+    )
+
+
+def test_retention_forgets_trial_codes_their_emails_and_abandoned_uploads(
+    chain: Chain, keep_provider_copy: None
+) -> None:
+    meeting = emailed(chain)  # its upload-less meeting must not be touched
+    _trial_leftovers(chain.conn, "3 days")
+
+    purged = erasure.purge_expired()
+
+    assert (purged["confirmations"], purged["abandoned_uploads"]) == (2, 1)
+    assert holding(chain.conn, [TRIAL, "secreto.mp3"]) == []
+    assert chain.meeting()["id"] == meeting["id"] and chain.meeting()["erased_at"] is None
+
+
+def test_make_erase_on_an_address_without_an_account(
+    chain: Chain, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _trial_leftovers(chain.conn, "1 hour")
+
+    assert erase_cli.main(["--email", TRIAL.upper()]) == erase_cli.ERASED
+    assert "no account has the address" in capsys.readouterr().out
+    assert holding(chain.conn, [TRIAL, "secreto.mp3"]) == []
+    assert erase_cli.main(["--email", TRIAL]) == erase_cli.UNKNOWN
+
+
 # --- make erase -------------------------------------------------------------------------------
 def test_make_erase_on_a_meeting(
     chain: Chain, keep_provider_copy: None, capsys: pytest.CaptureFixture[str]
@@ -488,7 +541,7 @@ def test_make_erase_on_an_address_with_assemblyai_down(
     assert "1 meeting(s)" in out and "assemblyai" in out and "reconciler" in out
     assert chain.conn.execute("SELECT count(*) AS n FROM users").fetchone() == {"n": 0}
     assert erase_cli.main(["--email", RECIPIENT]) == erase_cli.UNKNOWN
-    assert "no account has the address" in capsys.readouterr().err
+    assert "nothing names the address" in capsys.readouterr().err
     chain.reconcile()
     assert chain.conn.execute(
         "SELECT count(*) AS n FROM erasures WHERE status = 'pending'"

@@ -63,7 +63,7 @@ class Report:
     failed: list[str] = field(default_factory=list)
     replayed: int = 0
     # erasures_finished, meetings_purged, transcripts_purged, confirmations_purged,
-    # provider_transcripts_deleted
+    # abandoned_uploads_purged, provider_transcripts_deleted
     privacy: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -150,6 +150,7 @@ def privacy_chores() -> dict[str, int]:
         "meetings_purged": 0,
         "transcripts_purged": 0,
         "confirmations_purged": 0,
+        "abandoned_uploads_purged": 0,
         "provider_transcripts_deleted": 0,
     }
     try:
@@ -158,7 +159,7 @@ def privacy_chores() -> dict[str, int]:
         logger.exception("finishing pending erasures failed; the next run tries again")
     try:
         purged = erasure.purge_expired()
-        for part in ("meetings", "transcripts", "confirmations"):
+        for part in ("meetings", "transcripts", "confirmations", "abandoned_uploads"):
             counts[f"{part}_purged"] = purged[part]
     except TransientError:
         logger.exception("the retention purge failed; the next run tries again")

@@ -123,6 +123,14 @@ def erase_user(
     return ErasureOutcome(erased=True, meetings=len(meeting_ids), pending=tuple(sorted(kinds)))
 
 
+def erase_address(email: str) -> int:
+    """Erase what names an address that has no account (trial codes, their emails,
+    uploads whose file never came); how many rows. With an account, use
+    :func:`erase_user`, which does this too."""
+    with transaction() as tx:
+        return sql.forget_address_rows(tx, email)
+
+
 def finish_pending(limit: int = 50) -> int:
     """Retry the erasures a failure left pending; return how many are done now.
 

@@ -41,7 +41,7 @@ def purge_expired(now: datetime | None = None) -> dict[str, int]:
     (``now``: the clock to measure ages against, a test's moved one)."""
     cfg = get_settings()
     at = now or datetime.now(UTC)
-    counts = {"meetings": 0, "transcripts": 0, "confirmations": 0}
+    counts = {"meetings": 0, "transcripts": 0, "confirmations": 0, "abandoned_uploads": 0}
     with transaction() as tx:
         expired = sql.meetings_past_retention(
             tx, at - timedelta(days=cfg.acta_retention_days), BATCH
@@ -54,8 +54,13 @@ def purge_expired(now: datetime | None = None) -> dict[str, int]:
         counts["meetings"] += 1
     counts["transcripts"] = _purge_transcripts(at - timedelta(days=cfg.transcript_retention_days))
     with transaction() as tx:
+        # The codes and their emails are no use once expired; neither is an upload
+        # whose file never came once its presigned POST expired.
         counts["confirmations"] = sql.delete_confirmations_before(
-            tx, at - CONFIRMATIONS_KEPT, BATCH
+            tx, at - CONFIRMATIONS_KEPT, CONFIRMATIONS_BATCH
+        ) + sql.forget_confirmation_emails_before(tx, at - CONFIRMATIONS_KEPT, CONFIRMATIONS_BATCH)
+        counts["abandoned_uploads"] = sql.delete_abandoned_uploads_before(
+            tx, at - CONFIRMATIONS_KEPT, CONFIRMATIONS_BATCH
         )
     if any(counts.values()):
         logger.info("retention purge", extra=counts)

@@ -211,6 +211,23 @@ def lock_user_email(conn: Connection, user_id: UUID) -> str | None:
     return None if row is None else str(row["email"])
 
 
+def forget_address_rows(conn: Connection, email: str) -> int:
+    """What names an address outside any account and meeting: uploads whose file
+    never came, trial confirmations, and the recipient of emails sent with no
+    meeting (confirmation codes). How many rows changed."""
+    params = {"email": email.strip()}
+    changed = 0
+    for statement in (
+        "DELETE FROM uploads u WHERE lower(u.email) = lower(%(email)s) "
+        "AND NOT EXISTS (SELECT 1 FROM meetings m WHERE m.upload_id = u.id)",
+        "DELETE FROM email_confirmations WHERE lower(email) = lower(%(email)s)",
+        "UPDATE email_deliveries SET recipient = NULL, details = '{}' "
+        "WHERE meeting_id IS NULL AND lower(recipient) = lower(%(email)s)",
+    ):
+        changed += conn.execute(statement, params).rowcount
+    return changed
+
+
 def delete_user_rows(conn: Connection, user_id: UUID, email: str) -> None:
     """The person's own rows, once their meetings are erased: uploads and trial
     confirmations by id or address, the emails to the address with no meeting
@@ -277,6 +294,30 @@ def delete_confirmations_before(conn: Connection, before: datetime, limit: int) 
     cursor = conn.execute(
         "DELETE FROM email_confirmations WHERE id IN "
         "(SELECT id FROM email_confirmations WHERE created_at < %s ORDER BY created_at LIMIT %s)",
+        (before, limit),
+    )
+    return cursor.rowcount
+
+
+def forget_confirmation_emails_before(conn: Connection, before: datetime, limit: int) -> int:
+    """Blank the recipient of confirmation-code emails sent before ``before``
+    (email_deliveries_confirmation_purge_idx)."""
+    cursor = conn.execute(
+        "UPDATE email_deliveries SET recipient = NULL, details = '{}' WHERE id IN "
+        "(SELECT id FROM email_deliveries WHERE kind = 'confirmation' "
+        "AND recipient IS NOT NULL AND created_at < %s ORDER BY created_at LIMIT %s)",
+        (before, limit),
+    )
+    return cursor.rowcount
+
+
+def delete_abandoned_uploads_before(conn: Connection, before: datetime, limit: int) -> int:
+    """Uploads whose presigned POST expired before ``before`` and whose file never
+    became a meeting (uploads_expires_at_idx, meetings_upload_id_idx)."""
+    cursor = conn.execute(
+        "DELETE FROM uploads WHERE id IN (SELECT u.id FROM uploads u WHERE u.expires_at < %s "
+        "AND NOT EXISTS (SELECT 1 FROM meetings m WHERE m.upload_id = u.id) "
+        "ORDER BY u.expires_at LIMIT %s)",
         (before, limit),
     )
     return cursor.rowcount
