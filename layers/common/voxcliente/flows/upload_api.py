@@ -34,6 +34,7 @@ from voxcliente.domain.upload_request import (
     text_field,
 )
 from voxcliente.pipeline import spend
+from voxcliente.pipeline.account_views import when
 from voxcliente.settings import Settings, get_settings
 
 __all__ = [
@@ -111,7 +112,7 @@ class _Offer(Frozen):
             "upload_id": str(self.upload_id),
             "url": self.presigned["url"],
             "fields": self.presigned["fields"],
-            "expires_at": self.expires_at.isoformat(),
+            "expires_at": when(self.expires_at),
             "max_bytes": request.size_bytes,
         }
 
@@ -202,7 +203,7 @@ def request_trial_code(
     confirmation_id, expires_at = trial.request_code(
         values["email"], source_ip, cfg, language=values.get("language")
     )
-    return {"confirmation_id": str(confirmation_id), "expires_at": expires_at.isoformat()}
+    return {"confirmation_id": str(confirmation_id), "expires_at": when(expires_at)}
 
 
 def create_trial_upload(
@@ -254,7 +255,7 @@ def upload_status(upload_id: str, caller: Caller | None = None) -> dict[str, Any
         )
     result: dict[str, Any] = {
         "upload_id": str(uid),
-        "created_at": upload.created_at.isoformat(),
+        "created_at": when(upload.created_at),
         "status": "waiting_for_file",
         "timestamps": {},
         "error": None,
@@ -273,7 +274,7 @@ def upload_status(upload_id: str, caller: Caller | None = None) -> dict[str, Any
             "failed": meeting.failed_at,
         }
         result["status"] = meeting.status
-        result["timestamps"] = {k: v.isoformat() for k, v in stamps.items() if v is not None}
+        result["timestamps"] = {k: when(v) for k, v in stamps.items() if v is not None}
         if meeting.status == "failed":
             result["error"] = {"code": meeting.error_code, "message": meeting.error_message}
     # While waiting: whether the presigned POST can still be used.
