@@ -21,7 +21,12 @@ from voxlocal.stack.aws import (
     start_moto,
 )
 from voxlocal.stack.console import Progress, functions_log_to
-from voxlocal.stack.database import start_database
+from voxlocal.stack.database import (
+    EMBEDDED_DATA_DIR,
+    migrate,
+    start_database,
+    stop_embedded_server,
+)
 from voxlocal.stack.environment import (
     LOCAL_WEBHOOK_URL,
     REGION,
@@ -36,6 +41,7 @@ from voxlocal.stack.providers import ASSEMBLYAI_KEY, OPENAI_KEY, start_assemblya
 __all__ = [
     "ASSEMBLYAI_KEY",
     "DEFAULT_SENDER",
+    "EMBEDDED_DATA_DIR",
     "LOCAL_WEBHOOK_URL",
     "OPENAI_KEY",
     "REGION",
@@ -46,6 +52,7 @@ __all__ = [
     "create_aws_resources",
     "function_environment",
     "functions_log_to",
+    "migrate",
     "provider_environment",
     "quiet_lambda_environment",
     "sent_messages",
@@ -54,4 +61,5 @@ __all__ = [
     "start_database",
     "start_moto",
     "start_openai",
+    "stop_embedded_server",
 ]

@@ -13,7 +13,7 @@ import contextlib
 import functools
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +77,7 @@ def create_aws_resources(
     versioned: bool = False,
     visibility_timeout_s: int | None = None,
     minimal: bool = False,
+    web_origins: Sequence[str] | None = None,
 ) -> LocalAws:
     """Create in moto what template.yaml declares for the pipeline, named
     ``voxcliente-<role>-<suffix>`` and configured with the template's properties.
@@ -86,7 +87,9 @@ def create_aws_resources(
     replaces the template's, so that a failed message comes back in seconds.
     ``minimal``: only what the functions call (the bucket without its settings,
     the queues, the sender), for the tests, which build it again for every test
-    (moto answers each call in tens of milliseconds).
+    (moto answers each call in tens of milliseconds). ``web_origins`` replaces the
+    template's ``WebOrigins`` in the bucket's CORS rules (``make up``: the local page
+    posts its uploads to moto as a deployed page does to S3).
     """
     template, declared = _declared()
     _require(template, "AWS::S3::Bucket", "AudioBucket")
@@ -102,7 +105,7 @@ def create_aws_resources(
     if versioned:
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     if not minimal:
-        _configure_bucket(s3, bucket, _properties(declared, "AudioBucket"))
+        _configure_bucket(s3, bucket, _properties(declared, "AudioBucket"), web_origins)
 
     sqs = client("sqs")
     dlq_url = _create_queue(sqs, f"voxcliente-acta-dlq-{suffix}", declared, "ActaDeadLetterQueue")
@@ -165,7 +168,9 @@ def _properties(declared: Stack, logical_id: str) -> dict[str, Any]:
     return resolved
 
 
-def _configure_bucket(s3: Any, bucket: str, props: Mapping[str, Any]) -> None:
+def _configure_bucket(
+    s3: Any, bucket: str, props: Mapping[str, Any], web_origins: Sequence[str] | None = None
+) -> None:
     """The template's encryption, public access block, CORS and lifecycle on the
     bucket (CloudFormation's property shapes turned into the S3 API's)."""
     encryption = [
@@ -196,6 +201,7 @@ def _configure_bucket(s3: Any, bucket: str, props: Mapping[str, Any]) -> None:
             **{k: v for k, v in rule.items() if k not in ("ExposedHeaders", "MaxAge")},
             **({"ExposeHeaders": rule["ExposedHeaders"]} if "ExposedHeaders" in rule else {}),
             **({"MaxAgeSeconds": int(rule["MaxAge"])} if "MaxAge" in rule else {}),
+            **({"AllowedOrigins": list(web_origins)} if web_origins is not None else {}),
         }
         for rule in (props.get("CorsConfiguration") or {}).get("CorsRules") or []
     ]
@@ -259,8 +265,18 @@ def _attribute(value: Any) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-def start_aws(stack: contextlib.ExitStack, progress: Progress) -> LocalAws:
-    """The strict moto server with the template's resources (the demo and ``make load``)."""
+def start_aws(
+    stack: contextlib.ExitStack,
+    progress: Progress,
+    *,
+    port: int = 0,
+    visibility_timeout_s: int = 5,
+    web_origins: Sequence[str] | None = None,
+    fresh: bool = False,
+) -> LocalAws:
+    """The strict moto server with the template's resources (the demo, ``make load``,
+    ``make up``); ``port`` 0 is any free one. ``fresh``: empty moto's state first (it
+    is kept per process, and a test session shares one with other moto servers)."""
     from voxlocal.aws_doubles import strict_ses
 
     with progress.stage("AWS emulated by moto (S3, SQS, SES, SNS) from template.yaml"):
@@ -268,10 +284,25 @@ def start_aws(stack: contextlib.ExitStack, progress: Progress) -> LocalAws:
         # SES refuses an unverified sender and a message over 40 MB.
         stack.enter_context(strict_ses())
         credentials = {os.environ["AWS_ACCESS_KEY_ID"]: os.environ["AWS_SECRET_ACCESS_KEY"]}
-        endpoint = start_moto(stack, credentials)
-        aws = create_aws_resources(endpoint, versioned=True, visibility_timeout_s=5)
+        endpoint = start_moto(stack, credentials, port=port)
+        if fresh:
+            _reset(endpoint)
+        aws = create_aws_resources(
+            endpoint,
+            versioned=True,
+            visibility_timeout_s=visibility_timeout_s,
+            web_origins=web_origins,
+        )
     progress.note(f"moto server at {endpoint}: bucket {aws.bucket}, acta queue + DLQ")
     return aws
+
+
+def _reset(endpoint: str) -> None:
+    import urllib.request
+
+    request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        answer.read()
 
 
 def sent_messages() -> list[Any]:

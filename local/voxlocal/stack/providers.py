@@ -22,12 +22,14 @@ def start_assemblyai(
     bind: str = "127.0.0.1",
     port: int = 0,
     audio: Iterable[Path] = (),
+    deliver_webhooks: bool = False,
 ) -> AssemblyAIEmulator:
     """The AssemblyAI emulator until the stack closes, transcribing each ``audio`` file
-    to the ``<file>.transcript.json`` beside it."""
+    to the ``<file>.transcript.json`` beside it; with ``deliver_webhooks`` it POSTs each
+    final transcript's webhook to the ``webhook_url`` it was given, as AssemblyAI does."""
     from voxlocal.emulators.assemblyai_server import AssemblyAIEmulator
 
-    emulator = AssemblyAIEmulator(api_key=api_key)
+    emulator = AssemblyAIEmulator(api_key=api_key, deliver_webhooks=deliver_webhooks)
     emulator.bind_host, emulator.bind_port = bind, port
     stack.enter_context(emulator)
     for recording in audio:
