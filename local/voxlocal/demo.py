@@ -1,6 +1,6 @@
 """``make demo``: the whole pipeline on this machine, from an audio file to the email.
 
-    python -m voxlocal.demo [--audio FILE] [--email ADDRESS] [--out DIR]
+    python -m voxlocal.demo [--audio FILE] [--transcript FILE] [--email ADDRESS] [--out DIR]
 
 What runs where:
 * PostgreSQL: the server named by ``DATABASE_URL``, else the project's embedded
@@ -9,8 +9,11 @@ What runs where:
   queues and the sender identity that ``template.yaml`` declares.
 * AssemblyAI and OpenAI: the real services when ``ASSEMBLYAI_API_KEY`` /
   ``OPENAI_API_KEY`` are set, otherwise local emulators (test doubles that
-  speak their HTTP APIs). The AssemblyAI emulator answers with the transcript
-  stored beside the audio as ``<audio>.transcript.json``.
+  speak their HTTP APIs). The AssemblyAI emulator listens to nothing: it answers
+  with the transcript given as ``--transcript`` (``TRANSCRIPT=``, plain text or
+  AssemblyAI's JSON: :mod:`voxlocal.demo_transcript`) or stored beside the audio
+  as ``<audio>.transcript.json``. With neither and no key the demo stops before
+  anything is uploaded and says what to give it.
 
 All of it comes from the local stack (:mod:`voxlocal.stack`), which ``make
 services``, ``make load`` and the tests share; this module is the run itself,
@@ -19,9 +22,11 @@ and :mod:`voxlocal.demo_report` what it leaves behind.
 The functions run through their real handlers with the event shapes AWS sends:
 S3 event -> Submit -> AssemblyAI -> webhook request -> Webhook -> SQS -> Acta
 -> SES -> EmailEvents. For each meeting, ``out/<meeting id>/`` receives the
-email as SES got it (``message.eml``), ``acta.html``, ``acta.docx``,
-``transcript.txt`` and ``meeting.json`` (row, timeline, usage and cost).
-Exit status 0 when the email (the acta or a failure notice) was sent.
+email as SES got it (``message.eml``), its HTML (``acta.html``, or
+``notice.html`` for a failure notice), ``acta.docx``, ``transcript.txt`` and
+``meeting.json`` (row, timeline, usage and cost). Exit status 0 when the email
+(the acta or a failure notice) was sent; the embedded PostgreSQL is stopped
+when the demo ends, however it ends.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from voxlocal import demo_report, events
+from voxlocal import demo_report, demo_transcript, events
 from voxlocal import stack as local
 from voxlocal.stack import Progress
 
@@ -53,31 +58,27 @@ class DemoError(Exception):
 
 
 def _start_providers(
-    stack: contextlib.ExitStack, progress: Progress, audio: Path, env: dict[str, str]
+    stack: contextlib.ExitStack,
+    progress: Progress,
+    audio: Path,
+    transcript: tuple[dict[str, Any] | None, str],
+    env: dict[str, str],
 ) -> Any:
     """Real AssemblyAI/OpenAI when their keys are set, emulators otherwise.
 
     Returns the AssemblyAI emulator, or None for the real service.
     """
-    sidecar = Path(f"{audio}.transcript.json")
     emulator = None
+    answer, source = transcript
     with progress.stage("AssemblyAI and OpenAI"):
-        if os.environ.get("ASSEMBLYAI_API_KEY"):
+        if answer is None:
             # moto's bucket is not reachable from AssemblyAI: send the bytes instead.
             env["ASSEMBLYAI_UPLOAD_AUDIO"] = "true"
             asr = "the real service (ASSEMBLYAI_API_KEY)"
         else:
-            # Without a sidecar the emulator answers as AssemblyAI does for a file it
-            # cannot transcribe.
-            known = sidecar.is_file()
-            emulator = local.start_assemblyai(stack, audio=[audio] if known else [])
-            if known:
-                asr = f"local EMULATOR (a test double) answering with {sidecar.name}"
-            else:
-                asr = (
-                    "local EMULATOR (a test double); no .transcript.json beside the audio, "
-                    "so it answers AssemblyAI's error for a file it cannot transcribe"
-                )
+            emulator = local.start_assemblyai(stack)
+            emulator.register_audio(audio, answer)
+            asr = f"local EMULATOR (a test double) answering with {source}"
             env.update(local.provider_environment(assemblyai=emulator))
         if os.environ.get("OPENAI_API_KEY"):
             llm = "the real service (OPENAI_API_KEY)"
@@ -138,17 +139,29 @@ def _notify_delivery(meeting_id: str, recipient: str, progress: Progress) -> Non
             )
 
 
-def run(audio: Path, recipient: str, out_dir: Path) -> int:
+def run(audio: Path, recipient: str, out_dir: Path, transcript_file: Path | None = None) -> int:
     progress = Progress()
     if not audio.is_file():
         raise DemoError(f"No such audio file: {audio}")
+    try:
+        transcript = demo_transcript.transcript_for(audio, transcript_file)
+    except demo_transcript.TranscriptError as exc:
+        raise DemoError(str(exc)) from exc
     local.quiet_lambda_environment({})  # fake credentials first: nothing reaches an account
 
     with contextlib.ExitStack() as stack:
-        database_url = local.start_database(stack, progress)
+        leftover = _embedded_server_running()
+        # The embedded server stops when the demo ends (a leftover one included):
+        # nothing keeps running once the command returns.
+        database_url = local.start_database(stack, progress, stop_embedded=True)
+        if leftover is not None:
+            progress.note(
+                f"an embedded PostgreSQL left running by an earlier run (pid {leftover}) "
+                "was used; it is stopped with this one"
+            )
         aws = local.start_aws(stack, progress)
         env = local.function_environment(database_url, aws, secrets.token_urlsafe(24))
-        emulator = _start_providers(stack, progress, audio, env)
+        emulator = _start_providers(stack, progress, audio, transcript, env)
         local.quiet_lambda_environment(env)
         os.environ.pop("SES_CONFIGURATION_SET", None)
 
@@ -176,11 +189,19 @@ def run(audio: Path, recipient: str, out_dir: Path) -> int:
                 out = load_function("submit").lambda_handler(event, events.LambdaContext("Submit"))
                 [result] = out["results"]
         except TransientError as exc:
+            from voxcliente.flows.reconciler import RECEIVED_GRACE_S
+
             raise DemoError(
-                f"{exc.message} The meeting is recorded as 'received' with its claim "
-                "released: Lambda's retry of the S3 event (or a new `make demo`) submits "
-                "it. Check the network, the key, or unset ASSEMBLYAI_API_KEY to use the "
-                "local emulator."
+                f"{exc.message} Nothing was sent for transcription.\n"
+                "The meeting stays 'received' with its claim released: the state in which "
+                "the reconciler submits it again (in AWS, Lambda's retry of the S3 event "
+                "does it first). Its audio lived in this run's S3 (moto) only, so here: "
+                "check the network and the key (or unset ASSEMBLYAI_API_KEY and give "
+                "TRANSCRIPT=), then run the same `make demo` again, which uploads it anew. "
+                "A reconciler run on the same database (`make up` runs one every minute) "
+                f"takes the stranded one up {RECEIVED_GRACE_S // 60} minutes later and, "
+                "its audio gone, ends it failed (file_missing) with a notice instead of "
+                "leaving it at 'received'."
             ) from exc
         meeting_id = result["meeting_id"]
         progress.note(f"meeting {meeting_id}: {result['result']}")
@@ -217,10 +238,14 @@ def _explain_unfinished(meeting_id: str) -> None:
     settings = get_settings()
     host = urlsplit(settings.openai_base_url).netloc
     raise DemoError(
-        f"OpenAI ({host}) could not be reached, so no acta was written. The meeting "
-        f"{meeting_id} is kept as '{meeting.status}' with its transcript: the reconciler "
-        "queues it again. Check the network and OPENAI_API_KEY, or unset OPENAI_API_KEY "
-        "to use the local emulator."
+        f"OpenAI ({host}) could not be reached, so no acta was written.\n"
+        f"The meeting {meeting_id} is kept as '{meeting.status}' with its transcript in "
+        "the database, which is how it continues: the reconciler queues it again once the "
+        f"worker's claim times out ({settings.acta_claim_timeout_s // 60} minutes) and the "
+        "acta is written and emailed then. "
+        "`make up` runs the reconciler every minute on the same database; `make demo` "
+        "again starts a new meeting. Check the network and OPENAI_API_KEY, or unset "
+        "OPENAI_API_KEY to use the local emulator."
     )
 
 
@@ -280,14 +305,40 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_AUDIO,
         help="audio or video file (default: the shipped Spanish sample)",
     )
+    parser.add_argument(
+        "--transcript",
+        type=Path,
+        help="what was said, for the local AssemblyAI emulator: plain text "
+        "('Name: text' lines, or paragraphs) or AssemblyAI's transcript JSON",
+    )
     parser.add_argument("--email", default=DEFAULT_EMAIL, help="who receives the acta")
     parser.add_argument("--out", type=Path, default=ROOT / "out", help="output directory")
     args = parser.parse_args(argv)
+    transcript = args.transcript.resolve() if args.transcript else None
     try:
-        return run(args.audio.resolve(), args.email.strip(), args.out.resolve())
+        return run(args.audio.resolve(), args.email.strip(), args.out.resolve(), transcript)
     except (DemoError, local.StackError) as exc:
         print(f"\nmake demo: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nmake demo: interrupted; everything it started is stopped.", file=sys.stderr)
+        return 130
+
+
+def _embedded_server_running() -> int | None:
+    """The pid of an embedded PostgreSQL an earlier run left running, if any (the
+    ``postmaster.pid`` of a live process; None with ``DATABASE_URL``)."""
+    from voxlocal import postgres
+
+    if postgres.given_url():
+        return None
+    try:
+        text = (local.EMBEDDED_DATA_DIR / "postmaster.pid").read_text(encoding="utf-8")
+        pid = int(text.splitlines()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None  # no file, a stale one (a crash), or not ours to signal
+    return pid
 
 
 if __name__ == "__main__":
