@@ -71,6 +71,11 @@ def test_what_is_skipped_is_what_the_template_decided() -> None:
         ("Db", "CKV_AWS_157"),
         ("Db", "CKV_AWS_118"),
         ("Db", "CKV_AWS_161"),
+        # The web page: static files only, on CloudFront's default certificate.
+        ("WebBucket", "CKV_AWS_18"),
+        ("WebDistribution", "CKV_AWS_68"),
+        ("WebDistribution", "CKV_AWS_86"),
+        ("WebDistribution", "CKV_AWS_174"),
     }
     assert skipped == expected
     # What protects personal data or bounds cost is fixed, never skipped: the key on
@@ -85,7 +90,10 @@ def test_make_test_runs_the_scan_offline_after_validate() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     (test_line,) = [line for line in makefile.splitlines() if re.match(r"test: .*## ", line)]
     steps = test_line.split("##")[0].split(":", 1)[1].split()
-    assert steps == ["lint", "typecheck", "validate", "scan", "build", "unit"]
+    # The static checks first, the scan right after validate; pytest last (after the
+    # build and whatever the browser tests need installed).
+    assert steps[:4] == ["lint", "typecheck", "validate", "scan"]
+    assert steps[-1] == "unit" and "build" in steps
     (scan,) = re.findall(r"^scan: .*\n((?:\t.*\n)+)", makefile, re.M)
     assert "--config-file .checkov.yaml" in scan
     assert "-f template.yaml" in scan and "templates/*.yaml" in scan

@@ -1211,3 +1211,102 @@ def test_template_defaults_are_settings_defaults(template: dict[str, Any]) -> No
         "ASSEMBLYAI_BASE_URL",
         "OPENAI_BASE_URL",
     } <= compared
+
+
+# --- the web page ----------------------------------------------------------------
+
+
+def test_the_web_page_bucket_is_private_and_read_only_by_its_distribution(
+    resources: dict[str, Any],
+) -> None:
+    """web/ sits in a bucket nobody reads directly: CloudFront signs its requests
+    (origin access control) and the policy names that one distribution."""
+    bucket = _props(resources, "WebBucket")
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ] == {"SSEAlgorithm": "AES256"}
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    assert bucket["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "WebsiteConfiguration" not in bucket, "a website endpoint is public"
+
+    (policy,) = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::S3::BucketPolicy"
+        and r["Properties"]["Bucket"] == {"Ref": "WebBucket"}
+    ]
+    allow, deny = policy["PolicyDocument"]["Statement"]
+    assert allow["Effect"] == "Allow"
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow["Action"] == "s3:GetObject"
+    assert allow["Resource"] == {"Fn::Sub": "${WebBucket.Arn}/*"}
+    (source,) = allow["Condition"]["StringEquals"].values()
+    assert _refs(source) == {"WebDistribution"}
+    assert deny["Effect"] == "Deny"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+    control = _props(resources, "WebOriginAccessControl")["OriginAccessControlConfig"]
+    assert (control["OriginAccessControlOriginType"], control["SigningBehavior"]) == (
+        "s3",
+        "always",
+    )
+    assert control["SigningProtocol"] == "sigv4"
+
+
+def test_the_web_distribution_serves_the_page_over_https_with_security_headers(
+    resources: dict[str, Any],
+) -> None:
+    config = _props(resources, "WebDistribution")["DistributionConfig"]
+    assert config["DefaultRootObject"] == "index.html"
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == {"Fn::GetAtt": ["WebBucket", "RegionalDomainName"]}
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["WebOriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}, "OAC, not the legacy OAI"
+    behaviour = config["DefaultCacheBehavior"]
+    assert behaviour["TargetOriginId"] == origin["Id"]
+    assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert behaviour["AllowedMethods"] == ["GET", "HEAD"], "a static page: nothing else"
+    assert behaviour["ResponseHeadersPolicyId"] == {"Ref": "WebSecurityHeaders"}
+    # The API keeps its own URL (CORS): no behaviour forwards to it.
+    assert "CacheBehaviors" not in config and len(config["Origins"]) == 1
+
+    headers = _props(resources, "WebSecurityHeaders")["ResponseHeadersPolicyConfig"]
+    security = headers["SecurityHeadersConfig"]
+    assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert security["FrameOptions"]["FrameOption"] == "DENY"
+    assert security["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+    assert security["ContentTypeOptions"] == {"Override": True}
+    csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    directives = dict(
+        (part.split()[0], part.split()[1:]) for part in " ".join(csp.split()).split("; ")
+    )
+    assert directives["default-src"] == ["'self'"]
+    # Scripts: the page's own and the sign-in provider's (Clerk's Frontend API), no CDN.
+    assert directives["script-src"] == [
+        "'self'",
+        "${AuthIssuerUrl}",
+        "https://challenges.cloudflare.com",
+    ]
+    # The page talks to the API and uploads to the audio bucket (the presigned POST).
+    connect = directives["connect-src"]
+    assert "https://${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}" in connect
+    assert "https://${AudioBucket.RegionalDomainName}" in connect
+    for locked in ("object-src", "base-uri"):
+        assert directives[locked] == ["'none'"], locked
+    assert directives["frame-ancestors"] == ["'none'"]
+
+
+def test_the_web_page_outputs_and_where_its_url_must_go(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["WebUrl"]["Value"] == {"Fn::Sub": "https://${WebDistribution.DomainName}"}
+    assert outputs["WebBucketName"]["Value"] == {"Ref": "WebBucket"}
+    assert outputs["WebDistributionId"]["Value"] == {"Ref": "WebDistribution"}
+    # The page's origin reaches the API and the bucket through WebOrigins (CORS);
+    # the output says so, and make publish-web checks it.
+    assert "WebOrigins" in outputs["WebUrl"]["Description"]
+    publish = (ROOT / "scripts" / "publish_web.py").read_text(encoding="utf-8")
+    for name in ("WebUrl", "WebBucketName", "WebDistributionId", "ApiUrl", "WebOrigins"):
+        assert name in publish, name
+    assert template["Parameters"]["WebPriceClass"]["Default"] == "PriceClass_100"

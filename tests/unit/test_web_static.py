@@ -7,12 +7,20 @@ language, an unlabelled input or a script fetched from a CDN fails in seconds.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
+import boto3
 import pytest
+from moto import mock_aws
+
+from harness import load_script
+from voxcliente.domain.media import ALLOWED_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "web"
@@ -218,3 +226,102 @@ def test_the_upload_sends_the_presigned_fields_first_and_the_file_last() -> None
     needed_calls = ('xhr.upload.addEventListener("progress"', "xhr.abort()", '"error"', '"timeout"')
     for needed in needed_calls:
         assert needed in upload, needed
+
+
+# --- make publish-web -------------------------------------------------------------
+PUBLISHABLE_KEY = "pk_test_" + base64.b64encode(b"brave-otter-12.clerk.accounts.dev$").decode()
+
+
+@pytest.fixture(scope="module")
+def publish_web() -> ModuleType:
+    return load_script("publish_web")
+
+
+def _stack(publish_web: ModuleType, **parameters: str) -> Any:
+    return publish_web.Stack(
+        outputs={
+            "WebUrl": "https://d111111abcdef8.cloudfront.net",
+            "WebBucketName": "voxcliente-web-test",
+            "WebDistributionId": "E2EXAMPLE",
+            "ApiUrl": "https://abc123.execute-api.us-east-1.amazonaws.com",
+        },
+        parameters={
+            "WebOrigins": "http://localhost:5173,https://d111111abcdef8.cloudfront.net",
+            "MaxUploadBytes": "1000000",
+            "AuthIssuerUrl": "https://brave-otter-12.clerk.accounts.dev",
+            **parameters,
+        },
+    )
+
+
+class _CloudFront:
+    def __init__(self) -> None:
+        self.invalidations: list[dict[str, Any]] = []
+
+    def create_invalidation(self, **kwargs: Any) -> None:
+        self.invalidations.append(kwargs)
+
+
+def test_publish_uploads_the_page_writes_its_config_and_invalidates(
+    publish_web: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="voxcliente-web-test")
+        s3.put_object(Bucket="voxcliente-web-test", Key="js/old.js", Body=b"// gone")
+        cloudfront = _CloudFront()
+        url = publish_web.publish(
+            _stack(publish_web), s3=s3, cloudfront=cloudfront, publishable_key=PUBLISHABLE_KEY
+        )
+        keys = {o["Key"] for o in s3.list_objects_v2(Bucket="voxcliente-web-test")["Contents"]}
+        index = s3.get_object(Bucket="voxcliente-web-test", Key="index.html")
+        module = s3.head_object(Bucket="voxcliente-web-test", Key="js/main.js")
+        config = json.loads(
+            s3.get_object(Bucket="voxcliente-web-test", Key="config.json")["Body"].read()
+        )
+    assert url == "https://d111111abcdef8.cloudfront.net"
+    web = {p.relative_to(WEB).as_posix() for p in WEB.rglob("*") if p.is_file()}
+    assert keys == web | {"config.json"}, "every file of web/, the config, nothing stale"
+    assert index["ContentType"] == "text/html; charset=utf-8"
+    assert index["CacheControl"] == "no-cache"
+    # ES modules load only with a JavaScript content type.
+    assert module["ContentType"] == "text/javascript; charset=utf-8"
+    assert config == {
+        "apiBase": "https://abc123.execute-api.us-east-1.amazonaws.com",
+        "auth": {"mode": "clerk", "publishableKey": PUBLISHABLE_KEY, "jwtTemplate": "voxcliente"},
+        "maxUploadBytes": 1000000,
+        "acceptedTypes": {kind: list(exts) for kind, exts in ALLOWED_TYPES.items()},
+    }
+    (invalidation,) = cloudfront.invalidations
+    assert invalidation["DistributionId"] == "E2EXAMPLE"
+    assert invalidation["InvalidationBatch"]["Paths"] == {"Quantity": 1, "Items": ["/*"]}
+
+
+def test_publish_refuses_a_page_whose_origin_the_api_would_block(publish_web: ModuleType) -> None:
+    stack = _stack(publish_web, WebOrigins="http://localhost:5173")
+    with pytest.raises(publish_web.PublishError) as refused:
+        publish_web.publish(
+            stack, s3=None, cloudfront=None, publishable_key=PUBLISHABLE_KEY, env="prod"
+        )
+    message = str(refused.value)
+    # The exact value to deploy with: the origins kept, the page's added.
+    assert "WebOrigins=http://localhost:5173,https://d111111abcdef8.cloudfront.net" in message
+    assert "sam deploy --guided --config-env prod" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "issuer", "says"),
+    [
+        ("", "https://brave-otter-12.clerk.accounts.dev", "starting with pk_test_ or pk_live_"),
+        ("sk_test_abc", "https://brave-otter-12.clerk.accounts.dev", "pk_test_ or pk_live_"),
+        (PUBLISHABLE_KEY, "https://other-cat-3.clerk.accounts.dev", "other-cat-3"),
+    ],
+)
+def test_publish_refuses_a_key_the_api_would_not_accept_tokens_of(
+    publish_web: ModuleType, key: str, issuer: str, says: str
+) -> None:
+    stack = _stack(publish_web, AuthIssuerUrl=issuer)
+    with pytest.raises(publish_web.PublishError, match=re.escape(says)):
+        publish_web.publish(stack, s3=None, cloudfront=None, publishable_key=key)
+    assert publish_web.clerk_host(PUBLISHABLE_KEY) == "brave-otter-12.clerk.accounts.dev"
