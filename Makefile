@@ -19,7 +19,7 @@ SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 PIP_NOISE := ^WARNING: Location .* is ignored
 LOCAL_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/' -e 's/amd64/x86_64/')
 
-.PHONY: help demo check test lint format typecheck validate scan build package precompile unit migrate erase services invoke bench smoke load eval clean venv
+.PHONY: help demo up stop check test lint format typecheck validate scan build package precompile unit chromium browser migrate erase services invoke bench smoke load eval clean venv
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,21 @@ venv: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed
 demo: $(VENV)/.installed ## run the whole pipeline on this machine (AUDIO=... EMAIL=... optional)
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.demo $(if $(AUDIO),--audio "$(AUDIO)") $(if $(EMAIL),--email "$(EMAIL)")
 
+# The deployed architecture on this machine until Ctrl-C: the web page, the HTTP
+# API (template.yaml's routes, the JWT authorizer), moto's S3 (port 5000, for the
+# AWS CLI), the queue, the schedule and a local mailbox; PORT=8000 by default.
+up: $(VENV)/.installed ## the whole system on this machine: web page, API and mailbox on http://127.0.0.1:8000 (PORT=...)
+	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.up $(if $(PORT),--port $(PORT))
+
+# Also stops an embedded PostgreSQL an interrupted run left behind, without the
+# virtualenv if it is gone (the server's own pid file; SIGINT is its fast shutdown).
+stop: ## stop what `make up` (or an interrupted `make demo`) left running, PostgreSQL included
+	@if test -x $(PY); then PYTHONPATH=layers/common:local $(PY) -m voxlocal.up stop; \
+	elif test -f .local-data/postgres/postmaster.pid; then \
+	  pid=$$(head -n 1 .local-data/postgres/postmaster.pid); \
+	  kill -INT "$$pid" 2>/dev/null && echo "stopped the embedded PostgreSQL (pid $$pid)" || true; \
+	else echo "nothing to stop"; fi
+
 # The inner loop: what can break while editing, without sam or a build. The
 # three parts run side by side (two cores) and each prints its output whole.
 check: $(VENV)/.installed ## lint, format check, type check, unit tests: the inner loop (no build, no sam)
@@ -65,7 +80,7 @@ check-unit: $(VENV)/.installed
 # `make test` also reports the layer's line coverage (pytest-cov; the TOTAL
 # line at the end is the number). No threshold: it is there to be read.
 test: COVERAGE_ARGS := --cov=voxcliente --cov-report=term:skip-covered
-test: lint typecheck validate scan build unit ## lint, format check, type check, sam validate, checkov, build, pytest with coverage
+test: lint typecheck validate scan build chromium unit ## lint, format check, type check, sam validate, checkov, build, pytest with coverage
 
 lint: $(VENV)/.installed ## ruff lint and format check
 	@echo "==> ruff"
@@ -125,6 +140,15 @@ unit: $(VENV)/.installed ## pytest only (PYTEST_ARGS=... to pass options)
 	@echo "==> pytest"
 	@$(PY) -m pytest $(COVERAGE_ARGS) $(PYTEST_ARGS)
 
+# Debian's chromium for tests/browser (installed when missing and running as root;
+# otherwise it prints the exact command and the browser tests are skipped).
+chromium:
+	@scripts/install-chromium || test "$$(id -u)" -ne 0
+
+browser: $(VENV)/.installed chromium ## the browser tests only: headless Chromium drives the web page on the `make up` stack (screenshots in out/screens/)
+	@echo "==> pytest tests/browser"
+	@$(PY) -m pytest tests/browser -q -p no:cacheprovider $(PYTEST_ARGS)
+
 migrate: $(VENV)/.installed ## apply sql/ migrations to DATABASE_URL
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.migrate_cli
 
@@ -172,5 +196,6 @@ load: $(VENV)/.installed ## 200 meetings at once through the handlers, 20 databa
 eval: $(VENV)/.installed ## score acta quality on eval/cases (OPENAI_API_KEY: real models; RUNS=3 MODELS=a,b)
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.evaluation $(if $(RUNS),--runs $(RUNS)) $(if $(MODELS),--models $(MODELS))
 
-clean: ## remove build output, virtual environments and demo output
+clean: ## stop what runs locally, remove build output, virtual environments and demo output
+	@$(MAKE) --no-print-directory stop
 	rm -rf .aws-sam .aws-sam-build.log $(VENV) $(SAM_VENV) $(SCAN_VENV) out .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -26,7 +26,7 @@ from voxlocal.up.invoker import Functions
 from voxlocal.up.mailbox import Mailbox
 from voxlocal.up.routes import HttpApi, function_timeouts, load_routes
 from voxlocal.up.server import Site, make_server
-from voxlocal.up.workers import QueueWorker, S3Notifications, Schedule, SesDeliveries
+from voxlocal.up.workers import QueueWorker, S3Notifications, Schedule, SesDeliveries, stop_all
 
 ROOT = local.ROOT
 WEB_DIR = ROOT / "web"
@@ -126,13 +126,15 @@ def _start_providers(
     return emulator
 
 
-def _restore_log_stream(stack: contextlib.ExitStack) -> None:
-    """The functions' logger writes to the file until the stack closes, then to where
-    it wrote before (the file is closed then; a test session goes on logging)."""
+def _log_functions_to(stack: contextlib.ExitStack, path: Path, progress: local.Progress) -> None:
+    """The functions' logger writes to ``path`` until the stack closes, then to where it
+    wrote before (a test session goes on logging after the file is closed)."""
     from voxcliente.observability import logger
 
     handler: Any = logger.registered_handler
-    stack.callback(handler.setStream, handler.stream)
+    before = handler.stream
+    local.functions_log_to(stack, path, progress)
+    stack.callback(handler.setStream, before)  # runs before the file is closed
 
 
 def start(
@@ -205,8 +207,7 @@ def start(
     reset_settings()
     vox_aws.reset_clients()
     log_file = functions_log or ROOT / "out" / "up" / "functions.log"
-    local.functions_log_to(stack, log_file, progress)
-    _restore_log_stream(stack)
+    _log_functions_to(stack, log_file, progress)
 
     functions = Functions(function_timeouts(template))
     stack.callback(functions.close)
@@ -226,7 +227,9 @@ def start(
     settings = get_settings()
     web = config.web_config(settings.max_upload_bytes, ALLOWED_TYPES)
     server.site = Site(WEB_DIR, web, issuer, DEFAULT_AUDIENCE, mailbox)
-    serving = threading.Thread(target=server.serve_forever, name="up-http", daemon=True)
+    serving = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="up-http", daemon=True
+    )
     serving.start()
     stack.callback(serving.join, 10)
     stack.callback(server.shutdown)
@@ -256,7 +259,7 @@ def start(
     ]
     for loop in loops:
         loop.start()
-        stack.callback(loop.stop)
+    stack.callback(stop_all, loops)
     return Running(
         base_url=base_url,
         moto_endpoint=aws.endpoint,

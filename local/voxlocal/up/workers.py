@@ -48,6 +48,9 @@ class _Loop:
     def start(self) -> None:
         self._thread.start()
 
+    def signal_stop(self) -> None:
+        self._stop.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
@@ -62,6 +65,14 @@ class _Loop:
 
     def tick(self) -> None:
         raise NotImplementedError
+
+
+def stop_all(loops: Sequence[_Loop]) -> None:
+    """Stop the loops together: each finishes its round (a long poll's second) at once."""
+    for loop in loops:
+        loop.signal_stop()
+    for loop in loops:
+        loop.stop()
 
 
 class S3Notifications(_Loop):
