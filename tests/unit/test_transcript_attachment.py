@@ -118,3 +118,19 @@ def test_the_attached_transcript_uses_the_actas_names_in_its_language() -> None:
         "[00:01:31] Participant C: De acuerdo.",
     ]
     assert transcript.startswith("Meeting transcript: entregas.m4a\n")
+
+
+def test_speakers_that_are_already_names_are_kept_as_they_are() -> None:
+    """A transcript whose speakers are names (AssemblyAI's Speaker Identification, or a
+    "Name: text" file given to the demo) is not turned into "Participante Laura"."""
+    named = [
+        Utterance(speaker="Laura Méndez", start_ms=0, end_ms=4_000, text="Buenos días."),
+        Utterance(speaker="B", start_ms=5_000, end_ms=6_000, text="Hola."),
+    ]
+
+    text = render_transcript_txt(named, FACTS, "es")
+
+    assert turns(text) == [
+        "[00:00:00] Laura Méndez: Buenos días.",
+        "[00:00:05] Participante B: Hola.",
+    ]

@@ -85,7 +85,15 @@ def render_transcript_txt(
         if who is None:
             speaker = one_line(utterance.speaker) or "?"
             name = names.get(speaker.upper())
-            who = f"{name} [{speaker}]" if name else f"{labels.participant} {speaker}"
+            # AssemblyAI's labels are letters ("A"); a transcript whose speakers are
+            # already names (Speaker Identification, a "Name: text" file) keeps them.
+            who = (
+                f"{name} [{speaker}]"
+                if name
+                else speaker
+                if len(speaker) > 1
+                else f"{labels.participant} {speaker}"
+            )
             speakers[utterance.speaker] = who
         lines.append(f"[{format_timestamp(utterance.start_ms)}] {who}: {_spoken(utterance.text)}")
     if not lines:
