@@ -1,0 +1,1 @@
+"""Browser tests: the web page in headless Chromium against the local stack."""
