@@ -84,6 +84,9 @@ def serve(bind: str) -> int:
         print(
             "\nLocal services are up (test doubles for AssemblyAI and OpenAI). In another shell:\n"
             "  make invoke FN=upload_api EVENT=events/api-post-uploads.json\n"
+            "These are the services alone: nothing here runs a function when an object\n"
+            "lands in the bucket or serves the HTTP API. For the whole system (the API,\n"
+            "S3 events, the queue, the web page, a mailbox) run `make up` instead.\n"
             "Stop with Ctrl-C.",
             flush=True,
         )

@@ -38,11 +38,19 @@ def _banner(running: Running) -> str:
 
 
 def _other_instance() -> int | None:
+    """The pid of a ``make up`` still running, from its pid file."""
     try:
         pid = int(PID_FILE.read_text(encoding="utf-8").strip())
         os.kill(pid, 0)
     except (OSError, ValueError):
         return None
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if cmdline.parent.parent.joinpath("self").exists():
+        try:  # a stale file's number may be another program's by now
+            if b"voxlocal.up" not in cmdline.read_bytes():
+                return None
+        except OSError:
+            return None
     return pid if pid != os.getpid() else None
 
 
@@ -55,7 +63,6 @@ def serve(port: int, moto_port: int) -> int:
         )
         return 1
     stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     with contextlib.ExitStack() as stack:
         try:
             running = start(stack, port=port, moto_port=moto_port, stop_database=True)
@@ -71,6 +78,10 @@ def serve(port: int, moto_port: int) -> int:
         PID_FILE.write_text(f"{os.getpid()}\n", encoding="utf-8")
         stack.callback(PID_FILE.unlink, missing_ok=True)
         print(_banner(running), flush=True)
+        # Ctrl-C and `make stop` (SIGTERM) end the wait; SIGINT handled here also when
+        # it was ignored at start (a background job of a non-interactive shell).
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        signal.signal(signal.SIGINT, lambda *_: stopped.set())
         with contextlib.suppress(KeyboardInterrupt):
             while not stopped.wait(0.5):
                 pass
@@ -118,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     except local.StackError as exc:
         print(f"\nmake up: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C while starting: what had started is stopped
+        print("\nstopped", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
