@@ -95,6 +95,9 @@ def _start_providers(
             env["ASSEMBLYAI_UPLOAD_AUDIO"] = "true"  # AssemblyAI cannot reach moto's bucket
             asr = "the real service (ASSEMBLYAI_API_KEY)"
             if not public:
+                # "The URL must be accessible from AssemblyAI's servers" (AssemblyAI,
+                # "Webhooks for pre-recorded audio"): loopback is not, so the
+                # reconciler's poll of submitted meetings stands in for the webhook.
                 env["RECONCILE_SUBMITTED_AFTER_S"] = str(POLL_SUBMITTED_AFTER_S)
                 asr += (
                     "; its webhook cannot reach this machine without a public URL "
