@@ -308,3 +308,24 @@ def test_static_files_stay_inside_web(up: Running) -> None:
         assert b".PHONY" not in answer.read()
     finally:
         connection.close()
+
+
+def test_the_route_table_is_the_templates() -> None:
+    from voxlocal.up.routes import load_routes
+
+    routes = {(r.method, r.path): r for r in load_routes()}
+    assert ("POST", "/uploads") in routes and ("GET", "/meetings/{meeting_id}") in routes
+    public = sorted(f"{m} {p}" for (m, p), r in routes.items() if not r.authorized)
+    assert public == [
+        "GET /trial/uploads/{upload_id}",
+        "POST /trial/codes",
+        "POST /trial/uploads",
+        "POST /webhooks/assemblyai",
+    ]
+    assert routes[("DELETE", "/me")].function == "account_api"
+    assert routes[("GET", "/meetings/{meeting_id}")].match("GET", "/meetings/a%20b") == {
+        "meeting_id": "a b"
+    }
+    # A fixed path is tried before a parameter could swallow it.
+    order = [r.path for r in load_routes()]
+    assert order.index("/meetings") < order.index("/meetings/{meeting_id}")
