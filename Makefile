@@ -19,7 +19,7 @@ SAM_ENV := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0
 PIP_NOISE := ^WARNING: Location .* is ignored
 LOCAL_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/' -e 's/amd64/x86_64/')
 
-.PHONY: help demo up stop check test lint format typecheck validate scan build package precompile unit chromium browser migrate erase services invoke bench smoke load eval clean venv
+.PHONY: help demo up stop check test lint format typecheck validate scan build package precompile unit chromium browser migrate erase services invoke invoke-preflight bench smoke load eval publish-web clean venv
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,8 +50,8 @@ $(SCAN_VENV)/.installed: requirements-scan.txt
 
 venv: $(VENV)/.installed $(SAM_VENV)/.installed $(SCAN_VENV)/.installed
 
-demo: $(VENV)/.installed ## run the whole pipeline on this machine (AUDIO=... EMAIL=... optional)
-	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.demo $(if $(AUDIO),--audio "$(AUDIO)") $(if $(EMAIL),--email "$(EMAIL)")
+demo: $(VENV)/.installed ## run the whole pipeline on this machine (AUDIO=... TRANSCRIPT=notes.txt|transcript.json EMAIL=... optional)
+	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.demo $(if $(AUDIO),--audio "$(AUDIO)") $(if $(TRANSCRIPT),--transcript "$(TRANSCRIPT)") $(if $(EMAIL),--email "$(EMAIL)")
 
 # The deployed architecture on this machine until Ctrl-C: the web page, the HTTP
 # API (template.yaml's routes, the JWT authorizer), moto's S3 (port 5000, for the
@@ -117,14 +117,18 @@ build: $(VENV)/.installed $(SAM_VENV)/.installed ## sam build for this machine's
 	@echo "==> sam build (Architecture=$(LOCAL_ARCH))"
 	@$(SAM_ENV) LAYER_ARCHITECTURE=$(LOCAL_ARCH) $(SAM) build --parameter-overrides Architecture=$(LOCAL_ARCH) \
 	  >.aws-sam-build.log 2>&1 || { cat .aws-sam-build.log; exit 1; }
-	@tail -n 3 .aws-sam-build.log
+	@# sam prints "Commands you can use next" and its hints (Validate SAM template, Invoke
+	@# Function, Test Function in the Cloud, Deploy: sam deploy --guided): not this project's commands.
+	@sed -n '/^Build Succeeded/,/^Commands you can use next/p' .aws-sam-build.log \
+	  | grep -v -e '^Commands you can use next' -e '^=\+$$' -e '^\[\*\] ' -e '^$$' || true
 	@$(MAKE) --no-print-directory precompile
 
 # ARCHITECTURE=x86_64 packages for x86_64 Lambdas (deploy with Architecture=x86_64 then).
 ARCHITECTURE ?= arm64
 package: $(VENV)/.installed $(SAM_VENV)/.installed ## sam build for AWS (ARCHITECTURE=arm64 by default), precompiled: what to deploy
 	@echo "==> sam build --no-cached (Architecture=$(ARCHITECTURE))"
-	@$(SAM_ENV) LAYER_ARCHITECTURE=$(ARCHITECTURE) $(SAM) build --no-cached --parameter-overrides Architecture=$(ARCHITECTURE)
+	@set -o pipefail; $(SAM_ENV) LAYER_ARCHITECTURE=$(ARCHITECTURE) $(SAM) build --no-cached --parameter-overrides Architecture=$(ARCHITECTURE) 2>&1 \
+	  | grep -v -e '^Commands you can use next' -e '^=========================$$' -e '^\[\*\] \(Validate SAM template\|Invoke Function\|Test Function in the Cloud\|Deploy: sam deploy --guided\)'
 	@$(MAKE) --no-print-directory precompile
 
 # Lambda's code directories are read-only, so Python cannot cache bytecode
@@ -169,7 +173,12 @@ FN_ID = $(or $(word 2,$(subst :, ,$(filter $(subst -,_,$(FN)):%,$(FUNCTIONS)))),
 # Linux's Docker engine has no host.docker.internal unless it is mapped.
 ADD_HOST := $(if $(filter Linux,$(shell uname -s)),--add-host host.docker.internal:host-gateway)
 
-invoke: $(SAM_VENV)/.installed ## sam local invoke (Docker): FN=webhook EVENT=events/api-webhook-assemblyai.json
+invoke: invoke-preflight ## sam local invoke (Docker): FN=webhook EVENT=events/api-webhook-assemblyai.json
+	@$(MAKE) --no-print-directory build
+	$(SAM_ENV) $(SAM) local invoke $(FN_ID) --event "$(EVENT)" --env-vars events/env.local.json $(ADD_HOST)
+
+# What `make invoke` needs, checked before anything is installed or built.
+invoke-preflight:
 	@test -n "$(FN_ID)" || { echo "usage: make invoke FN=<name> EVENT=events/<file>.json"; \
 	  echo "  names: $(foreach f,$(FUNCTIONS),$(word 1,$(subst :, ,$(f))))  (or the logical id)"; exit 2; }
 	@test -f "$(EVENT)" || { echo "EVENT=$(EVENT): no such event file (see events/)"; exit 2; }
@@ -177,8 +186,6 @@ invoke: $(SAM_VENV)/.installed ## sam local invoke (Docker): FN=webhook EVENT=ev
 	  echo "sam local invoke needs a running Docker engine; none was found."; \
 	  echo "Use \`make demo\` to run the whole pipeline without Docker, or \`make unit PYTEST_ARGS='-m artifacts'\`"; \
 	  echo "to run every built function in an isolated interpreter against local services."; exit 1; } >&2
-	@$(MAKE) --no-print-directory build
-	$(SAM_ENV) $(SAM) local invoke $(FN_ID) --event "$(EVENT)" --env-vars events/env.local.json $(ADD_HOST)
 
 services: $(VENV)/.installed ## the local services `make invoke` uses, until Ctrl-C (BIND=0.0.0.0 on Linux)
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.services $(if $(BIND),--bind $(BIND))
@@ -192,6 +199,9 @@ smoke: $(VENV)/.installed ## live check of AssemblyAI and OpenAI with real keys 
 
 load: $(VENV)/.installed ## 200 meetings at once through the handlers, 20 database connections (LOAD_ARGS=...)
 	@PYTHONPATH=layers/common:local $(PY) scripts/load.py $(LOAD_ARGS)
+
+publish-web: $(VENV)/.installed ## upload web/ to the deployed stack's page bucket with config.json for Clerk (CLERK_PUBLISHABLE_KEY=pk_... STACK=voxcliente-dev CONFIG_ENV=dev)
+	@PYTHONPATH=layers/common:local $(PY) scripts/publish_web.py $(if $(STACK),--stack-name "$(STACK)") $(if $(CONFIG_ENV),--config-env "$(CONFIG_ENV)")
 
 eval: $(VENV)/.installed ## score acta quality on eval/cases (OPENAI_API_KEY: real models; RUNS=3 MODELS=a,b)
 	@PYTHONPATH=layers/common:local $(PY) -m voxlocal.evaluation $(if $(RUNS),--runs $(RUNS)) $(if $(MODELS),--models $(MODELS))
