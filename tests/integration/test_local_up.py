@@ -329,3 +329,39 @@ def test_the_route_table_is_the_templates() -> None:
     # A fixed path is tried before a parameter could swallow it.
     order = [r.path for r in load_routes()]
     assert order.index("/meetings") < order.index("/meetings/{meeting_id}")
+
+
+def test_real_keys_switch_to_the_real_services_and_the_environment_comes_back(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.setenv("ASSEMBLYAI_API_KEY", "a-real-looking-key")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-a-real-looking-key")
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    before = dict(os.environ)
+    with contextlib.ExitStack() as stack:
+        running = start(
+            stack, database_url=db_url, functions_log=tmp_path / "functions.log", echo=False
+        )
+        assert running.assemblyai is None
+        # No emulator in between: the SDKs' own hosts, and the bytes sent to AssemblyAI
+        # (it cannot fetch from moto's bucket on loopback).
+        assert "ASSEMBLYAI_BASE_URL" not in os.environ and "OPENAI_BASE_URL" not in os.environ
+        assert os.environ["ASSEMBLYAI_UPLOAD_AUDIO"] == "true"
+        # Without a public URL the webhook cannot arrive: the reconciler polls instead.
+        assert os.environ["WEBHOOK_URL"] == f"{running.base_url}/webhooks/assemblyai"
+        assert os.environ["RECONCILE_SUBMITTED_AFTER_S"] == "60"
+    assert dict(os.environ) == before
+
+    with contextlib.ExitStack() as stack:
+        running = start(
+            stack,
+            database_url=db_url,
+            public_url="https://tunnel.example/",
+            functions_log=tmp_path / "functions.log",
+            echo=False,
+        )
+        assert os.environ["WEBHOOK_URL"] == "https://tunnel.example/webhooks/assemblyai"
+        assert "RECONCILE_SUBMITTED_AFTER_S" not in os.environ
+    assert dict(os.environ) == before
