@@ -32,7 +32,8 @@ def _banner(running: Running) -> str:
         "Drop a recording in the inbox from another shell, the acta arrives in the mailbox:\n"
         f"  aws s3 cp {sample} s3://{running.bucket}/inbox/you@example.com/ "
         f"--endpoint-url {running.moto_endpoint}\n"
-        "(no AWS CLI? any S3 client with access key 'local', secret 'local', us-east-1)\n"
+        "(moto takes any credentials, but the CLI wants some: without a profile, put\n"
+        " AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=us-east-1 first)\n"
         "Stop with Ctrl-C (or `make stop` from another shell).\n"
     )
 
