@@ -71,18 +71,30 @@ def _printer(echo: bool) -> Any:
 def _restore_environment(stack: contextlib.ExitStack) -> None:
     """The functions' settings go into ``os.environ`` (as Lambda gives them); the
     caller's environment comes back when the stack closes."""
-    from voxcliente.adapters import aws as vox_aws
-    from voxcliente.settings import reset_settings
 
     saved = dict(os.environ)
 
     def restore() -> None:
         os.environ.clear()
         os.environ.update(saved)
-        reset_settings()
-        vox_aws.reset_clients()
+        _fresh_clients()
 
     stack.callback(restore)
+
+
+def _fresh_clients() -> None:
+    """Settings and clients read again from ``os.environ``, as a new execution
+    environment would. boto3's default session keeps the credentials it first
+    resolved: a process that signed with others before (a test session) would
+    presign the browser's POST with a key the strict moto does not know."""
+    import boto3
+
+    from voxcliente.adapters import aws as vox_aws
+    from voxcliente.settings import reset_settings
+
+    boto3.DEFAULT_SESSION = None
+    reset_settings()
+    vox_aws.reset_clients()
 
 
 def _start_providers(
@@ -163,7 +175,7 @@ def start(
     """
     from voxcliente.adapters import aws as vox_aws
     from voxcliente.domain.media import ALLOWED_TYPES
-    from voxcliente.settings import get_settings, reset_settings
+    from voxcliente.settings import get_settings
 
     progress: local.Progress = local.Progress() if echo else _Quiet()
     log = _printer(echo)
@@ -207,8 +219,7 @@ def start(
     emulator = _start_providers(stack, progress, env, bool(public))
     local.quiet_lambda_environment(env)
     os.environ.pop("SES_CONFIGURATION_SET", None)  # no SNS topic behind it here
-    reset_settings()
-    vox_aws.reset_clients()
+    _fresh_clients()
     log_file = functions_log or ROOT / "out" / "up" / "functions.log"
     _log_functions_to(stack, log_file, progress)
 
