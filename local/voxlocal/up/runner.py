@@ -71,7 +71,6 @@ def _printer(echo: bool) -> Any:
 def _restore_environment(stack: contextlib.ExitStack) -> None:
     """The functions' settings go into ``os.environ`` (as Lambda gives them); the
     caller's environment comes back when the stack closes."""
-
     saved = dict(os.environ)
 
     def restore() -> None:
@@ -172,6 +171,8 @@ def start(
     with the stack when ``stop_database``. ``public_url``: where AssemblyAI can
     reach this server (default ``PUBLIC_URL``), only with a real AssemblyAI key.
     ``functions_log``: the functions' log file (default ``out/up/functions.log``).
+    ``visibility_timeout_s``: the acta queue's; the template's (30 minutes and more,
+    above the Acta function's timeout) would keep a failed message away that long.
     """
     from voxcliente.adapters import aws as vox_aws
     from voxcliente.domain.media import ALLOWED_TYPES
