@@ -127,6 +127,25 @@ def test_bytes_that_are_not_registered_end_in_error(
     assert fetched.error.startswith("Transcoding failed. File does not appear to contain audio.")
 
 
+def test_a_real_recording_it_has_no_transcript_for_says_what_to_do(
+    assemblyai_emulator: AssemblyAIEmulator, put_audio: Any
+) -> None:
+    """The emulator cannot recognise speech: an unregistered recording is not called
+    "not audio" (a false reason) but ends saying how to get it transcribed."""
+    audio = (ROOT / "tests" / "fixtures" / "tiny.mp3").read_bytes() + b"unregistered"
+    url = put_audio("inbox/ana@example.com/mine.mp3", audio)
+
+    transcript = aai.Transcriber().submit(url)
+    assert transcript.id is not None
+    assemblyai_emulator.wait(transcript.id)
+    fetched = aai.Transcript.get_by_id(transcript.id)
+
+    assert fetched.status == aai.TranscriptStatus.error
+    assert fetched.error is not None
+    assert "ASSEMBLYAI_API_KEY" in fetched.error and "TRANSCRIPT=" in fetched.error
+    assert "does not appear to contain audio" not in fetched.error
+
+
 def test_an_audio_url_that_cannot_be_downloaded_ends_in_download_error(
     assemblyai_emulator: AssemblyAIEmulator, put_audio: Any
 ) -> None:

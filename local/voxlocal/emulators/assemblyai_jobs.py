@@ -23,6 +23,13 @@ from typing import Any
 from voxlocal.emulators import assemblyai_schema as schema
 
 NOT_AUDIO_ERROR = "Transcoding failed. File does not appear to contain audio. File type is {kind}."
+# Not AssemblyAI's: the emulator cannot recognise speech, so a real recording it
+# was not given the transcript of ends with what to do instead of a false reason.
+UNKNOWN_RECORDING_ERROR = (
+    "This is the local AssemblyAI emulator: it cannot transcribe a recording it was not "
+    "given the transcript of ({kind}). Set ASSEMBLYAI_API_KEY to use the real service, "
+    "or give the transcript (make demo AUDIO=... TRANSCRIPT=notes.txt|transcript.json)."
+)
 DOWNLOAD_ERROR = (
     "Download error, unable to download {url}. "
     "Please make sure the file exists and is accessible from the internet."
@@ -152,6 +159,17 @@ def final_json(
         state["status"] = "error"
         state["error"] = error
     return state
+
+
+def unregistered_error(data: bytes) -> str:
+    """The error of a file whose transcript the emulator was not given: AssemblyAI's
+    own for what is not audio, what to do instead for a real recording."""
+    from voxcliente.domain import media
+
+    kind = media.sniff(data[:4096])
+    if kind:
+        return UNKNOWN_RECORDING_ERROR.format(kind=kind)
+    return NOT_AUDIO_ERROR.format(kind=describe(data))
 
 
 def describe(data: bytes) -> str:

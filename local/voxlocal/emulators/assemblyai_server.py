@@ -57,10 +57,10 @@ from voxlocal.emulators.assemblyai_jobs import (
     DOWNLOAD_ERROR,
     NOT_AUDIO_ERROR,
     Job,
-    describe,
     download,
     final_json,
     initial_json,
+    unregistered_error,
 )
 from voxlocal.emulators.assemblyai_webhook import (
     WEBHOOK_DEADLINE_S,
@@ -318,7 +318,7 @@ class AssemblyAIEmulator(TranscriptDeletion, WebhookSender, LoopbackServer):
         with self._lock:
             registered = self._audio.get(hashlib.sha256(data).hexdigest())
         if registered is None:
-            self._finish(job, error=NOT_AUDIO_ERROR.format(kind=describe(data)))
+            self._finish(job, error=unregistered_error(data))
         else:
             self._finish(job, result=registered)
 
