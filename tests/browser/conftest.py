@@ -170,11 +170,10 @@ class PageErrors:
 
 @pytest.fixture
 def context(browser: Browser, up: Running) -> Iterator[BrowserContext]:
-    """A fresh profile (no session storage, no cookies) on the stack's origin.
-    The browser's own language is English, so the page's Spanish must be its
-    default and not the browser's."""
+    """A fresh profile (no storage, no cookies) on the stack's origin, in a
+    Spanish-speaking browser (its date fields read dd/mm/aaaa in the screenshots)."""
     ctx = browser.new_context(
-        base_url=up.base_url, viewport=DESKTOP, locale="en-US", accept_downloads=True
+        base_url=up.base_url, viewport=DESKTOP, locale="es-ES", accept_downloads=True
     )
     ctx.set_default_timeout(15_000)
     yield ctx
