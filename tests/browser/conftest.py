@@ -171,7 +171,7 @@ class PageErrors:
 @pytest.fixture
 def context(browser: Browser, up: Running) -> Iterator[BrowserContext]:
     """A fresh profile (no storage, no cookies) on the stack's origin, in a
-    Spanish-speaking browser (its date fields read dd/mm/aaaa in the screenshots)."""
+    Spanish-speaking browser (the language test makes an English one)."""
     ctx = browser.new_context(
         base_url=up.base_url, viewport=DESKTOP, locale="es-ES", accept_downloads=True
     )
