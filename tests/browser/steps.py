@@ -83,6 +83,20 @@ def bucket_keys(moto_endpoint: str, bucket: str, *needles: str) -> list[str]:
     return found
 
 
+def wait_until_emailed(page: Page, base_url: str) -> None:
+    """The page's status reaches "emailed"; if it does not, the failure shows
+    where the account's meetings stand according to the API."""
+    from playwright.sync_api import expect
+
+    try:
+        expect(page.get_by_test_id("status")).to_have_attribute(
+            "data-status", "emailed", timeout=90_000
+        )
+    except AssertionError as stuck:
+        code, listing = api(base_url, "GET", "/meetings?limit=5", session_token(page))
+        raise AssertionError(f"{stuck}\nGET /meetings answers {code}: {listing}") from stuck
+
+
 # --- the progress bar ----------------------------------------------------------------
 
 # Installed before the page's own scripts: every aria-valuenow the progress bar

@@ -24,6 +24,7 @@ from browser.steps import (
     session_token,
     throttle,
     wait_for,
+    wait_until_emailed,
 )
 
 if TYPE_CHECKING:
@@ -91,8 +92,7 @@ def test_sign_in_upload_follow_read_find_download_resend_erase(
     assert seen[-1] == 100, f"the upload ended without reaching 100: {seen}"
 
     # --- its status, stage after stage, until the acta is emailed -------------------
-    status = page.get_by_test_id("status")
-    expect(status).to_have_attribute("data-status", "emailed", timeout=90_000)
+    wait_until_emailed(page, up.base_url)
     expect(page.get_by_test_id("status-reason")).to_be_hidden()
     expect(page.locator("#status-steps li.done")).to_have_count(5)
     expect(page.get_by_test_id("cancel-button")).to_be_hidden()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from playwright.sync_api import ViewportSize, expect
 
-from browser.steps import ROOT, SAMPLE
+from browser.steps import ROOT, SAMPLE, wait_until_emailed
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -136,9 +136,7 @@ def test_every_screen_fits_a_phone_and_names_its_controls(
         page.get_by_test_id("client-name").fill("Cliente con un nombre bastante largo, S.A.")
         check_screen(page, screens, "phone-file-chosen", "#upload")
         page.get_by_test_id("upload-button").click()
-        expect(page.get_by_test_id("status")).to_have_attribute(
-            "data-status", "emailed", timeout=90_000
-        )
+        wait_until_emailed(page, up.base_url)
         check_screen(page, screens, "phone-status", "#status-box")
 
         page.get_by_role("link", name=ES["nav.history"]).click()
@@ -226,7 +224,5 @@ def test_sign_in_and_upload_with_the_keyboard_only(page: Page, up: Running) -> N
     page.keyboard.type("Teclado S.L.")
     tab_to(page, "upload-button")
     page.keyboard.press("Enter")
-    expect(page.get_by_test_id("status")).to_have_attribute(
-        "data-status", "emailed", timeout=90_000
-    )
+    wait_until_emailed(page, up.base_url)
     assert [m for m in up.mailbox.messages() if m["to"] == "teclado@example.com"] != []
