@@ -13,7 +13,7 @@ import pytest
 
 from conftest import run_concurrently
 from faults.conftest import kill_connection_at
-from harness import Chain
+from harness import SPANISH, Chain
 
 pytestmark = pytest.mark.integration
 
@@ -254,6 +254,49 @@ def test_twenty_concurrent_acta_messages_pay_openai_once_and_send_one_email(
     assert chain.meeting()["status"] == "emailed"
     assert chain.openai_requests() == 1
     assert len(chain.emails()) == 1
+
+
+# --- the webhook's commit ------------------------------------------------------------------
+def test_a_message_worked_before_the_webhooks_commit_waits_for_it(chain: Chain) -> None:
+    """The webhook queues the acta message just before its transaction commits: a
+    worker that gets it first waits for the commit instead of dropping the meeting."""
+    import threading
+
+    from voxcliente.adapters.sqs import WorkMessage
+    from voxcliente.flows import acta
+
+    transcript_id = chain.drop(SPANISH)
+    meeting_id = chain.meeting()["id"]
+    assert chain.meeting()["status"] == "submitted"
+    late = threading.Timer(0.2, lambda: chain.webhook(transcript_id))
+    late.start()
+    try:
+        outcome = acta.process(WorkMessage(meeting_id=meeting_id, kind="acta")).outcome
+    finally:
+        late.join()
+
+    assert outcome == "emailed"
+    chain.drain()  # the webhook's own message finds the work done
+    assert chain.meeting()["status"] == "emailed"
+    assert chain.openai_requests() == 1 and len(chain.emails()) == 1
+
+
+def test_a_message_whose_meeting_never_becomes_transcribed_comes_back_then_stops(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from voxcliente.adapters.sqs import WorkMessage
+    from voxcliente.domain.errors import TransientError
+    from voxcliente.flows import acta
+
+    monkeypatch.setattr(acta, "COMMIT_WAIT_S", (0.01,))
+    chain.drop(SPANISH)
+    message = WorkMessage(meeting_id=chain.meeting()["id"], kind="acta")
+
+    with pytest.raises(TransientError, match="not marked transcribed"):
+        acta.process(message, receive_count=1)
+    assert acta.process(message, receive_count=3).outcome == "skipped"
+    assert chain.meeting()["status"] == "submitted"
+    assert chain.openai_requests() == 0 and chain.emails() == []
 
 
 # --- poison messages ----------------------------------------------------------------------

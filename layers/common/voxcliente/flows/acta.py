@@ -33,6 +33,7 @@ left, minus :data:`FINISH_RESERVE_S` for rendering, sending and recording.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -102,6 +103,18 @@ def process(
     )
 
 
+# Pauses while the webhook's commit is awaited (a few hundred milliseconds at most
+# in practice: its transaction's last statement is the one after the enqueue).
+COMMIT_WAIT_S = (0.1, 0.3, 0.6, 1.0)
+
+
+def _claim(meeting_id: UUID, settings: Settings) -> tuple[Meeting | None, Meeting | None]:
+    """The claimed meeting (None when not claimable now) and the meeting as it is."""
+    with session() as conn:
+        meeting = repo.claim_generation(conn, meeting_id, settings.acta_claim_timeout_s)
+        return meeting, meeting or repo.get_meeting(conn, meeting_id)
+
+
 def generation_budget_s(context: RemainingTime | None, settings: Settings) -> float:
     """Seconds the acta's OpenAI requests may take: what is left of this invocation
     (the whole acta timeout without a context) minus :data:`FINISH_RESERVE_S`."""
@@ -114,9 +127,22 @@ def generation_budget_s(context: RemainingTime | None, settings: Settings) -> fl
 def produce_acta(
     meeting_id: UUID, *, receive_count: int, settings: Settings, budget_s: float
 ) -> WorkResult:
-    with session() as conn:
-        meeting = repo.claim_generation(conn, meeting_id, settings.acta_claim_timeout_s)
-        current = meeting or repo.get_meeting(conn, meeting_id)
+    meeting, current = _claim(meeting_id, settings)
+    if meeting is None and current is not None and current.status == "submitted":
+        # The webhook queues this message just before its transaction commits the
+        # move to transcribed: a worker this quick waits a moment for the commit,
+        # then lets the queue bring the message back (the reconciler re-queues a
+        # transcribed meeting whose message ran out of receives).
+        for pause_s in COMMIT_WAIT_S:
+            time.sleep(pause_s)
+            meeting, current = _claim(meeting_id, settings)
+            if meeting is not None or current is None or current.status != "submitted":
+                break
+        else:
+            if receive_count < settings.acta_max_receives:
+                raise TransientError(
+                    "The meeting is not marked transcribed yet; the message comes back."
+                )
     if meeting is None:
         status = current.status if current else "missing"
         logger.info(
