@@ -198,7 +198,5 @@ def test_sign_in_upload_follow_read_find_download_resend_erase(
     left = bucket_keys(up.moto_endpoint, up.bucket, meeting_id, upload_id.group(1))
     assert left == [], f"objects (versions or delete markers) left after the erasure: {left}"
     assert page_errors.uncaught == [], page_errors.uncaught
-    # (The browser's own request for a favicon is not the page's doing.)
-    logged = [line for line in page_errors.console if "/favicon.ico" not in line]
-    assert logged == [], logged
+    assert page_errors.console == [], page_errors.console
     assert page_errors.refused == [], page_errors.refused

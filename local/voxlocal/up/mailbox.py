@@ -147,7 +147,7 @@ iframe{width:100%;height:75vh;border:1px solid #ccc;background:#fff}
 
 def _page(title: str, body: str) -> bytes:
     return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
         f"<body>{body}</body></html>"

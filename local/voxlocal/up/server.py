@@ -136,7 +136,7 @@ def _sign_in_form(return_to: str, error: str = "", email: str = "") -> bytes:
     message = f'<p id="error" role="alert">{html.escape(error)}</p>' if error else ""
     described = ' aria-describedby="error" aria-invalid="true"' if error else ""
     return (
-        '<!doctype html><html lang="es"><head><meta charset="utf-8">'
+        '<!doctype html><html lang="es"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         "<title>Entrar · VoxCliente (local)</title><style>"
         "body{font-family:system-ui,sans-serif;max-width:26rem;margin:3rem auto;padding:0 1rem}"
