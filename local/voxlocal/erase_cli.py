@@ -102,7 +102,7 @@ def _local_database() -> Iterator[None]:
 
     data_dir = ROOT / ".local-data" / "postgres"
     data_dir.mkdir(parents=True, exist_ok=True)
-    with postgres.server_url(data_dir) as server:
+    with postgres.server_url(data_dir, stop_after=True) as server:
         os.environ["DATABASE_URL"] = postgres.ensure_database(server, "voxcliente")
         reset_settings()
         try:

@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data_dir = ROOT / ".local-data" / "postgres"
     data_dir.mkdir(parents=True, exist_ok=True)
-    with postgres.server_url(data_dir) as server:
+    with postgres.server_url(data_dir, stop_after=True) as server:
         given = postgres.given_url()
         url = server if given else postgres.ensure_database(server, "voxcliente")
         try:

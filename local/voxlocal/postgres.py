@@ -25,9 +25,24 @@ def given_url() -> str | None:
     return os.environ.get("DATABASE_URL") or None
 
 
+def _running(data_dir: Path) -> bool:
+    """Whether a server already runs on ``data_dir`` (its postmaster is alive)."""
+    try:
+        pid = int((data_dir / "postmaster.pid").read_text(encoding="utf-8").splitlines()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
+
+
 @contextmanager
-def server_url(data_dir: Path | None = None) -> Iterator[str]:
-    """Yield the URL of a PostgreSQL server: ``DATABASE_URL`` or a throwaway one."""
+def server_url(data_dir: Path | None = None, *, stop_after: bool = False) -> Iterator[str]:
+    """Yield the URL of a PostgreSQL server: ``DATABASE_URL`` or an embedded one.
+
+    Without ``data_dir`` the server is a throwaway (stopped and deleted at the end).
+    With one, its data stays; ``stop_after`` stops the server at the end if this
+    call started it (one another run started, such as ``make up``'s, is left alone).
+    """
     given = given_url()
     if given:
         yield given
@@ -42,7 +57,10 @@ def server_url(data_dir: Path | None = None) -> Iterator[str]:
         # The server may run as an unprivileged user (pgserver does so under root);
         # initdb narrows the directory to 0700 once it owns it.
         os.chmod(base, 0o777)  # noqa: S103 - a private directory, not yet a cluster
-    cleanup = "delete" if data_dir is None else None
+    if data_dir is None:
+        cleanup: str | None = "delete"
+    else:
+        cleanup = "stop" if stop_after and not _running(base) else None
     with warnings.catch_warnings():
         # pgserver asks platformdirs for a runtime directory it does not need here.
         warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")

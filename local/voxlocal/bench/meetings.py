@@ -24,6 +24,7 @@ import gc
 import io
 import os
 import secrets
+import shutil
 import statistics
 import tempfile
 import time
@@ -67,7 +68,8 @@ def stack() -> Iterator[Stack]:
     data_dir = Path(tempfile.mkdtemp(prefix="voxbench-"))
     try:
         with contextlib.ExitStack() as exits:
-            server = exits.enter_context(postgres.server_url(data_dir))
+            # Stopped at the end, then its directory removed (below).
+            server = exits.enter_context(postgres.server_url(data_dir, stop_after=True))
             database_url = _prepare_database(server)
             aws = _start_aws(exits)
             env = local.function_environment(database_url, aws, secrets.token_urlsafe(24))
@@ -80,6 +82,7 @@ def stack() -> Iterator[Stack]:
             yield Stack(database_url, server, data_dir / "log", aws.bucket, assemblyai, openai)
             _reset_layer()
     finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
         if saved is not None:
             os.environ["DATABASE_URL"] = saved
 
