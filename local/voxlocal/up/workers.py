@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +35,7 @@ Log = Callable[[str], None]
 ASYNC_ATTEMPTS = 3
 
 
-class _Loop:
+class _Loop(ABC):
     """A daemon thread calling ``tick`` until stopped; ``every_s`` between ticks."""
 
     name = "loop"
@@ -63,8 +64,9 @@ class _Loop:
                 self.log(f"{self.name}: {traceback.format_exc(limit=3).rstrip()}")
             self._stop.wait(self.every_s)
 
+    @abstractmethod
     def tick(self) -> None:
-        raise NotImplementedError
+        """One round of the loop's work (each loop says what)."""
 
 
 def stop_all(loops: Sequence[_Loop]) -> None:
