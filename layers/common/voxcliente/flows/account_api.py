@@ -15,7 +15,6 @@ that use them so the read routes do not load them.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -27,6 +26,7 @@ from voxcliente.adapters.db import Connection, transaction
 from voxcliente.domain.errors import InputRejected, NotFound
 from voxcliente.domain.identity import caller_from_event
 from voxcliente.domain.models import MEETING_STATUSES, Meeting, MeetingStatus, User
+from voxcliente.domain.upload_request import text_field
 from voxcliente.pipeline import account_views as views
 from voxcliente.settings import Settings, get_settings
 
@@ -312,20 +312,18 @@ def list_clients(event: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def client_name(body: Any) -> str:
-    """The new name from ``{"name": ...}``, trimmed, or :class:`BadRequest`."""
+    """The new name from ``{"name": ...}``, trimmed, or :class:`BadRequest`: read as
+    the upload's client name is (no control characters, at most 200 characters)."""
     if not isinstance(body, dict):
         raise BadRequest({"body": 'must be a JSON object like {"name": "Acme"}'})
-    name = body.get("name")
-    if not isinstance(name, str):
+    if body.get("name") is None:
         raise BadRequest({"name": "is required, as a string"})
-    name = name.strip()
+    try:
+        name = text_field(body["name"], max_length=CLIENT_NAME_MAX).strip()
+    except ValueError as exc:
+        raise BadRequest({"name": str(exc)}) from None
     if not name:
         raise BadRequest({"name": "must not be empty"})
-    if len(name) > CLIENT_NAME_MAX:
-        raise BadRequest({"name": f"must have at most {CLIENT_NAME_MAX} characters"})
-    # PostgreSQL text cannot hold NUL; no name has a use for control characters.
-    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
-        raise BadRequest({"name": "must not contain control characters"})
     return name
 
 
