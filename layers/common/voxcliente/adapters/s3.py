@@ -152,21 +152,18 @@ def put(
     *,
     content_type: str,
     content_disposition: str | None = None,
-    kms_key_id: str | None = None,
 ) -> None:
-    """Store ``body`` at ``key``, encrypted at rest: SSE-S3 (AES256), or SSE-KMS with
-    ``kms_key_id``. The request names the encryption itself, so the object is encrypted
-    whatever the bucket's default (S3 API reference, PutObject, ServerSideEncryption).
-    A second put of the same key replaces the object."""
+    """Store ``body`` at ``key``, encrypted at rest (SSE-S3, AES256). The request names
+    the encryption itself, so the object is encrypted whatever the bucket's default
+    (S3 API reference, PutObject, ServerSideEncryption). A second put of the same key
+    replaces the object."""
     request: dict[str, Any] = {
         "Bucket": bucket,
         "Key": key,
         "Body": body,
         "ContentType": content_type,
-        "ServerSideEncryption": "aws:kms" if kms_key_id else "AES256",
+        "ServerSideEncryption": "AES256",
     }
-    if kms_key_id:
-        request["SSEKMSKeyId"] = kms_key_id
     if content_disposition:
         request["ContentDisposition"] = content_disposition
     _call_write("put_object", lambda s3: s3.put_object(**request))
