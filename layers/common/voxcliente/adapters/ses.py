@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from email.policy import EmailPolicy
 
     from voxcliente.render import RenderedEmail
+    from voxcliente.settings import Settings
 
 # SES v2 accepts messages up to 40 MB including attachments, "after base64
 # encoding": the MIME message as built here, attachments base64-encoded inside it
@@ -214,6 +215,23 @@ def _attach(
 
 
 # --------------------------------------------------------------------------- SES
+
+
+def send_rendered(
+    rendered: RenderedEmail, *, recipient: str, settings: Settings, tags: dict[str, str]
+) -> str:
+    """Build ``rendered`` for ``recipient`` with the settings' sender, reply-to and
+    configuration set, and send it (:func:`build_mime`, then :func:`send_raw_email`)."""
+    raw = build_mime(
+        rendered, sender=settings.ses_from, recipient=recipient, reply_to=settings.ses_reply_to
+    )
+    return send_raw_email(
+        raw,
+        sender=settings.ses_from,
+        recipient=recipient,
+        configuration_set=settings.ses_configuration_set,
+        tags=tags,
+    )
 
 
 def send_raw_email(

@@ -176,14 +176,10 @@ def deliver(
         return _unsent(ended) if ended is not None else Sent("busy")
 
     try:
-        raw = ses.build_mime(
-            rendered, sender=settings.ses_from, recipient=recipient, reply_to=settings.ses_reply_to
-        )
-        message_id = ses.send_raw_email(
-            raw,
-            sender=settings.ses_from,
+        message_id = ses.send_rendered(
+            rendered,
             recipient=recipient,
-            configuration_set=settings.ses_configuration_set,
+            settings=settings,
             tags=ses.meeting_tags(meeting.id, kind),
         )
     except ValueError as exc:

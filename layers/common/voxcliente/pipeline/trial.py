@@ -148,15 +148,8 @@ def _send_code(
             confirmations.delete_confirmation(conn, confirmation_id)
 
     try:
-        raw = ses.build_mime(
-            rendered, sender=settings.ses_from, recipient=email, reply_to=settings.ses_reply_to
-        )
-        message_id = ses.send_raw_email(
-            raw,
-            sender=settings.ses_from,
-            recipient=email,
-            configuration_set=settings.ses_configuration_set,
-            tags={ses.TAG_KIND: "confirmation"},
+        message_id = ses.send_rendered(
+            rendered, recipient=email, settings=settings, tags={ses.TAG_KIND: "confirmation"}
         )
     except ValueError as exc:
         unsent("unbuildable")
