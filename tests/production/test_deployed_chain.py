@@ -190,6 +190,47 @@ def test_an_upload_ends_emailed_through_the_real_host_names(
     assert any(str(name).endswith(".docx") for name in attached), attached
     assert len(deployed.openai.requests) == 1  # one paid generation
 
+    # And: the person, signed in, reads it back and erases it through AccountApi's own
+    # environment: download links on the bucket's regional host, the objects and
+    # AssemblyAI's transcript deleted by their real names
+    claims = {
+        "iss": "https://issuer.invalid",
+        "sub": "user_1",
+        "email": RECIPIENT,
+        "email_verified": "true",
+    }
+    row = conn.execute("SELECT id FROM meetings").fetchone()
+    assert row is not None
+    meeting_id = str(row["id"])
+    path = {"meeting_id": meeting_id}
+    shown = deployed.run(
+        "AccountApiFunction",
+        events.http_api(
+            "GET",
+            f"/meetings/{meeting_id}",
+            route="/meetings/{meeting_id}",
+            path_parameters=path,
+            claims=claims,
+        ),
+    )
+    assert shown["statusCode"] == 200, (shown, deployed.proxy.refused)
+    docx_url = urlsplit(json.loads(shown["body"])["downloads"]["docx"]["url"])
+    assert (docx_url.scheme, docx_url.netloc) == ("https", f"{bucket}.s3.{REGION}.amazonaws.com")
+    erased = deployed.run(
+        "AccountApiFunction",
+        events.http_api(
+            "DELETE",
+            f"/meetings/{meeting_id}",
+            route="/meetings/{meeting_id}",
+            path_parameters=path,
+            claims=claims,
+        ),
+    )
+    assert erased["statusCode"] == 200, (erased, deployed.proxy.refused)
+    assert json.loads(erased["body"]) == {"erased": True, "pending": []}
+    assert deployed.aws("s3").list_object_versions(Bucket=bucket).get("Versions", []) == []
+    assert deployed.assemblyai.deletions == [transcript_id]
+
     # And: every provider was reached by its real name on 443, nothing was refused
     assert deployed.proxy.refused == []
     assert set(deployed.proxy.hosts()) == {

@@ -195,7 +195,8 @@ def test_limits_and_retention_are_read_by_the_functions_that_enforce_them() -> N
     assert (upload.trial_daily_per_address, upload.trial_daily_per_ip) == (2, 7)
     assert upload.daily_spend_limit_usd == 0
     assert upload.monthly_audio_minutes_quota == 0
-    assert load_settings(s.function_environment("SubmitFunction")).daily_spend_limit_usd == 0
+    for function in ("SubmitFunction", "ReconcilerFunction"):  # the reconciler resubmits
+        assert load_settings(s.function_environment(function)).daily_spend_limit_usd == 0
     for function in ("ReconcilerFunction", "AccountApiFunction"):
         settings = load_settings(s.function_environment(function))
         assert (
@@ -203,7 +204,8 @@ def test_limits_and_retention_are_read_by_the_functions_that_enforce_them() -> N
             settings.transcript_retention_days,
             settings.acta_retention_days,
         ) == (7, 30, 180), function
-    assert load_settings(s.function_environment("ActaFunction")).delete_provider_transcript is False
+    for function in ("ActaFunction", "ReconcilerFunction"):  # the worker, then the sweep
+        assert load_settings(s.function_environment(function)).delete_provider_transcript is False
     assert load_settings(stack().function_environment("ActaFunction")).delete_provider_transcript
 
 
