@@ -281,6 +281,37 @@ def test_a_message_worked_before_the_webhooks_commit_waits_for_it(chain: Chain) 
     assert chain.openai_requests() == 1 and len(chain.emails()) == 1
 
 
+def test_a_commit_landing_between_the_claim_and_the_read_is_claimed_again(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race CI met: the claim misses the move (still submitted), the webhook's
+    commit lands, the read sees transcribed. The worker claims again, not 'nothing to do'."""
+    from voxcliente.adapters import repository as repo
+    from voxcliente.adapters.sqs import WorkMessage
+    from voxcliente.flows import acta
+
+    transcript_id = chain.drop(SPANISH)
+    meeting_id = chain.meeting()["id"]
+    real_claim = repo.claim_generation
+    calls: list[int] = []
+
+    def claim_then_commit(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        claimed = real_claim(*args, **kwargs)  # type: ignore[arg-type]
+        if len(calls) == 1:
+            status, _ = chain.webhook(transcript_id)  # commits between claim and read
+            assert status == 200
+        return claimed
+
+    monkeypatch.setattr(repo, "claim_generation", claim_then_commit)
+    outcome = acta.process(WorkMessage(meeting_id=meeting_id, kind="acta")).outcome
+
+    assert outcome == "emailed"
+    assert len(calls) == 2
+    chain.drain()
+    assert chain.openai_requests() == 1 and len(chain.emails()) == 1
+
+
 def test_a_message_whose_meeting_never_becomes_transcribed_comes_back_then_stops(
     chain: Chain, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -103,9 +103,9 @@ def process(
     )
 
 
-# Pauses while the webhook's commit is awaited (a few hundred milliseconds at most
-# in practice: its transaction's last statement is the one after the enqueue).
+# Pauses while the webhook's commit is awaited (its last statement follows the enqueue).
 COMMIT_WAIT_S = (0.1, 0.3, 0.6, 1.0)
+_AWAITING_CLAIM = ("submitted", "transcribed")
 
 
 def _claim(meeting_id: UUID, settings: Settings) -> tuple[Meeting | None, Meeting | None]:
@@ -128,21 +128,21 @@ def produce_acta(
     meeting_id: UUID, *, receive_count: int, settings: Settings, budget_s: float
 ) -> WorkResult:
     meeting, current = _claim(meeting_id, settings)
-    if meeting is None and current is not None and current.status == "submitted":
-        # The webhook queues this message just before its transaction commits the
-        # move to transcribed: a worker this quick waits a moment for the commit,
-        # then lets the queue bring the message back (the reconciler re-queues a
-        # transcribed meeting whose message ran out of receives).
-        for pause_s in COMMIT_WAIT_S:
-            time.sleep(pause_s)
-            meeting, current = _claim(meeting_id, settings)
-            if meeting is not None or current is None or current.status != "submitted":
-                break
-        else:
-            if receive_count < settings.acta_max_receives:
+    # The webhook queues this message just before it commits the move to transcribed:
+    # a quick worker finds the meeting still submitted, or the commit landing between
+    # its claim and its read. It claims again after a moment, then lets the queue
+    # bring the message back (the reconciler re-queues one whose message ran out).
+    pauses = iter(COMMIT_WAIT_S)
+    while meeting is None and current is not None and current.status in _AWAITING_CLAIM:
+        pause_s = next(pauses, None)
+        if pause_s is None:
+            if current.status == "submitted" and receive_count < settings.acta_max_receives:
                 raise TransientError(
                     "The meeting is not marked transcribed yet; the message comes back."
                 )
+            break
+        time.sleep(pause_s)
+        meeting, current = _claim(meeting_id, settings)
     if meeting is None:
         status = current.status if current else "missing"
         logger.info(
